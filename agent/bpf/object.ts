@@ -1,5 +1,6 @@
-// The counter program from open to load: open the object → set the load-time constants → (reuse a pinned
-// map) → load. A LoadedCounter holds the program's and the map's file descriptors until it is closed.
+// BPF objects from open to load. BpfObject is libbpf's own lifecycle, one method a step, each with one clear
+// failure: open → set load-time constants → reuse pinned maps → load → find program and map fds. It holds
+// the fds until closed. LoadedCounter is the counter program built on it.
 import { existsSync } from "node:fs";
 import { BpfError, BpfErrorCode, check, codeFor } from "./errors.ts";
 import {
@@ -13,6 +14,142 @@ import {
 import { errno, native, type Pointer } from "./libbpf.ts";
 import { captureLibbpfLog, takeLibbpfLog } from "./log.ts";
 
+/** Verifier and libbpf output of a failed step, cut to what helps: the last lines. */
+function libbpfLog(): string {
+  const lines = takeLibbpfLog("info").flatMap((m) => m.text.split("\n"));
+  return lines.slice(-30).join("\n");
+}
+
+export class BpfObject implements Disposable {
+  readonly path: string;
+  #obj: Pointer | null;
+
+  private constructor(path: string, obj: Pointer) {
+    this.path = path;
+    this.#obj = obj;
+  }
+
+  static open(path: string): BpfObject {
+    captureLibbpfLog();
+    if (!existsSync(path)) {
+      throw new BpfError({
+        code: BpfErrorCode.ObjectMissing,
+        op: "open BPF object",
+        detail: `${path} does not exist; build it with \`npm run build\` (needs clang: apt-get install -y clang llvm libbpf-dev)`,
+      });
+    }
+    takeLibbpfLog(); // start the log afresh for this object
+    const obj = native.bpf_object__open_file(path, null);
+    if (!obj) {
+      throw new BpfError({
+        code: BpfErrorCode.LoadFailed,
+        op: `open BPF object ${path}`,
+        errno: errno(),
+        detail: libbpfLog(),
+      });
+    }
+    return new BpfObject(path, obj);
+  }
+
+  get #handle(): Pointer {
+    if (!this.#obj)
+      throw new BpfError({
+        code: BpfErrorCode.InvalidArgument,
+        op: "use BPF object",
+        detail: `${this.path} is closed`,
+      });
+    return this.#obj;
+  }
+
+  #map(name: string): Pointer {
+    const map = native.bpf_object__find_map_by_name(this.#handle, name);
+    if (!map)
+      throw new BpfError({
+        code: BpfErrorCode.LoadFailed,
+        op: "find map",
+        detail: `${this.path} has no map ${name}`,
+      });
+    return map;
+  }
+
+  /** Writes the whole .rodata section: the load-time constants. Before load only. */
+  setRodata(data: Buffer): void {
+    const obj = this.#handle;
+    for (let map = native.bpf_object__next_map(obj, null); map; map = native.bpf_object__next_map(obj, map)) {
+      if (!native.bpf_map__name(map).endsWith(RODATA_SUFFIX)) continue;
+      check(native.bpf_map__set_initial_value(map, data, data.length), {
+        code: BpfErrorCode.LoadFailed,
+        op: "set load-time constants",
+        detail: `${this.path}: .rodata is not ${data.length} bytes long`,
+      });
+      return;
+    }
+    throw new BpfError({
+      code: BpfErrorCode.LoadFailed,
+      op: "set load-time constants",
+      detail: `${this.path} has no .rodata section`,
+    });
+  }
+
+  /** Makes the program use an existing map (e.g. a pinned one) instead of creating its own. Before load only. */
+  reuseMap(name: string, fd: number): void {
+    check(native.bpf_map__reuse_fd(this.#map(name), fd), {
+      code: BpfErrorCode.LoadFailed,
+      op: `reuse map ${name}`,
+    });
+  }
+
+  load(): void {
+    const ret = native.bpf_object__load(this.#handle);
+    if (ret < 0) {
+      throw new BpfError({
+        code: codeFor(-ret, BpfErrorCode.LoadFailed),
+        op: `load ${this.path}`,
+        errno: -ret,
+        detail: libbpfLog(),
+      });
+    }
+  }
+
+  programFd(name: string): number {
+    const prog = native.bpf_object__find_program_by_name(this.#handle, name);
+    if (!prog)
+      throw new BpfError({
+        code: BpfErrorCode.LoadFailed,
+        op: "find program",
+        detail: `${this.path} has no program ${name}`,
+      });
+    return native.bpf_program__fd(prog);
+  }
+
+  mapFd(name: string): number {
+    return native.bpf_map__fd(this.#map(name));
+  }
+
+  /** Closes the object and its program and map fds. What was pinned or linked stays in the kernel. */
+  close(): void {
+    if (this.#obj) native.bpf_object__close(this.#obj);
+    this.#obj = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Opens and loads an object whose programs need no settings (benchmark references, the traffic generator). */
+export function loadObject(path: string, rodata?: Buffer): BpfObject {
+  const obj = BpfObject.open(path);
+  try {
+    if (rodata) obj.setRodata(rodata);
+    obj.load();
+    return obj;
+  } catch (err) {
+    obj.close();
+    throw err;
+  }
+}
+
 export interface LoadSpec {
   action: CounterAction;
   /** the compiled object; defaults to bpf/xdp_counter.o */
@@ -21,111 +158,35 @@ export interface LoadSpec {
   reuseMapFd?: number;
 }
 
-/** Verifier and libbpf output of a failed load, cut to what helps: the last lines. */
-function loadLog(): string {
-  const lines = takeLibbpfLog("info").flatMap((m) => m.text.split("\n"));
-  return lines.slice(-30).join("\n");
-}
-
-function findMap(obj: Pointer, match: (name: string) => boolean): Pointer | null {
-  for (let map = native.bpf_object__next_map(obj, null); map; map = native.bpf_object__next_map(obj, map)) {
-    if (match(native.bpf_map__name(map))) return map;
-  }
-  return null;
-}
-
+/** The counter program, loaded and not yet attached. */
 export class LoadedCounter implements Disposable {
-  #obj: Pointer | null;
+  readonly #obj: BpfObject;
   readonly progFd: number;
   readonly mapFd: number;
   readonly action: CounterAction;
 
-  private constructor(obj: Pointer, progFd: number, mapFd: number, action: CounterAction) {
+  private constructor(obj: BpfObject, action: CounterAction) {
     this.#obj = obj;
-    this.progFd = progFd;
-    this.mapFd = mapFd;
     this.action = action;
+    this.progFd = obj.programFd(PROGRAM_NAME);
+    this.mapFd = obj.mapFd(STATS_MAP_NAME);
   }
 
   static load(spec: LoadSpec): LoadedCounter {
-    captureLibbpfLog();
-    const path = spec.objectPath ?? DEFAULT_OBJECT_PATH;
-    if (!existsSync(path)) {
-      throw new BpfError({
-        code: BpfErrorCode.ObjectMissing,
-        op: "open BPF object",
-        detail: `${path} does not exist; build it with \`npm run build\` (needs clang: apt-get install -y clang llvm libbpf-dev)`,
-      });
-    }
-    takeLibbpfLog(); // start the log afresh for this load
-    const obj = native.bpf_object__open_file(path, null);
-    if (!obj) {
-      throw new BpfError({
-        code: BpfErrorCode.LoadFailed,
-        op: `open BPF object ${path}`,
-        errno: errno(),
-        detail: loadLog(),
-      });
-    }
+    const obj = BpfObject.open(spec.objectPath ?? DEFAULT_OBJECT_PATH);
     try {
-      const rodata = findMap(obj, (name) => name.endsWith(RODATA_SUFFIX));
-      if (!rodata) {
-        throw new BpfError({
-          code: BpfErrorCode.LoadFailed,
-          op: "set load-time constants",
-          detail: `${path} has no .rodata section`,
-        });
-      }
-      const config = encodeConfig(spec.action);
-      check(native.bpf_map__set_initial_value(rodata, config, config.length), {
-        code: BpfErrorCode.LoadFailed,
-        op: "set load-time constants",
-        detail: "the object's .rodata does not match struct xdp_counter_config",
-      });
-
-      const stats = native.bpf_object__find_map_by_name(obj, STATS_MAP_NAME);
-      if (!stats) {
-        throw new BpfError({
-          code: BpfErrorCode.LoadFailed,
-          op: "find stats map",
-          detail: `${path} has no map ${STATS_MAP_NAME}`,
-        });
-      }
-      if (spec.reuseMapFd !== undefined) {
-        check(native.bpf_map__reuse_fd(stats, spec.reuseMapFd), {
-          code: BpfErrorCode.LoadFailed,
-          op: "reuse pinned stats map",
-        });
-      }
-
-      const ret = native.bpf_object__load(obj);
-      if (ret < 0) {
-        throw new BpfError({
-          code: codeFor(-ret, BpfErrorCode.LoadFailed),
-          op: "load XDP program",
-          errno: -ret,
-          detail: loadLog(),
-        });
-      }
-      const prog = native.bpf_object__find_program_by_name(obj, PROGRAM_NAME);
-      if (!prog) {
-        throw new BpfError({
-          code: BpfErrorCode.LoadFailed,
-          op: "find program",
-          detail: `${path} has no program ${PROGRAM_NAME}`,
-        });
-      }
-      return new LoadedCounter(obj, native.bpf_program__fd(prog), native.bpf_map__fd(stats), spec.action);
+      obj.setRodata(encodeConfig(spec.action));
+      if (spec.reuseMapFd !== undefined) obj.reuseMap(STATS_MAP_NAME, spec.reuseMapFd);
+      obj.load();
+      return new LoadedCounter(obj, spec.action);
     } catch (err) {
-      native.bpf_object__close(obj);
+      obj.close();
       throw err;
     }
   }
 
-  /** Closes the object: its program and map fds. What was pinned or linked stays in the kernel. */
   close(): void {
-    if (this.#obj) native.bpf_object__close(this.#obj);
-    this.#obj = null;
+    this.#obj.close();
   }
 
   [Symbol.dispose](): void {
