@@ -44,7 +44,7 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(seconds / 3_600);
   const m = Math.floor((seconds % 3_600) / 60);
   const s = seconds % 60;
-  if (h > 0) return `${h}h${m > 0 || s > 0 ? `${m}m` : ""}${s > 0 ? `${s}s` : ""}`;
+  if (h > 0) return `${h}h${m > 0 ? `${m}m` : ""}${s > 0 ? `${s}s` : ""}`;
   if (m > 0) return `${m}m${s > 0 ? `${s}s` : ""}`;
   return `${s}s`;
 }

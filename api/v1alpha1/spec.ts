@@ -11,7 +11,7 @@ export const MAX_TOLERATIONS = 64;
 export const xdpCounterSpec = z
   .object({
     nodeSelector: z
-      .record(z.string().min(1).max(316), z.string().max(63))
+      .record(z.string().min(1).max(316), z.string().max(63).describe("The label value the node must have."))
       .optional()
       .describe(
         "Labels a node must have to run an agent, as in a Pod's spec.nodeSelector. Unset: every node that the tolerations allow.",
