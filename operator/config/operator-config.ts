@@ -67,12 +67,20 @@ export function parseOperatorConfig(
     }
   }
   if (problems.length > 0) {
-    throw new OperatorError(OperatorErrorCode.InvalidConfig, `invalid operator configuration:\n  ${problems.join("\n  ")}`);
+    throw new OperatorError(
+      OperatorErrorCode.InvalidConfig,
+      `invalid operator configuration:\n  ${problems.join("\n  ")}`,
+    );
   }
   return config as OperatorConfig;
 }
 
 /** One line per setting, for --help. */
 export function describeSettings(): string {
-  return names.map((name) => `  --${SETTINGS[name].flag}  ${SETTINGS[name].env.join(", ")}\n      ${SETTINGS[name].description}`).join("\n");
+  return names
+    .map(
+      (name) =>
+        `  --${SETTINGS[name].flag}  ${SETTINGS[name].env.join(", ")}\n      ${SETTINGS[name].description}`,
+    )
+    .join("\n");
 }

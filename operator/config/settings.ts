@@ -4,7 +4,10 @@ import { z } from "zod";
 
 const quantity = z
   .string()
-  .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 100m, 64Mi or 1");
+  .regex(
+    /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/,
+    "must be a Kubernetes quantity such as 100m, 64Mi or 1",
+  );
 const port = z.coerce.number().int().min(1).max(65535);
 const dnsLabel = z
   .string()
@@ -20,14 +23,20 @@ const command = z
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      ctx.addIssue({ code: "custom", message: 'must be a JSON array of strings, e.g. ["xdp-counter","agent"]' });
+      ctx.addIssue({
+        code: "custom",
+        message: 'must be a JSON array of strings, e.g. ["xdp-counter","agent"]',
+      });
       return z.NEVER;
     }
   })
   .pipe(z.array(z.string().min(1)).min(1, "must name at least the program to run"));
 const maxUnavailable = z
   .string()
-  .regex(/^([1-9][0-9]*|([1-9][0-9]?|100)%)$/, "must be a positive count such as 1 or a percentage such as 10%")
+  .regex(
+    /^([1-9][0-9]*|([1-9][0-9]?|100)%)$/,
+    "must be a positive count such as 1 or a percentage such as 10%",
+  )
   .transform((text) => (text.endsWith("%") ? text : Number(text)));
 
 export type Setting = {

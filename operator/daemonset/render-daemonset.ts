@@ -102,13 +102,21 @@ export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonS
       name: daemonSetName(name),
       namespace: config.namespace,
       labels: { ...labels, "app.kubernetes.io/managed-by": "xdp-counter-operator" },
-      ownerReferences: [{ apiVersion: API_VERSION, kind: KIND, name, uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        { apiVersion: API_VERSION, kind: KIND, name, uid, controller: true, blockOwnerDeletion: true },
+      ],
     },
     spec: {
       selector: { matchLabels: labels },
-      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: config.agentMaxUnavailable } },
+      updateStrategy: {
+        type: "RollingUpdate",
+        rollingUpdate: { maxUnavailable: config.agentMaxUnavailable },
+      },
       template: {
-        metadata: { labels: { ...labels }, annotations: { "kubectl.kubernetes.io/default-container": AGENT_CONTAINER } },
+        metadata: {
+          labels: { ...labels },
+          annotations: { "kubectl.kubernetes.io/default-container": AGENT_CONTAINER },
+        },
         spec: podSpec,
       },
     },
