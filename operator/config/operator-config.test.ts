@@ -3,7 +3,10 @@ import { describe, it } from "node:test";
 import { OperatorError } from "../errors.ts";
 import { parseOperatorConfig } from "./operator-config.ts";
 
-const minimal = { XDP_COUNTER_NAMESPACE: "xdp-system", XDP_COUNTER_AGENT_IMAGE: "ghcr.io/x/xdp-counter:0.1.0" };
+const minimal = {
+  XDP_COUNTER_NAMESPACE: "xdp-system",
+  XDP_COUNTER_AGENT_IMAGE: "ghcr.io/x/xdp-counter:0.1.0",
+};
 
 describe("operator configuration", () => {
   it("fills defaults around the two required settings", () => {
@@ -27,7 +30,10 @@ describe("operator configuration", () => {
   });
 
   it("takes POD_NAMESPACE when XDP_COUNTER_NAMESPACE is unset", () => {
-    const config = parseOperatorConfig({ POD_NAMESPACE: "ns-from-downward-api", XDP_COUNTER_AGENT_IMAGE: "i" });
+    const config = parseOperatorConfig({
+      POD_NAMESPACE: "ns-from-downward-api",
+      XDP_COUNTER_AGENT_IMAGE: "i",
+    });
     assert.equal(config.namespace, "ns-from-downward-api");
   });
 
@@ -36,7 +42,7 @@ describe("operator configuration", () => {
       "--namespace=other",
       "--agent-port",
       "9999",
-      "--agent-command=[\"node\",\"agent/main.ts\"]",
+      '--agent-command=["node","agent/main.ts"]',
       "--agent-max-unavailable=2",
     ]);
     assert.equal(config.namespace, "other");
@@ -80,7 +86,13 @@ describe("operator configuration", () => {
   });
 
   it("refuses a percentage above 100 and a zero count", () => {
-    assert.throws(() => parseOperatorConfig({ ...minimal, XDP_COUNTER_AGENT_MAX_UNAVAILABLE: "101%" }), /MAX_UNAVAILABLE/);
-    assert.throws(() => parseOperatorConfig({ ...minimal, XDP_COUNTER_AGENT_MAX_UNAVAILABLE: "0" }), /MAX_UNAVAILABLE/);
+    assert.throws(
+      () => parseOperatorConfig({ ...minimal, XDP_COUNTER_AGENT_MAX_UNAVAILABLE: "101%" }),
+      /MAX_UNAVAILABLE/,
+    );
+    assert.throws(
+      () => parseOperatorConfig({ ...minimal, XDP_COUNTER_AGENT_MAX_UNAVAILABLE: "0" }),
+      /MAX_UNAVAILABLE/,
+    );
   });
 });

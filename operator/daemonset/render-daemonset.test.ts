@@ -88,7 +88,9 @@ describe("renderDaemonSet", () => {
 
   it("copies nodeSelector and tolerations exactly, adding none", () => {
     assert.deepEqual(pod.nodeSelector, { "node-role.kubernetes.io/edge": "" });
-    assert.deepEqual(pod.tolerations, [{ key: "dedicated", operator: "Equal", value: "net", effect: "NoSchedule" }]);
+    assert.deepEqual(pod.tolerations, [
+      { key: "dedicated", operator: "Equal", value: "net", effect: "NoSchedule" },
+    ]);
     const plain = renderDaemonSet(makeXdpCounter("plain"), config).spec.template.spec;
     assert.equal(plain.nodeSelector, undefined);
     assert.equal(plain.tolerations, undefined);
@@ -132,7 +134,10 @@ describe("renderDaemonSet", () => {
 
   it("switches agents to clean mode while the XdpCounter is deleted", () => {
     const deleting = makeXdpCounter("edge", {}, undefined, { deletionTimestamp: "2026-11-25T12:00:00Z" });
-    assert.equal(parseAgentConfig({ ...env(renderDaemonSet(deleting, config)), NODE_NAME: "n" }).mode, "clean");
+    assert.equal(
+      parseAgentConfig({ ...env(renderDaemonSet(deleting, config)), NODE_NAME: "n" }).mode,
+      "clean",
+    );
   });
 
   it("takes image, command, resources, probes and scheduling settings from the operator config", () => {
@@ -147,7 +152,10 @@ describe("renderDaemonSet", () => {
     assert.equal(pod.serviceAccountName, "xdp-counter-agent");
     assert.equal(pod.priorityClassName, "system-node-critical");
     assert.equal(pod.terminationGracePeriodSeconds, 30);
-    assert.deepEqual(ds.spec.updateStrategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } });
+    assert.deepEqual(ds.spec.updateStrategy, {
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: "10%" },
+    });
   });
 
   it("names a long XdpCounter's DaemonSet within bounds", () => {

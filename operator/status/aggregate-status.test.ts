@@ -18,12 +18,16 @@ const iface = (name: string, mode: "native" | "generic" | "", extra = {}) => ({
 describe("aggregateStatus", () => {
   it("sums exactly above 2^53", () => {
     const big = { ...zeroCounters(), pass: "9007199254740993", drop: "18446744073709551000" };
-    const xdpc = makeXdpCounter("edge", {}, {
-      nodes: {
-        a: nodeEntry({ packets: big, bytes: big }),
-        b: nodeEntry({ packets: { ...zeroCounters(), pass: "9007199254740993", drop: "615" } }),
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      {
+        nodes: {
+          a: nodeEntry({ packets: big, bytes: big }),
+          b: nodeEntry({ packets: { ...zeroCounters(), pass: "9007199254740993", drop: "615" } }),
+        },
       },
-    });
+    );
     const result = aggregateStatus(xdpc, { nodes, now });
     assert.equal(result.totals.packets.pass, "18014398509481986");
     assert.equal(result.totals.packets.drop, "18446744073709551615");
@@ -32,18 +36,26 @@ describe("aggregateStatus", () => {
 
   it("stops at 2^64-1 rather than failing when the cluster sum overflows", () => {
     const max = { ...zeroCounters(), pass: "18446744073709551615" };
-    const xdpc = makeXdpCounter("edge", {}, { nodes: { a: nodeEntry({ packets: max }), b: nodeEntry({ packets: max }) } });
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      { nodes: { a: nodeEntry({ packets: max }), b: nodeEntry({ packets: max }) } },
+    );
     assert.equal(aggregateStatus(xdpc, { nodes, now }).totals.packets.pass, "18446744073709551615");
   });
 
   it("counts desired and ready nodes, and lists those not ready", () => {
-    const xdpc = makeXdpCounter("edge", {}, {
-      nodes: {
-        a: nodeEntry(),
-        b: nodeEntry({ reportedAt: "2026-11-25T11:59:40Z" }), // 40s old, interval 10s: stale
-        c: nodeEntry({ phase: "Error", error: "no such interface" }),
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      {
+        nodes: {
+          a: nodeEntry(),
+          b: nodeEntry({ reportedAt: "2026-11-25T11:59:40Z" }), // 40s old, interval 10s: stale
+          c: nodeEntry({ phase: "Error", error: "no such interface" }),
+        },
       },
-    });
+    );
     const result = aggregateStatus(xdpc, { nodes: [...nodes, { name: "d" }], now });
     assert.equal(result.desiredNodes, 4);
     assert.equal(result.readyNodes, 1);
@@ -52,17 +64,32 @@ describe("aggregateStatus", () => {
   });
 
   it("a report exactly three intervals old is still fresh", () => {
-    const xdpc = makeXdpCounter("edge", {}, { nodes: { a: nodeEntry({ reportedAt: "2026-11-25T11:59:50Z" }) } });
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      { nodes: { a: nodeEntry({ reportedAt: "2026-11-25T11:59:50Z" }) } },
+    );
     assert.equal(aggregateStatus(xdpc, { nodes: [{ name: "a" }], now }).readyNodes, 1);
   });
 
   it("marks entries of deleted and deselected nodes stale, and leaves them out of the totals", () => {
     const one = { ...zeroCounters(), pass: "1" };
-    const xdpc = makeXdpCounter("edge", { nodeSelector: { pool: "edge" } }, {
-      nodes: { a: nodeEntry({ packets: one }), gone: nodeEntry({ packets: one }), moved: nodeEntry({ packets: one }) },
-    });
+    const xdpc = makeXdpCounter(
+      "edge",
+      { nodeSelector: { pool: "edge" } },
+      {
+        nodes: {
+          a: nodeEntry({ packets: one }),
+          gone: nodeEntry({ packets: one }),
+          moved: nodeEntry({ packets: one }),
+        },
+      },
+    );
     const result = aggregateStatus(xdpc, {
-      nodes: [{ name: "a", labels: { pool: "edge" } }, { name: "moved", labels: { pool: "core" } }],
+      nodes: [
+        { name: "a", labels: { pool: "edge" } },
+        { name: "moved", labels: { pool: "core" } },
+      ],
       now,
     });
     assert.deepEqual(result.staleNodes, ["gone", "moved"]);
@@ -82,21 +109,30 @@ describe("aggregateStatus", () => {
   });
 
   it("summarizes attached interfaces and collects interface errors", () => {
-    const xdpc = makeXdpCounter("edge", {}, {
-      nodes: {
-        a: nodeEntry({ interfaces: [iface("eth0", "native"), iface("eth1", "generic")] }),
-        b: nodeEntry({
-          interfaces: [
-            iface("eth0", "native"),
-            iface("eth1", "", { reason: "ForeignXdpProgram", error: "program 42 (cilium) is attached" }),
-          ],
-        }),
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      {
+        nodes: {
+          a: nodeEntry({ interfaces: [iface("eth0", "native"), iface("eth1", "generic")] }),
+          b: nodeEntry({
+            interfaces: [
+              iface("eth0", "native"),
+              iface("eth1", "", { reason: "ForeignXdpProgram", error: "program 42 (cilium) is attached" }),
+            ],
+          }),
+        },
       },
-    });
+    );
     const result = aggregateStatus(xdpc, { nodes, now });
     assert.equal(result.interfaces, "eth0/native=2, eth1/generic=1");
     assert.deepEqual(result.interfaceErrors, [
-      { node: "b", interface: "eth1", reason: "ForeignXdpProgram", message: "program 42 (cilium) is attached" },
+      {
+        node: "b",
+        interface: "eth1",
+        reason: "ForeignXdpProgram",
+        message: "program 42 (cilium) is attached",
+      },
     ]);
   });
 
@@ -108,7 +144,9 @@ describe("aggregateStatus", () => {
 
 describe("summarizeInterfaces", () => {
   it("cuts a long summary to 256 characters and says how many were left out", () => {
-    const many = new Map(Array.from({ length: 40 }, (_, i) => [`veth${String(i).padStart(6, "0")}/generic`, 1] as const));
+    const many = new Map(
+      Array.from({ length: 40 }, (_, i) => [`veth${String(i).padStart(6, "0")}/generic`, 1] as const),
+    );
     const text = summarizeInterfaces(many) ?? "";
     assert.ok(text.length <= 256, `${text.length}`);
     const shown = text.split(", ").filter((p) => p.startsWith("veth")).length;

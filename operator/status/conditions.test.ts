@@ -28,7 +28,12 @@ describe("computeConditions", () => {
   });
 
   it("keeps lastTransitionTime while the status holds, even when the message changes", () => {
-    const first = computeConditions(undefined, { ...allGood, readyNodes: 1, notReadyNodes: ["b", "c"] }, 4, t0);
+    const first = computeConditions(
+      undefined,
+      { ...allGood, readyNodes: 1, notReadyNodes: ["b", "c"] },
+      4,
+      t0,
+    );
     const second = computeConditions(first, { ...allGood, readyNodes: 2, notReadyNodes: ["c"] }, 5, t1);
     const ready = byType(second).Ready;
     assert.equal(ready?.status, "False");
@@ -38,10 +43,19 @@ describe("computeConditions", () => {
   });
 
   it("moves lastTransitionTime when the status flips", () => {
-    const first = computeConditions(undefined, { ...allGood, readyNodes: 1, notReadyNodes: ["b", "c"] }, 4, t0);
+    const first = computeConditions(
+      undefined,
+      { ...allGood, readyNodes: 1, notReadyNodes: ["b", "c"] },
+      4,
+      t0,
+    );
     const second = computeConditions(first, allGood, 4, t1);
     assert.equal(byType(second).Ready?.lastTransitionTime, "2026-11-25T12:05:00Z");
-    assert.equal(byType(second).Degraded?.lastTransitionTime, "2026-11-25T12:00:00Z", "Degraded did not flip");
+    assert.equal(
+      byType(second).Degraded?.lastTransitionTime,
+      "2026-11-25T12:00:00Z",
+      "Degraded did not flip",
+    );
   });
 
   it("gives actionable reasons", () => {
@@ -57,7 +71,9 @@ describe("computeConditions", () => {
         "ForeignXdpProgram",
       ],
       [
-        { interfaceErrors: [{ node: "a", interface: "eth0", reason: "AttachFailed", message: "EOPNOTSUPP" }] },
+        {
+          interfaceErrors: [{ node: "a", interface: "eth0", reason: "AttachFailed", message: "EOPNOTSUPP" }],
+        },
         "AllNodesCounting",
         "InterfaceErrors",
       ],
