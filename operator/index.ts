@@ -1,7 +1,71 @@
 // The operator's pure parts: configuration, DaemonSet rendering, status aggregation, conditions, the status
 // patch and the finalizer decision. No I/O here: the controller that uses them talks to the API server.
-export * from "./config/index.ts";
-export * from "./daemonset/index.ts";
+export {
+  describeSettings,
+  type OperatorConfig,
+  parseOperatorConfig,
+  SETTINGS,
+  type Setting,
+  type SettingName,
+} from "./config/index.ts";
+export {
+  AGENT_COMPONENT,
+  AGENT_CONTAINER,
+  APP_NAME,
+  BPFFS_PATH,
+  boundedName,
+  type Container,
+  DAEMONSET_PREFIX,
+  type DaemonSet,
+  daemonSetName,
+  type EnvVar,
+  HOST_SYS_MOUNT,
+  MAX_NAME_LENGTH,
+  type OwnerReference,
+  type Probe,
+  type RenderConfig,
+  renderDaemonSet,
+  selectorLabels,
+  XDPCOUNTER_LABEL,
+} from "./daemonset/index.ts";
 export { OperatorError, OperatorErrorCode } from "./errors.ts";
-export * from "./finalizer/index.ts";
-export * from "./status/index.ts";
+export {
+  canRemoveFinalizer,
+  FINALIZER,
+  type FinalizerDecision,
+  hasFinalizer,
+  withFinalizer,
+  withoutFinalizer,
+} from "./finalizer/index.ts";
+export {
+  type AggregatedStatus,
+  aggregateStatus,
+  applyMergePatch,
+  ConditionReason,
+  computeConditions,
+  DAEMONSET_TOLERATIONS,
+  diffMergePatch,
+  type InterfaceProblem,
+  isFresh,
+  isSelected,
+  type Json,
+  type JsonObject,
+  jsonEqual,
+  listSome,
+  MAX_INTERFACES_SUMMARY,
+  type NodeInfo,
+  type NodeProblem,
+  type NodesInfo,
+  type Observations,
+  OPERATOR_STATUS_FIELDS,
+  type OperatorStatus,
+  type OperatorStatusField,
+  STALE_AFTER_INTERVALS,
+  type StatusPatch,
+  selectedNodeNames,
+  statusPatch,
+  summarizeInterfaces,
+  type Taint,
+  tolerates,
+  toOperatorStatus,
+} from "./status/index.ts";

@@ -25,4 +25,5 @@ export {
   type OperatorStatusField,
   type StatusPatch,
   statusPatch,
+  toOperatorStatus,
 } from "./status-patch.ts";

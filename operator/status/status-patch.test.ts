@@ -4,7 +4,7 @@ import type { XdpCounterStatus } from "../../api/v1alpha1/index.ts";
 import { zeroCounters } from "../../api/v1alpha1/index.ts";
 import { nodeEntry } from "../testing.ts";
 import { applyMergePatch, type Json } from "./merge-patch.ts";
-import { type OperatorStatus, statusPatch } from "./status-patch.ts";
+import { type OperatorStatus, statusPatch, toOperatorStatus } from "./status-patch.ts";
 
 const ready = {
   type: "Ready",
@@ -68,5 +68,23 @@ describe("statusPatch", () => {
   it("writes every field on the first status", () => {
     const patch = statusPatch(undefined, operatorFields);
     assert.deepEqual(patch?.status, operatorFields);
+  });
+});
+
+describe("toOperatorStatus", () => {
+  it("carries the aggregate, conditions and generation into a patch that removes stale nodes", () => {
+    const next = toOperatorStatus(
+      { totals, desiredNodes: 1, readyNodes: 1, interfaces: "eth0/native=1", staleNodes: ["node-a"] },
+      [ready],
+      1,
+    );
+    assert.deepEqual(statusPatch(current, next), { status: { nodes: { "node-a": null } } });
+    const { interfaces: _, ...withoutSummary } = next;
+    const noSummary = toOperatorStatus(
+      { totals, desiredNodes: 1, readyNodes: 1, staleNodes: [] },
+      [ready],
+      1,
+    );
+    assert.deepEqual(noSummary, { ...withoutSummary, staleNodes: [] });
   });
 });
