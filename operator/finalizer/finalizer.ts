@@ -1,5 +1,5 @@
 // Clean removal: an XdpCounter keeps the finalizer until no selected node still holds its program or pins.
-// Pinned links outlive the agent process, so only an agent in clean mode removes them (docs/adr/0001).
+// Pinned links outlive the agent process, so only an agent in clean mode removes them (docs/adr/0004).
 import type { XdpCounter } from "../../api/v1alpha1/index.ts";
 import { type NodeInfo, selectedNodeNames } from "../status/node-selection.ts";
 
