@@ -30,4 +30,7 @@ export const interfacePattern = z
   )
   .refine((name) => name !== "." && name !== "..", "cannot be . or ..")
   .refine(hasBalancedBrackets, "has an unbalanced [ or ]")
+  .meta({
+    "x-kubernetes-validations": [{ rule: "self != '.' && self != '..'", message: "cannot be . or .." }],
+  })
   .describe("An interface name such as eth0, or a glob pattern such as eth* or ens[0-9]*.");
