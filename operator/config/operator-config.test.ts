@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OperatorError } from "../errors.ts";
-import { parseOperatorConfig } from "./operator-config.ts";
+import { describeSettings, parseOperatorConfig } from "./operator-config.ts";
+import { SETTINGS } from "./settings.ts";
 
 const minimal = {
   XDP_COUNTER_NAMESPACE: "xdp-system",
@@ -94,5 +95,15 @@ describe("operator configuration", () => {
       () => parseOperatorConfig({ ...minimal, XDP_COUNTER_AGENT_MAX_UNAVAILABLE: "0" }),
       /MAX_UNAVAILABLE/,
     );
+  });
+});
+
+describe("describeSettings", () => {
+  it("lists every setting with its flag and variables", () => {
+    const help = describeSettings();
+    for (const setting of Object.values(SETTINGS)) {
+      assert.ok(help.includes(`--${setting.flag}`), setting.flag);
+      for (const variable of setting.env) assert.ok(help.includes(variable), variable);
+    }
   });
 });
