@@ -1,8 +1,8 @@
 // Command-line parsing and validation. Every bad value is refused with a message that names the flag.
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { parseDuration } from "../../common/duration.ts";
 import { ATTACH_MODES, COUNTER_ACTIONS, DEFAULT_PIN_ROOT } from "../bpf/index.ts";
+import { parseDuration } from "./duration.ts";
 import { UsageError } from "./exit-codes.ts";
 
 export const COMMANDS = ["attach", "detach", "status", "watch"] as const;
