@@ -279,10 +279,10 @@ export class Api {
     if (opts.dryRun) return this.present(ri, next);
     const key = storageKey(ri);
     let stored: KubeObject;
-    if (old?.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
-      stored = this.store.remove(key, next) ?? next;
-    } else stored = this.store.put(key, next);
-    this.#afterWrite(ri, stored, false);
+    const finished = old?.metadata.deletionTimestamp !== undefined && !next.metadata.finalizers?.length;
+    if (finished) stored = this.store.remove(key, next) ?? next;
+    else stored = this.store.put(key, next);
+    this.#afterWrite(ri, stored, finished);
     return this.present(ri, stored);
   }
 
