@@ -51,7 +51,9 @@ test("create, get, list, update with resourceVersion preconditions", async (t) =
   });
 
   const { resourceVersion: _rv, ...noRv } = got.body.metadata;
-  const unconditional = await call(s, "PUT", `${base}/one`, { body: { ...got.body, metadata: noRv, data: { a: "4" } } });
+  const unconditional = await call(s, "PUT", `${base}/one`, {
+    body: { ...got.body, metadata: noRv, data: { a: "4" } },
+  });
   assert.equal(unconditional.status, 200);
   assert.equal(unconditional.body.data.a, "4");
 
@@ -78,7 +80,9 @@ test("label and field selectors", async (t) => {
   await call(s, "POST", base, { body: cm("b", { labels: { tier: "db", env: "prod" } }) });
   await call(s, "POST", base, { body: cm("c", { labels: { tier: "web" } }) });
   const names = async (q: string) =>
-    (await call(s, "GET", `${base}?${q}`)).body.items.map((i: { metadata: { name: string } }) => i.metadata.name);
+    (await call(s, "GET", `${base}?${q}`)).body.items.map(
+      (i: { metadata: { name: string } }) => i.metadata.name,
+    );
   assert.deepEqual(await names("labelSelector=tier%3Dweb"), ["a", "c"]);
   assert.deepEqual(await names("labelSelector=tier!%3Dweb"), ["b"]);
   assert.deepEqual(await names("labelSelector=env"), ["a", "b"]);
@@ -92,13 +96,17 @@ test("label and field selectors", async (t) => {
   assert.equal(bad.status, 400);
   assert.equal(bad.body.message, "field label not supported: spec.nodeName");
 
-  await call(s, "POST", "/api/v1/nodes", { body: { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } } });
+  await call(s, "POST", "/api/v1/nodes", {
+    body: { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } },
+  });
   const pods = "/api/v1/namespaces/default/pods";
   for (const [name, node] of [
     ["p1", "n1"],
     ["p2", "n2"],
   ])
-    await call(s, "POST", pods, { body: { metadata: { name }, spec: { nodeName: node, containers: [{ name: "c", image: "i" }] } } });
+    await call(s, "POST", pods, {
+      body: { metadata: { name }, spec: { nodeName: node, containers: [{ name: "c", image: "i" }] } },
+    });
   const onN1 = await call(s, "GET", `/api/v1/pods?fieldSelector=spec.nodeName%3Dn1`);
   assert.deepEqual(
     onN1.body.items.map((i: { metadata: { name: string } }) => i.metadata.name),
@@ -118,7 +126,10 @@ test("namespaces: missing namespace is 404, cluster-scoped resources, default na
   const badName = await call(s, "POST", "/api/v1/namespaces/default/configmaps", { body: cm("Bad_Name") });
   assert.equal(badName.status, 422);
   assert.equal(badName.body.details.causes[0].field, "metadata.name");
-  assert.match(badName.body.message, /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);
+  assert.match(
+    badName.body.message,
+    /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
+  );
 });
 
 test("bad input: malformed JSON and YAML, unknown resource, wrong content type, oversized body", async (t) => {
@@ -168,7 +179,8 @@ test("delete returns Status or the object, deletecollection honours selectors", 
   const s = await startApiServer();
   t.after(() => s.stop());
   const base = "/api/v1/namespaces/default/configmaps";
-  for (const n of ["a", "b", "c"]) await call(s, "POST", base, { body: cm(n, { labels: { g: n === "c" ? "2" : "1" } }) });
+  for (const n of ["a", "b", "c"])
+    await call(s, "POST", base, { body: cm(n, { labels: { g: n === "c" ? "2" : "1" } }) });
   const del = await call(s, "DELETE", `${base}/a`);
   assert.equal(del.status, 200);
   assert.equal(del.body.kind, "Status");

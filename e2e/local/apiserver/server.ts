@@ -19,12 +19,12 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, kubernetesVersion
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
 import { Controllers } from "./gc.ts";
 import { kubeconfigYaml } from "./kubeconfig.ts";
-import { servingCert } from "./tls.ts";
 import { openApiV2, openApiV3Document, openApiV3Index } from "./openapi.ts";
 import { Registry } from "./registry.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import { Store } from "./store.ts";
 import { type IncludeObject, toTable } from "./table.ts";
+import { servingCert } from "./tls.ts";
 import { isObject, type KubeObject, type ResourceInfo } from "./types.ts";
 import { serveWatch, Watches } from "./watch.ts";
 
@@ -481,7 +481,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       userName: identity.user,
     };
   };
-  const kubeconfigFor = (identity?: Identity) => kubeconfigYaml({ server: url, caData: tls.cert, ...credentials(identity) });
+  const kubeconfigFor = (identity?: Identity) =>
+    kubeconfigYaml({ server: url, caData: tls.cert, ...credentials(identity) });
 
   let stopped: Promise<void> | undefined;
   return {

@@ -36,7 +36,10 @@ function age(obj: KubeObject): string {
 
 function tokenize(path: string): string[] {
   const tokens: string[] = [];
-  const p = path.trim().replace(/^\{|\}$/g, "").replace(/^\$/, "");
+  const p = path
+    .trim()
+    .replace(/^\{|\}$/g, "")
+    .replace(/^\$/, "");
   let i = 0;
   while (i < p.length) {
     if (p[i] === ".") {
@@ -69,7 +72,8 @@ export function jsonPath(obj: unknown, path: string): unknown {
     const filter = /^\[\?\(@\.([\w.-]+)\s*==\s*["']([^"']*)["']\)\]$/.exec(token);
     for (const v of values) {
       if (filter) {
-        if (Array.isArray(v)) next.push(...v.filter((item) => String(jsonPath(item, `.${filter[1]}`)) === filter[2]));
+        if (Array.isArray(v))
+          next.push(...v.filter((item) => String(jsonPath(item, `.${filter[1]}`)) === filter[2]));
       } else if (idx) {
         if (!Array.isArray(v)) continue;
         if (idx[1] === "*") next.push(...v);

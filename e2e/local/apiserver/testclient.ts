@@ -1,5 +1,6 @@
 // A minimal HTTPS client for tests of the server: raw requests with status and parsed body, and watches.
 import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
 import type { ApiServer } from "./server.ts";
 
 export interface Response {
@@ -18,7 +19,12 @@ export interface RequestOptions {
   token?: string | null;
 }
 
-export function call(server: ApiServer, method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+export function call(
+  server: ApiServer,
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<Response> {
   const payload =
     opts.body === undefined
       ? undefined
@@ -109,7 +115,11 @@ export function openWatch(server: ApiServer, path: string, token?: string): Prom
             };
             const timer = setTimeout(() => {
               waiters = waiters.filter((w) => w !== check);
-              fail(new Error(`expected ${n} watch events, got ${events.length}: ${JSON.stringify(events.map((e) => e.type))}`));
+              fail(
+                new Error(
+                  `expected ${n} watch events, got ${events.length}: ${JSON.stringify(events.map((e) => e.type))}`,
+                ),
+              );
             }, timeoutMs);
             waiters.push(check);
             check();
@@ -136,3 +146,6 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5000):
   if (!last) throw new Error("condition not met in time");
   return last;
 }
+
+/** The test CRD of these tests (group test.xdpcounter.dev, kind Widget). */
+export const widgetsCrd = join(import.meta.dirname, "testdata", "widgets-crd.yaml");

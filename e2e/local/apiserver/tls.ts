@@ -2,8 +2,8 @@
 // over TLS, so the server speaks HTTPS and puts this certificate into kubeconfigs as the CA.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { isIP } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export interface ServingCert {
@@ -51,7 +51,10 @@ export function servingCert(hosts: string[]): ServingCert {
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
-    const result = { cert: readFileSync(join(dir, "cert.pem"), "utf8"), key: readFileSync(join(dir, "key.pem"), "utf8") };
+    const result = {
+      cert: readFileSync(join(dir, "cert.pem"), "utf8"),
+      key: readFileSync(join(dir, "key.pem"), "utf8"),
+    };
     cache.set(id, result);
     return result;
   } finally {
