@@ -72,14 +72,20 @@ export class Controllers {
       all.filter((o) => (o.obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
 
     for (const { ri, obj } of all) {
-      const meta = obj.metadata;
-      const current = this.#api.store.get(storageKey(ri), meta.namespace, meta.name ?? "");
-      if (!current || current.metadata.uid !== meta.uid) continue;
+      const current = this.#api.store.get(storageKey(ri), obj.metadata.namespace, obj.metadata.name ?? "");
+      if (!current || current.metadata.uid !== obj.metadata.uid) continue;
+      const meta = current.metadata;
       if (meta.deletionTimestamp) {
         const finalizers = meta.finalizers ?? [];
         if (finalizers.includes(systemFinalizers.orphan)) {
           for (const dep of dependentsOf(meta.uid ?? "")) {
-            const next = structuredClone(dep.obj);
+            const fresh = this.#api.store.get(
+              storageKey(dep.ri),
+              dep.obj.metadata.namespace,
+              dep.obj.metadata.name ?? "",
+            );
+            if (!fresh) continue;
+            const next = fresh;
             next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter(
               (r) => r.uid !== meta.uid,
             );

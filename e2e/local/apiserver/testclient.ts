@@ -34,7 +34,10 @@ export function call(
   const headers: Record<string, string> = {};
   const token = opts.token === undefined ? server.adminToken : opts.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (payload !== undefined) headers["Content-Type"] = opts.contentType ?? "application/json";
+  if (payload !== undefined) {
+    headers["Content-Type"] = opts.contentType ?? "application/json";
+    headers["Content-Length"] = String(Buffer.byteLength(payload));
+  }
   if (opts.accept) headers.Accept = opts.accept;
   return new Promise((resolve, reject) => {
     const req = httpsRequest(new URL(path, server.url), { method, headers, ca: server.ca }, (res) => {
