@@ -21,7 +21,14 @@ import type { CrdSpec, Registry } from "./registry.ts";
 import { applyDefaults, prune, validate } from "./schema.ts";
 import { type FieldRequirement, type LabelRequirement, matchesFields, matchesLabels } from "./selectors.ts";
 import type { Store } from "./store.ts";
-import { apiVersionOf, isObject, type KubeObject, type ResourceInfo, storageKey } from "./types.ts";
+import {
+  apiVersionOf,
+  isObject,
+  type KubeObject,
+  type ManagedFieldsEntry,
+  type ResourceInfo,
+  storageKey,
+} from "./types.ts";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";
 
@@ -272,7 +279,13 @@ export class Api {
       }
       next.metadata.generation = (old.metadata.generation ?? 1) + (specChanged(old, next) ? 1 : 0);
     }
+    // empty metadata collections are omitted, as Go's omitempty does
     if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
+    if (next.metadata.ownerReferences?.length === 0) delete next.metadata.ownerReferences;
+    for (const k of ["labels", "annotations"] as const) {
+      const m = next.metadata[k];
+      if (m && Object.keys(m).length === 0) delete next.metadata[k];
+    }
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdStatus(next, old);
     if (manager) recordUpdate(old, next, manager, this.typeContext(ri), ri.status);
     if (old && sameObject(old, next)) return this.present(ri, old);
@@ -300,7 +313,13 @@ export class Api {
       : { name: opts.manager, apiVersion: apiVersionOf(ri) };
   }
 
-  create(ri: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions): KubeObject {
+  create(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions,
+    managedFields?: ManagedFieldsEntry[],
+  ): KubeObject {
     const obj = this.#checkIdentity(ri, namespace, body);
     this.#checkNamespace(ri, namespace);
     this.#checkCrdTerminating(ri);
@@ -331,6 +350,10 @@ export class Api {
     initBuiltin(ri, obj);
     this.#admit(ri, obj, opts);
     if (this.getStored(ri, namespace, meta.name)) throw alreadyExists(ri, meta.name);
+    if (managedFields) {
+      meta.managedFields = managedFields;
+      return this.#commit(ri, undefined, obj, opts, null);
+    }
     return this.#commit(ri, undefined, obj, opts, this.#manager(opts, ri));
   }
 
@@ -456,19 +479,22 @@ export class Api {
       this.typeContext(ri),
       ri.status,
     );
-    if (!old) {
-      return this.create(ri, namespace, merged, opts);
-    }
-    const managedFields = merged.metadata.managedFields;
-    const next = subresource === "status" ? merged : merged;
-    if (ri.status && subresource !== "status") {
-      if (old.status === undefined) delete next.status;
-      else next.status = structuredClone(old.status);
-    }
+    const managedFields = merged.metadata.managedFields ?? [];
+    if (!old) return this.create(ri, namespace, merged, opts, managedFields);
+    let next: KubeObject;
     if (subresource === "status") {
-      next.metadata = { ...structuredClone(old.metadata), managedFields: managedFields ?? [] };
-      if (!managedFields) delete next.metadata.managedFields;
+      next = structuredClone(old);
+      if (merged.status === undefined) delete next.status;
+      else next.status = merged.status;
+    } else {
+      next = merged;
+      if (ri.status) {
+        if (old.status === undefined) delete next.status;
+        else next.status = structuredClone(old.status);
+      }
     }
+    next.metadata.managedFields = managedFields;
+    if (!managedFields.length) delete next.metadata.managedFields;
     this.#admit(ri, next, opts);
     return this.#commit(ri, old, next, opts, null);
   }

@@ -194,7 +194,8 @@ export function serverSideApply(
   // fields this manager applied before and no longer applies are removed, unless someone else owns them
   const mine = slot(owned, m, "Apply");
   const dropped = [...mine.set].filter((id) => !applied.has(id));
-  dropped.sort((a, b) => fromId(b).length - fromId(a).length);
+  // list items first: removing their key fields first would leave them unaddressable
+  dropped.sort((a, b) => fromId(a).length - fromId(b).length);
   for (const id of dropped) {
     const ownedByOthers = owned.some((o) => o !== mine && o.set.has(id));
     if (!ownedByOthers) removeAt(merged, fromId(id));
