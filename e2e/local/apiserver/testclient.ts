@@ -1,4 +1,5 @@
 // A minimal HTTPS client for tests of the server: raw requests with status and parsed body, and watches.
+import { execFile } from "node:child_process";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import type { ApiServer } from "./server.ts";
@@ -152,3 +153,28 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5000):
 
 /** The test CRD of these tests (group test.xdpcounter.dev, kind Widget). */
 export const widgetsCrd = join(import.meta.dirname, "testdata", "widgets-crd.yaml");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a client binary without blocking the event loop (the server under test lives in this process). */
+export function run(file: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
