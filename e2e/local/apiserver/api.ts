@@ -635,6 +635,7 @@ function initBuiltin(ri: ResourceInfo, obj: KubeObject): void {
     if (!isObject(obj.status)) obj.status = { phase: "Active" };
   }
   if (ri.kind === "Pod" && !isObject(obj.status)) obj.status = { phase: "Pending" };
+  if (ri.kind === "Secret" && !obj.type) obj.type = "Opaque";
 }
 
 function validateCrd(obj: KubeObject): StatusCause[] {

@@ -20,6 +20,7 @@ import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
 import { Controllers } from "./gc.ts";
 import { kubeconfigYaml } from "./kubeconfig.ts";
 import { openApiV2, openApiV3Document, openApiV3Index } from "./openapi.ts";
+import { decodeProtobuf } from "./protobuf.ts";
 import { Registry } from "./registry.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import { Store } from "./store.ts";
@@ -85,6 +86,7 @@ interface Route {
 }
 
 const writeTypes = ["application/json", "application/yaml"];
+const protobufType = "application/vnd.kubernetes.protobuf";
 const patchTypes: Record<string, PatchType> = {
   "application/merge-patch+json": "merge",
   "application/json-patch+json": "json",
@@ -315,7 +317,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       const body = await readBody(req, maxBody);
       let opts: DeleteOptions = {};
       if (body.length) {
-        const parsed = decode(body, "json");
+        const parsed =
+          mediaType(req.headers["content-type"]) === protobufType
+            ? decodeProtobuf(body)
+            : decode(body, "json");
         if (isObject(parsed)) opts = parsed as DeleteOptions;
       }
       const policy = query.get("propagationPolicy") ?? opts.propagationPolicy;
@@ -354,8 +359,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
           "the server does not allow this method on the requested resource",
         );
       const type = mediaType(req.headers["content-type"]) || "application/json";
-      if (!writeTypes.includes(type)) throw unsupportedMediaType(type, writeTypes);
-      const body = decode(await readBody(req, maxBody), type === "application/json" ? "json" : "yaml");
+      if (!writeTypes.includes(type) && type !== protobufType) throw unsupportedMediaType(type, writeTypes);
+      const raw = await readBody(req, maxBody);
+      const body =
+        type === protobufType
+          ? decodeProtobuf(raw)
+          : decode(raw, type === "application/json" ? "json" : "yaml");
       if (method === "POST") return send(res, 201, api.create(ri, namespace, body, write), headers());
       return send(res, 200, api.update(ri, namespace, name as string, body, write, subresource), headers());
     }
