@@ -56,7 +56,7 @@ export function apiResourceList(registry: Registry, group: string, version: stri
       singularName: r.singular,
       namespaced: r.namespaced,
       kind: r.kind,
-      verbs: allVerbs,
+      verbs: r.verbs ?? allVerbs,
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories.length ? { categories: r.categories } : {}),
     });

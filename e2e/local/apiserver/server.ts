@@ -13,7 +13,7 @@ import {
   type PatchType,
   type WriteOptions,
 } from "./api.ts";
-import { Authenticator, Authorizer, serviceAccountUser, type UserInfo } from "./auth.ts";
+import { Authenticator, Authorizer, impersonate, serviceAccountUser, type UserInfo } from "./auth.ts";
 import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType } from "./body.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, kubernetesVersion } from "./discovery.ts";
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
@@ -22,6 +22,7 @@ import { kubeconfigYaml } from "./kubeconfig.ts";
 import { openApiV2, openApiV3Document, openApiV3Index } from "./openapi.ts";
 import { decodeProtobuf } from "./protobuf.ts";
 import { Registry } from "./registry.ts";
+import { review } from "./reviews.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import { Store } from "./store.ts";
 import { type IncludeObject, toTable } from "./table.ts";
@@ -222,7 +223,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
     if (/^\/(healthz|livez|readyz)$/.test(path)) return send(res, 200, "ok");
     record.userAgent ||= "-";
-    const user: UserInfo = authn.authenticate(req.headers.authorization);
+    const user: UserInfo = impersonate(authz, authn.authenticate(req.headers.authorization), req.headers);
 
     const r = route(path);
     if (!r) {
@@ -254,6 +255,21 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       ...(name ? { name } : {}),
       ...(ri.namespaced && namespace ? { namespace } : {}),
     });
+
+    if (ri.verbs && !ri.verbs.includes(verbFor(method, r)))
+      throw new ApiError(
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+      );
+    if (ri.group === "authorization.k8s.io" && method === "POST") {
+      const raw = await readBody(req, maxBody);
+      const type = mediaType(req.headers["content-type"]);
+      const body =
+        type === protobufType
+          ? decodeProtobuf(raw)
+          : decode(raw, type === "application/yaml" ? "yaml" : "json");
+      return send(res, 201, review(authz, ri, user, body));
+    }
 
     const list: ListOptions = {
       labels: parseLabelSelector(query.get("labelSelector")),

@@ -105,6 +105,8 @@ export interface ResourceInfo {
   categories: string[];
   /** Has a `/status` subresource. */
   status: boolean;
+  /** Verbs served, when not all of them (the access reviews only take create). */
+  verbs?: string[];
   /** Schema for validation, defaulting and pruning (custom resources only). */
   schema?: Schema;
   printerColumns?: PrinterColumn[];
