@@ -49,6 +49,8 @@ export interface ApiServerOptions {
   /** How often watches with allowWatchBookmarks get a BOOKMARK. */
   bookmarkIntervalMs?: number;
   maxBodyBytes?: number;
+  /** Largest object the store keeps (JSON bytes; default 1.5 MiB, etcd's request limit). */
+  maxObjectBytes?: number;
   /** Extra names or addresses the serving certificate is valid for (loopback is always included). */
   tlsHosts?: string[];
   /** Receives one line per request the server does not recognise (default: stderr). */
@@ -153,6 +155,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const store = new Store(options.historySize ?? 1000);
   const registry = new Registry();
   const api = new Api(store, registry);
+  if (options.maxObjectBytes) api.maxObjectBytes = options.maxObjectBytes;
   const controllers = new Controllers(api);
   api.onChange = () => controllers.schedule();
   const authn = new Authenticator(store);
