@@ -41,7 +41,7 @@ export class Controllers {
       const [group = "", plural = ""] = key.split("/");
       const ri = this.#api.registry.byPlural(group, plural);
       if (!ri) continue;
-      for (const obj of this.#api.store.list(key)) out.push({ ri, obj });
+      for (const obj of this.#api.store.peek(key)) out.push({ ri, obj });
     }
     return out;
   }
@@ -72,6 +72,9 @@ export class Controllers {
       all.filter((o) => (o.obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
 
     for (const { ri, obj } of all) {
+      // only objects being deleted or with owners concern the collector (changes made during this pass are
+      // seen by the next one)
+      if (!obj.metadata.deletionTimestamp && !obj.metadata.ownerReferences?.length) continue;
       const current = this.#api.store.get(storageKey(ri), obj.metadata.namespace, obj.metadata.name ?? "");
       if (!current || current.metadata.uid !== obj.metadata.uid) continue;
       const meta = current.metadata;

@@ -355,7 +355,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             : decode(body, "json");
         if (isObject(parsed)) opts = parsed as DeleteOptions;
       }
-      const policy = query.get("propagationPolicy") ?? opts.propagationPolicy;
+      const orphan = (opts as { orphanDependents?: boolean }).orphanDependents;
+      const policy =
+        query.get("propagationPolicy") ??
+        opts.propagationPolicy ??
+        (orphan === true ? "Orphan" : orphan === false ? "Background" : undefined);
       if (policy && !["Background", "Foreground", "Orphan"].includes(policy))
         throw invalid("DeleteOptions", "meta.k8s.io", "", [
           {
