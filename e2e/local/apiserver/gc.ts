@@ -1,6 +1,6 @@
 // The controllers the server runs itself, as kube-controller-manager and apiextensions would: the garbage
-// collector (ownerReferences, foregroundDeletion and orphan finalizers), namespace termination and CRD
-// instance cleanup. A sweep runs shortly after each change until nothing is left to do.
+// collector (ownerReferences, foregroundDeletion and orphan finalizers), namespace termination, CRD
+// instance cleanup, and the `default` ServiceAccount of every namespace. A sweep runs shortly after each change until nothing is left to do.
 import { type Api, systemFinalizers } from "./api.ts";
 import { ApiError } from "./errors.ts";
 import { type KubeObject, type ResourceInfo, storageKey } from "./types.ts";
@@ -63,9 +63,27 @@ export class Controllers {
     this.#api.systemUpdate(ri, next, gcManager);
   }
 
+  /** The ServiceAccount controller's part: every active namespace has a `default` ServiceAccount. */
+  #defaultServiceAccounts(): boolean {
+    const sa = this.#api.registry.get("", "v1", "serviceaccounts") as ResourceInfo;
+    let changed = false;
+    for (const ns of this.#api.store.peek("/namespaces")) {
+      const name = ns.metadata.name ?? "";
+      if (ns.metadata.deletionTimestamp || this.#api.store.get("/serviceaccounts", name, "default")) continue;
+      this.#api.create(
+        sa,
+        name,
+        { metadata: { name: "default" } },
+        { manager: "kube-controller-manager", fieldValidation: "Ignore" },
+      );
+      changed = true;
+    }
+    return changed;
+  }
+
   /** One pass; returns whether it changed anything. */
   sweep(): boolean {
-    let changed = false;
+    let changed = this.#defaultServiceAccounts();
     const all = this.#objects();
     const byUid = new Map(all.map((o) => [o.obj.metadata.uid ?? "", o]));
     const dependentsOf = (uid: string) =>

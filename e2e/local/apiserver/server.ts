@@ -1,9 +1,10 @@
 // The HTTP front end: routing of Kubernetes API paths, authentication, RBAC, content negotiation, and the
 // startApiServer() entry point that tests use.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import {
   Api,
@@ -53,8 +54,17 @@ export interface ApiServerOptions {
   maxObjectBytes?: number;
   /** Extra names or addresses the serving certificate is valid for (loopback is always included). */
   tlsHosts?: string[];
+  /** The address clients are told to use (default: host, or 127.0.0.1 when host is a wildcard). */
+  advertiseHost?: string;
   /** Receives one line per request the server does not recognise (default: stderr). */
   logUnknown?: (line: string) => void;
+}
+
+export interface KubeconfigOptions {
+  /** Server URL to write instead of the server's own (e.g. its address on a test network). */
+  server?: string;
+  /** The context's default namespace (default: "default"). */
+  namespace?: string;
 }
 
 /** Who a kubeconfig or token speaks for. */
@@ -81,8 +91,13 @@ export interface ApiServer {
   /** Every request served, oldest first (bounded). */
   requests: RequestRecord[];
   tokenFor(namespace: string, serviceAccount: string): string;
-  kubeconfigFor(identity?: Identity): string;
-  writeKubeconfig(path: string, identity?: Identity): string;
+  kubeconfigFor(identity?: Identity, opts?: KubeconfigOptions): string;
+  writeKubeconfig(path: string, identity?: Identity, opts?: KubeconfigOptions): string;
+  /**
+   * Writes what a pod finds in /var/run/secrets/kubernetes.io/serviceaccount/ (token, ca.crt, namespace),
+   * for clients that load their in-cluster configuration.
+   */
+  writeServiceAccountFiles(dir: string, namespace: string, serviceAccount: string): string;
   /** Creates objects from a YAML file (all documents) as the admin. */
   loadYaml(path: string): KubeObject[];
   stop(): Promise<void>;
@@ -471,7 +486,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     return undefined;
   }
 
-  const tls = servingCert([host, ...(options.tlsHosts ?? [])]);
+  const tls = servingCert([
+    host,
+    ...(options.advertiseHost ? [options.advertiseHost] : []),
+    ...(options.tlsHosts ?? []),
+  ]);
   const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     const record: RequestRecord = {
       method: req.method ?? "",
@@ -503,7 +522,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const advertised = options.advertiseHost ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
+  const url = `https://${advertised.includes(":") ? `[${advertised}]` : advertised}:${port}`;
 
   const tokenFor = (namespace: string, serviceAccount: string) =>
     authn.mint(serviceAccountUser(namespace, serviceAccount));
@@ -522,8 +542,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       userName: identity.user,
     };
   };
-  const kubeconfigFor = (identity?: Identity) =>
-    kubeconfigYaml({ server: url, caData: tls.cert, ...credentials(identity) });
+  const kubeconfigFor = (identity?: Identity, opts: KubeconfigOptions = {}) =>
+    kubeconfigYaml({
+      server: opts.server ?? url,
+      caData: tls.cert,
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...credentials(identity),
+    });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -534,9 +559,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     requests,
     tokenFor,
     kubeconfigFor,
-    writeKubeconfig(path: string, identity?: Identity) {
-      writeFileSync(path, kubeconfigFor(identity), { mode: 0o600 });
+    writeKubeconfig(path: string, identity?: Identity, opts?: KubeconfigOptions) {
+      writeFileSync(path, kubeconfigFor(identity, opts), { mode: 0o600 });
       return path;
+    },
+    writeServiceAccountFiles(dir: string, namespace: string, serviceAccount: string) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "token"), tokenFor(namespace, serviceAccount), { mode: 0o600 });
+      writeFileSync(join(dir, "ca.crt"), tls.cert);
+      writeFileSync(join(dir, "namespace"), namespace);
+      return dir;
     },
     loadYaml,
     stop() {
