@@ -13,6 +13,7 @@ import {
   type StatusCause,
   staleMessage,
 } from "./errors.ts";
+import { isEventsV1, toCoreEvent, toEventsV1 } from "./events.ts";
 import type { TypeContext } from "./fieldsets.ts";
 import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
 import { nameSuffix, validateLabel, validateMetadataMaps, validateSubdomain } from "./names.ts";
@@ -96,7 +97,8 @@ export class Api {
   }
 
   /** The object as served at the resource's version (custom resources get their defaults on read too). */
-  present(ri: ResourceInfo, obj: KubeObject): KubeObject {
+  present(ri: ResourceInfo, stored: KubeObject): KubeObject {
+    const obj = isEventsV1(ri) ? toEventsV1(stored) : stored;
     obj.apiVersion = apiVersionOf(ri);
     obj.kind = ri.kind;
     if (ri.schema) applyDefaults(obj, ri.schema);
@@ -121,7 +123,7 @@ export class Api {
     const allowed = new Set([
       "metadata.name",
       "metadata.namespace",
-      ...(extraSelectableFields[storageKey(ri)] ?? []),
+      ...(extraSelectableFields[`${ri.group}/${ri.plural}`] ?? []),
     ]);
     for (const f of fields) {
       if (allowed.has(f.field)) continue;
@@ -141,8 +143,8 @@ export class Api {
     this.checkFieldSelector(ri, opts.fields);
     let items = this.store
       .list(storageKey(ri), this.#namespaceOf(ri, namespace))
-      .filter((o) => this.matches(o, opts))
-      .map((o) => this.present(ri, o));
+      .map((o) => this.present(ri, o))
+      .filter((o) => this.matches(o, opts));
     let rv = String(this.store.resourceVersion);
     const metadata: Record<string, unknown> = {};
     if (opts.continueToken) {
@@ -334,7 +336,8 @@ export class Api {
     opts: WriteOptions,
     managedFields?: ManagedFieldsEntry[],
   ): KubeObject {
-    const obj = this.#checkIdentity(ri, namespace, body);
+    const checked = this.#checkIdentity(ri, namespace, body);
+    const obj = isEventsV1(ri) ? toCoreEvent(checked) : checked;
     this.#checkNamespace(ri, namespace);
     this.#checkCrdTerminating(ri);
     const meta = obj.metadata;
@@ -398,10 +401,11 @@ export class Api {
   #write(
     ri: ResourceInfo,
     old: KubeObject,
-    obj: KubeObject,
+    given: KubeObject,
     opts: WriteOptions,
     subresource?: string,
   ): KubeObject {
+    const obj = isEventsV1(ri) ? toCoreEvent(given) : given;
     let next: KubeObject;
     if (subresource === "status") {
       next = structuredClone(old);
@@ -485,16 +489,10 @@ export class Api {
     const m = this.#manager(opts, ri, subresource);
     if (!old && subresource) throw notFound(ri, name);
     const current = old ? this.present(ri, structuredClone(old)) : undefined;
-    const merged = serverSideApply(
-      current,
-      configObj,
-      m,
-      opts.force ?? false,
-      this.typeContext(ri),
-      ri.status,
-    );
+    let merged = serverSideApply(current, configObj, m, opts.force ?? false, this.typeContext(ri), ri.status);
     const managedFields = merged.metadata.managedFields ?? [];
     if (!old) return this.create(ri, namespace, merged, opts, managedFields);
+    if (isEventsV1(ri)) merged = toCoreEvent(merged);
     let next: KubeObject;
     if (subresource === "status") {
       next = structuredClone(old);

@@ -166,6 +166,7 @@ export function builtinResources(): ResourceInfo[] {
     shortNames: e.shortNames ?? [],
     categories: e.categories ?? [],
     ...(e.verbs ? { verbs: e.verbs } : {}),
+    ...(e.group === "events.k8s.io" ? { storage: { group: "", plural: "events" } } : {}),
   }));
 }
 

@@ -64,7 +64,10 @@ export function serveWatch(
   const inScope = (obj: KubeObject) =>
     !ri.namespaced || namespace === undefined || obj.metadata.namespace === namespace;
   const matches = (obj: KubeObject | undefined) =>
-    obj !== undefined && inScope(obj) && api.matches(obj, req.list);
+    obj !== undefined &&
+    inScope(obj) &&
+    // field selectors read the served shape (events.k8s.io Events differ from the stored core ones)
+    api.matches(req.list.fields.length ? api.present(ri, structuredClone(obj)) : obj, req.list);
 
   const deliver = (e: StoreEvent) => {
     if (e.key !== key) return;
