@@ -82,6 +82,8 @@ export class Api {
   maxObjectBytes = 1.5 * 1024 * 1024;
   /** Called after every committed change, to let garbage collection run. */
   onChange: () => void = () => {};
+  /** Called when a resource stops being served (its CRD is gone), with its storage key. */
+  onResourceRemoved: (key: string) => void = () => {};
 
   constructor(store: Store, registry: Registry) {
     this.store = store;
@@ -317,8 +319,11 @@ export class Api {
 
   #afterWrite(ri: ResourceInfo, obj: KubeObject, deleted: boolean): void {
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") {
-      if (deleted) this.registry.removeCrd(obj.metadata.name ?? "");
-      else if (!obj.metadata.deletionTimestamp) this.registry.addCrd(obj);
+      if (deleted) {
+        const spec = obj.spec as CrdSpec;
+        this.registry.removeCrd(obj.metadata.name ?? "");
+        this.onResourceRemoved(storageKey({ group: spec.group, plural: spec.names.plural }));
+      } else if (!obj.metadata.deletionTimestamp) this.registry.addCrd(obj);
     }
     this.onChange();
   }

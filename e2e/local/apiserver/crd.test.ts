@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 
 import { test } from "node:test";
 import { startApiServer } from "./server.ts";
-import { call, eventually, widgetsCrd } from "./testclient.ts";
+import { call, eventually, openWatch, widgetsCrd } from "./testclient.ts";
 
 const base = "/apis/test.xdpcounter.dev/v1alpha1/namespaces/default/widgets";
 const widget = (name: string, spec: Record<string, unknown>) => ({
@@ -140,6 +140,8 @@ test("deleting a CRD removes its objects and its API", async (t) => {
   const s = await startApiServer({ crds: [widgetsCrd] });
   t.after(() => s.stop());
   assert.equal((await call(s, "POST", base, { body: widget("a", { action: "pass" }) })).status, 201);
+  const watch = await openWatch(s, `${base}?watch=true`);
+  t.after(() => watch.close());
   const del = await call(
     s,
     "DELETE",
@@ -157,6 +159,12 @@ test("deleting a CRD removes its objects and its API", async (t) => {
       ).status === 404,
   );
   assert.equal((await call(s, "GET", `${base}/a`)).status, 404);
+  await watch.ended;
+  assert.deepEqual(
+    watch.events.map((e) => e.type),
+    ["ADDED", "DELETED"],
+    "watches of the resource see its objects go and then end",
+  );
   assert.equal((await call(s, "GET", "/apis/test.xdpcounter.dev/v1alpha1")).status, 404);
 
   // created again through the API: served again, empty

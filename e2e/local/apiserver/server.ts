@@ -176,6 +176,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const authn = new Authenticator(store);
   const authz = new Authorizer(store);
   const watches = new Watches();
+  api.onResourceRemoved = (key) => watches.closeKey(key);
   const maxBody = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
   const logUnknown =
