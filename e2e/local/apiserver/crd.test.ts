@@ -97,6 +97,26 @@ test("schema violations are 422 Invalid with causes and field paths", async (t) 
     body: widget("q", { action: "pass", interfaces: ["a", "b", "c", "d", "e"] }),
   });
   assert.equal(tooMany.status, 422);
+  await call(s, "POST", base, { body: widget("dup", { action: "pass" }) });
+  const duplicate = await call(s, "PATCH", `${base}/dup/status`, {
+    body: {
+      status: {
+        conditions: [
+          { type: "Ready", status: "True" },
+          { type: "Ready", status: "False" },
+        ],
+      },
+    },
+    contentType: "application/merge-patch+json",
+  });
+  assert.equal(duplicate.status, 422);
+  assert.deepEqual(duplicate.body.details.causes, [
+    {
+      reason: "FieldValueDuplicate",
+      message: 'Duplicate value: {"type":"Ready"}',
+      field: "status.conditions[1]",
+    },
+  ]);
   const badName = await call(s, "POST", base, { body: widget("UPPER", { action: "pass" }) });
   assert.equal(badName.status, 422);
   assert.equal(badName.body.details.causes[0].field, "metadata.name");
