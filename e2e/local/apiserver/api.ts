@@ -3,6 +3,7 @@
 // finalizers. Garbage collection runs in gc.ts after writes.
 import { randomUUID } from "node:crypto";
 import { extraSelectableFields } from "./builtins.ts";
+import { crdStatus, crdTerminating, validateCrd } from "./crds.ts";
 import {
   ApiError,
   alreadyExists,
@@ -15,6 +16,7 @@ import {
 } from "./errors.ts";
 import { isEventsV1, toCoreEvent, toEventsV1 } from "./events.ts";
 import type { TypeContext } from "./fieldsets.ts";
+import { systemFinalizers } from "./finalizers.ts";
 import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
 import { nameSuffix, validateLabel, validateMetadataMaps, validateSubdomain } from "./names.ts";
 import { deepEqual, jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
@@ -60,13 +62,6 @@ export interface DeleteResult {
   code: 200 | 202;
   body: unknown;
 }
-
-/** Finalizers that the server itself acts on. */
-export const systemFinalizers = {
-  foreground: "foregroundDeletion",
-  orphan: "orphan",
-  crdCleanup: "customresourcecleanup.apiextensions.k8s.io",
-} as const;
 
 /** Resources whose DELETE returns the deleted object rather than a Success Status. */
 const returnsDeletedObject = new Set(["/pods", "/services", "/namespaces"]);
@@ -653,106 +648,4 @@ function initBuiltin(ri: ResourceInfo, obj: KubeObject): void {
   }
   if (ri.kind === "Pod" && !isObject(obj.status)) obj.status = { phase: "Pending" };
   if (ri.kind === "Secret" && !obj.type) obj.type = "Opaque";
-}
-
-function validateCrd(obj: KubeObject): StatusCause[] {
-  const spec = obj.spec as CrdSpec | undefined;
-  const causes: StatusCause[] = [];
-  if (!spec || !isObject(spec))
-    return [{ reason: "FieldValueRequired", message: "Required value", field: "spec" }];
-  if (!spec.group)
-    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.group" });
-  if (!spec.names?.plural)
-    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.names.plural" });
-  if (!spec.names?.kind)
-    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.names.kind" });
-  if (spec.scope !== "Namespaced" && spec.scope !== "Cluster")
-    causes.push({
-      reason: "FieldValueNotSupported",
-      message: `Unsupported value: ${JSON.stringify(spec.scope ?? "")}: supported values: "Cluster", "Namespaced"`,
-      field: "spec.scope",
-    });
-  if (!Array.isArray(spec.versions) || spec.versions.length === 0)
-    causes.push({
-      reason: "FieldValueInvalid",
-      message: "Invalid value: null: must have exactly one version marked as storage version",
-      field: "spec.versions",
-    });
-  else if (spec.versions.filter((v) => v.storage).length !== 1)
-    causes.push({
-      reason: "FieldValueInvalid",
-      message: `Invalid value: ${JSON.stringify(spec.versions.map((v) => v.name))}: must have exactly one version marked as storage version`,
-      field: "spec.versions",
-    });
-  const expected = `${spec.names?.plural}.${spec.group}`;
-  if (spec.group && spec.names?.plural && obj.metadata.name !== expected)
-    causes.push({
-      reason: "FieldValueInvalid",
-      message: `Invalid value: "${obj.metadata.name}": must be spec.names.plural+"."+spec.group`,
-      field: "metadata.name",
-    });
-  if (!obj.metadata.finalizers?.includes(systemFinalizers.crdCleanup) && !obj.metadata.deletionTimestamp)
-    obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), systemFinalizers.crdCleanup];
-  if (!isObject((obj.spec as Record<string, unknown>).conversion))
-    (obj.spec as Record<string, unknown>).conversion = { strategy: "None" };
-  return causes;
-}
-
-function condition(
-  type: string,
-  status: string,
-  reason: string,
-  message: string,
-  old: unknown,
-): Record<string, unknown> {
-  const prev = Array.isArray(old) ? old.find((c) => isObject(c) && c.type === type) : undefined;
-  const lastTransitionTime = isObject(prev) && prev.status === status ? prev.lastTransitionTime : timestamp();
-  return { type, status, lastTransitionTime, reason, message };
-}
-
-/** CRD status as the apiextensions controllers would set it: names accepted, established. */
-function crdStatus(crd: KubeObject, old: KubeObject | undefined): void {
-  const spec = crd.spec as CrdSpec;
-  const oldConditions = isObject(old?.status) ? old.status.conditions : undefined;
-  const storage = spec.versions?.find((v) => v.storage)?.name;
-  const prevStored =
-    isObject(old?.status) && Array.isArray(old.status.storedVersions) ? old.status.storedVersions : [];
-  const names = {
-    plural: spec.names.plural,
-    singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
-    kind: spec.names.kind,
-    listKind: spec.names.listKind ?? `${spec.names.kind}List`,
-    ...(spec.names.shortNames ? { shortNames: spec.names.shortNames } : {}),
-    ...(spec.names.categories ? { categories: spec.names.categories } : {}),
-  };
-  if (crd.metadata.deletionTimestamp) return;
-  crd.status = {
-    conditions: [
-      condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", oldConditions),
-      condition(
-        "Established",
-        "True",
-        "InitialNamesAccepted",
-        "the initial names have been accepted",
-        oldConditions,
-      ),
-    ],
-    acceptedNames: names,
-    storedVersions: [...new Set([...(prevStored as string[]), ...(storage ? [storage] : [])])],
-  };
-}
-
-function crdTerminating(crd: KubeObject): void {
-  const status = isObject(crd.status) ? crd.status : {};
-  const conditions = Array.isArray(status.conditions)
-    ? status.conditions.filter((c) => isObject(c) && c.type !== "Terminating")
-    : [];
-  conditions.push({
-    type: "Terminating",
-    status: "True",
-    lastTransitionTime: timestamp(),
-    reason: "InstanceDeletionInProgress",
-    message: "CustomResource deletion is in progress",
-  });
-  crd.status = { ...status, conditions };
 }

@@ -1,8 +1,9 @@
 // The controllers the server runs itself, as kube-controller-manager and apiextensions would: the garbage
 // collector (ownerReferences, foregroundDeletion and orphan finalizers), namespace termination, CRD
 // instance cleanup, and the `default` ServiceAccount of every namespace. A sweep runs shortly after each change until nothing is left to do.
-import { type Api, systemFinalizers } from "./api.ts";
+import type { Api } from "./api.ts";
 import { ApiError } from "./errors.ts";
+import { systemFinalizers } from "./finalizers.ts";
 import { type KubeObject, type ResourceInfo, storageKey } from "./types.ts";
 
 const gcManager = "generic-garbage-collector";
