@@ -16,23 +16,14 @@ import {
 } from "./api.ts";
 import { Authenticator, Authorizer, impersonate, serviceAccountUser, type UserInfo } from "./auth.ts";
 import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType } from "./body.ts";
-import {
-  aggregatedDiscovery,
-  aggregatedDiscoveryType,
-  apiGroup,
-  apiGroupList,
-  apiResourceList,
-  apiVersions,
-  kubernetesVersion,
-  wantsAggregated,
-} from "./discovery.ts";
+import { aggregatedDiscovery, aggregatedDiscoveryType, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
 import { Controllers } from "./gc.ts";
 import { kubeconfigYaml } from "./kubeconfig.ts";
-import { openApiV2, openApiV3Document, openApiV3Index } from "./openapi.ts";
 import { decodeProtobuf } from "./protobuf.ts";
 import { Registry } from "./registry.ts";
 import { review } from "./reviews.ts";
+import { nonResource, type Route, route } from "./routing.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import { Store } from "./store.ts";
 import { type IncludeObject, toTable } from "./table.ts";
@@ -101,15 +92,6 @@ export interface ApiServer {
   /** Creates objects from a YAML file (all documents) as the admin. */
   loadYaml(path: string): KubeObject[];
   stop(): Promise<void>;
-}
-
-interface Route {
-  kind: "resource";
-  ri: ResourceInfo;
-  namespace: string | undefined;
-  name: string | undefined;
-  subresource: string | undefined;
-  watch: boolean;
 }
 
 const writeTypes = ["application/json", "application/yaml"];
@@ -206,42 +188,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   };
   for (const file of options.crds ?? []) loadYaml(file);
 
-  function route(path: string): Route | undefined {
-    const parts = path.split("/").filter((p) => p !== "");
-    let group: string;
-    let version: string;
-    let rest: string[];
-    if (parts[0] === "api" && parts.length >= 3) {
-      group = "";
-      version = parts[1] ?? "";
-      rest = parts.slice(2);
-    } else if (parts[0] === "apis" && parts.length >= 4) {
-      group = parts[1] ?? "";
-      version = parts[2] ?? "";
-      rest = parts.slice(3);
-    } else return undefined;
-    let watch = false;
-    if (rest[0] === "watch") {
-      watch = true;
-      rest = rest.slice(1);
-    }
-    let namespace: string | undefined;
-    if (rest[0] === "namespaces" && rest.length >= 3) {
-      const inner = registry.get(group, version, rest[2] ?? "");
-      if (inner?.namespaced) {
-        namespace = rest[1];
-        rest = rest.slice(2);
-      }
-    }
-    const ri = registry.get(group, version, rest[0] ?? "");
-    if (!ri || rest.length > 3) return undefined;
-    if (ri.namespaced !== (namespace !== undefined) && !(ri.namespaced && rest.length === 1))
-      return undefined;
-    const subresource = rest[2];
-    if (subresource !== undefined && !(subresource === "status" && ri.status)) return undefined;
-    return { kind: "resource", ri, namespace, name: rest[1], subresource, watch };
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
@@ -253,7 +199,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     record.userAgent ||= "-";
     const user: UserInfo = impersonate(authz, authn.authenticate(req.headers.authorization), req.headers);
 
-    const r = route(path);
+    const r = route(registry, path);
     if (!r) {
       authz.authorizePath(user, method === "GET" || method === "HEAD" ? "get" : method.toLowerCase(), path);
       if (method !== "GET" && method !== "HEAD")
@@ -265,7 +211,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return send(res, 200, aggregatedDiscovery(registry, path === "/api"), {
           "Content-Type": aggregatedDiscoveryType,
         });
-      const doc = nonResource(path, req);
+      const doc = nonResource(registry, path, `${host}:${(req.socket.address() as AddressInfo).port}`);
       if (doc === undefined) {
         logUnknown(`${method} ${req.url} accept=${accept}`);
         throw new ApiError("NotFound", "the server could not find the requested resource");
@@ -461,30 +407,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       return send(res, existed ? 200 : 201, result, headers());
     }
     throw new ApiError("MethodNotAllowed", "the server does not allow this method on the requested resource");
-  }
-
-  function nonResource(path: string, req: IncomingMessage): unknown {
-    const address = req.socket.localAddress ? `${host}:${(req.socket.address() as AddressInfo).port}` : host;
-    if (path === "/version") return kubernetesVersion;
-    if (path === "/api") return apiVersions(address);
-    if (path === "/apis") return apiGroupList(registry);
-    if (path === "/openapi/v2") return openApiV2(registry);
-    if (path === "/openapi/v3") return openApiV3Index(registry);
-    let m = /^\/api\/([^/]+)$/.exec(path);
-    if (m) return m[1] === "v1" ? apiResourceList(registry, "", "v1") : undefined;
-    m = /^\/apis\/([^/]+)$/.exec(path);
-    if (m) return apiGroup(registry, m[1] ?? "");
-    m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (m)
-      return registry.hasGroupVersion(m[1] ?? "", m[2] ?? "")
-        ? apiResourceList(registry, m[1] ?? "", m[2] ?? "")
-        : undefined;
-    m = /^\/openapi\/v3\/api\/(v1)$/.exec(path);
-    if (m) return openApiV3Document(registry, "", "v1");
-    m = /^\/openapi\/v3\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (m && registry.hasGroupVersion(m[1] ?? "", m[2] ?? ""))
-      return openApiV3Document(registry, m[1] ?? "", m[2] ?? "");
-    return undefined;
   }
 
   const tls = servingCert([
