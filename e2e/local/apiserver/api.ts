@@ -55,6 +55,9 @@ export interface ListOptions {
 export interface DeleteOptions {
   propagationPolicy?: "Background" | "Foreground" | "Orphan";
   preconditions?: { uid?: string; resourceVersion?: string };
+  gracePeriodSeconds?: number;
+  /** The client set orphanDependents=false: a deletion left pending is answered 202 instead of 200. */
+  acceptedStatus?: boolean;
   dryRun?: boolean;
 }
 
@@ -66,8 +69,23 @@ export interface DeleteResult {
 /** Resources whose DELETE returns the deleted object rather than a Success Status. */
 const returnsDeletedObject = new Set(["/pods", "/services", "/namespaces"]);
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+function timestamp(offsetMs = 0): string {
+  return new Date(Date.now() + offsetMs).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * Seconds of graceful deletion for a pod bound to a node and not finished (0 for anything else): the
+ * request's gracePeriodSeconds, else the pod's terminationGracePeriodSeconds, else 30.
+ */
+function podGracePeriod(ri: ResourceInfo, obj: KubeObject, requested: number | undefined): number {
+  if (ri.group !== "" || ri.kind !== "Pod") return 0;
+  const spec = (isObject(obj.spec) ? obj.spec : {}) as {
+    nodeName?: string;
+    terminationGracePeriodSeconds?: number;
+  };
+  const phase = isObject(obj.status) ? obj.status.phase : undefined;
+  if (!spec.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  return Math.max(0, requested ?? spec.terminationGracePeriodSeconds ?? 30);
 }
 
 export class Api {
@@ -546,13 +564,20 @@ export class Api {
       removeFinalizer(systemFinalizers.orphan);
       removeFinalizer(systemFinalizers.foreground);
     }
-    const pending = finalizers.length > 0 || (ri.kind === "Namespace" && ri.group === "");
+    const grace = podGracePeriod(ri, obj, opts.gracePeriodSeconds);
+    const pending = finalizers.length > 0 || (ri.kind === "Namespace" && ri.group === "") || grace > 0;
     if (opts.dryRun) return { code: 200, body: this.present(ri, obj) };
     if (pending) {
       const next = structuredClone(obj);
       if (finalizers.length) next.metadata.finalizers = finalizers;
       else delete next.metadata.finalizers;
-      if (!next.metadata.deletionTimestamp) {
+      const shorter =
+        grace > 0 && grace < (next.metadata.deletionGracePeriodSeconds ?? Number.POSITIVE_INFINITY);
+      if (shorter) {
+        // graceful deletion of a running pod: its node stops it, then deletes it with grace 0
+        next.metadata.deletionTimestamp = timestamp(grace * 1000);
+        next.metadata.deletionGracePeriodSeconds = grace;
+      } else if (!next.metadata.deletionTimestamp) {
         next.metadata.deletionTimestamp = timestamp();
         next.metadata.deletionGracePeriodSeconds = 0;
       }
@@ -561,7 +586,7 @@ export class Api {
       if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdTerminating(next);
       const stored = deepEqual(next, obj) ? obj : this.store.put(storageKey(ri), next);
       this.onChange();
-      return { code: 202, body: this.present(ri, stored) };
+      return { code: opts.acceptedStatus ? 202 : 200, body: this.present(ri, stored) };
     }
     const gone = this.store.remove(storageKey(ri), obj) ?? obj;
     this.#afterWrite(ri, gone, true);

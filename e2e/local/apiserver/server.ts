@@ -330,8 +330,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             field: "propagationPolicy",
           },
         ]);
+      const graceParam = query.get("gracePeriodSeconds");
+      const grace = graceParam !== null ? Number(graceParam) : opts.gracePeriodSeconds;
       const deleteOpts: DeleteOptions = {
         ...(policy ? { propagationPolicy: policy as DeleteOptions["propagationPolicy"] } : {}),
+        ...(grace !== undefined && Number.isFinite(grace) ? { gracePeriodSeconds: grace } : {}),
+        ...(orphan === false ? { acceptedStatus: true } : {}),
         ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
         dryRun: write.dryRun || (Array.isArray(opts.dryRun) && (opts.dryRun as string[]).includes("All")),
       };
