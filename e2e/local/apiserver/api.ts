@@ -412,6 +412,7 @@ export class Api {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
       throw conflict(ri, name, staleMessage);
+    checkUid(ri, name, obj, old);
     return this.#write(ri, old, obj, opts, subresource);
   }
 
@@ -477,6 +478,7 @@ export class Api {
       );
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
+    checkUid(ri, name, obj, old);
     return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj), opts, subresource);
   }
 
@@ -641,6 +643,17 @@ export class Api {
       { name: manager, apiVersion: apiVersionOf(ri) },
     );
   }
+}
+
+/** A uid in a write is a precondition: it must be the stored object's. */
+function checkUid(ri: ResourceInfo, name: string, given: KubeObject, old: KubeObject): void {
+  const uid = given.metadata.uid;
+  if (uid && uid !== old.metadata.uid)
+    throw conflict(
+      ri,
+      name,
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid}`,
+    );
 }
 
 /** Everything but metadata and status: what bumps metadata.generation. */

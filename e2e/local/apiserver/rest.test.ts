@@ -50,6 +50,15 @@ test("create, get, list, update with resourceVersion preconditions", async (t) =
     code: 409,
   });
 
+  const otherUid = await call(s, "PUT", `${base}/one`, {
+    body: { ...got.body, metadata: { name: "one", uid: "00000000-0000-0000-0000-000000000000" } },
+  });
+  assert.equal(otherUid.status, 409);
+  assert.match(
+    otherUid.body.message,
+    /Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000/,
+  );
+
   const { resourceVersion: _rv, ...noRv } = got.body.metadata;
   const unconditional = await call(s, "PUT", `${base}/one`, {
     body: { ...got.body, metadata: noRv, data: { a: "4" } },
