@@ -2,7 +2,7 @@
 // with resourceVersion preconditions, generation, the status subresource, CRD schemas, managedFields and
 // finalizers. Garbage collection runs in gc.ts after writes.
 import { randomUUID } from "node:crypto";
-import { extraSelectableFields } from "./builtins.ts";
+import { extraSelectableFields, pruneUnknownTopLevel } from "./builtins.ts";
 import { crdStatus, crdTerminating, validateCrd } from "./crds.ts";
 import {
   ApiError,
@@ -248,16 +248,17 @@ export class Api {
             field: `metadata.ownerReferences[${i}].${f}`,
           });
     });
+    const removed = pruneUnknownTopLevel(obj, ri.crd ? undefined : ri.kind);
+    if (ri.schema) removed.push(...prune(obj, ri.schema));
+    if (removed.length && opts.fieldValidation === "Strict")
+      throw badRequest(
+        `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
+          .map((f) => `unknown field "${f}"`)
+          .join(", ")}`,
+      );
+    if (removed.length && opts.fieldValidation === "Warn")
+      for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
     if (ri.schema) {
-      const removed = prune(obj, ri.schema);
-      if (removed.length && opts.fieldValidation === "Strict")
-        throw badRequest(
-          `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
-            .map((f) => `unknown field "${f}"`)
-            .join(", ")}`,
-        );
-      if (removed.length && opts.fieldValidation === "Warn")
-        for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
       applyDefaults(obj, ri.schema);
       causes.push(...validate(obj, ri.schema));
     }

@@ -255,3 +255,28 @@ test("objects larger than etcd's request limit are refused", async (t) => {
   assert.equal(big.body.message, "etcdserver: request is too large");
   assert.equal((await call(s, "GET", `${base}/big`)).status, 404);
 });
+
+test("unknown top-level and metadata fields: dropped with a warning, refused under Strict", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  const strict = await call(s, "POST", `${base}?fieldValidation=Strict`, {
+    body: { metadata: { name: "s", labelz: { a: "b" } }, data: { a: "1" }, dta: { b: "2" } },
+  });
+  assert.equal(strict.status, 400);
+  assert.equal(
+    strict.body.message,
+    'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.labelz", unknown field "dta"',
+  );
+  const warned = await call(s, "POST", base, {
+    body: { metadata: { name: "w" }, data: { a: "1" }, dta: { b: "2" } },
+  });
+  assert.equal(warned.status, 201);
+  assert.equal(warned.headers.warning, '299 - "unknown field \\"dta\\""');
+  assert.equal(warned.body.dta, undefined);
+  const ignored = await call(s, "POST", `${base}?fieldValidation=Ignore`, {
+    body: { metadata: { name: "i" }, dta: {} },
+  });
+  assert.equal(ignored.status, 201);
+  assert.equal(ignored.headers.warning, undefined);
+});
