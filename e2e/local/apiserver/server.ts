@@ -188,7 +188,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   };
   for (const file of options.crds ?? []) loadYaml(file);
 
-  async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const query = url.searchParams;
@@ -196,7 +196,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const accept = String(req.headers.accept ?? "");
 
     if (/^\/(healthz|livez|readyz)$/.test(path)) return send(res, 200, "ok");
-    record.userAgent ||= "-";
     const user: UserInfo = impersonate(authz, authn.authenticate(req.headers.authorization), req.headers);
 
     const r = route(registry, path);
@@ -430,7 +429,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     requests.push(record);
     if (requests.length > 2000) requests.shift();
     req.on("error", () => res.destroy());
-    handle(req, res, record)
+    handle(req, res)
       .catch((err: unknown) => {
         const e = toApiError(err);
         if (e.reason === "InternalError") console.error("apiserver: internal error", err);
