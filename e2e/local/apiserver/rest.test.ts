@@ -179,6 +179,12 @@ test("bad input: malformed JSON and YAML, unknown resource, wrong content type, 
   const notFound = await call(s, "GET", `${base}/none`);
   assert.equal(notFound.status, 404);
   assert.equal(notFound.body.message, 'configmaps "none" not found');
+  const allNamespaces = await call(s, "POST", "/api/v1/configmaps", { body: cm("z") });
+  assert.equal(
+    allNamespaces.status,
+    405,
+    "namespaced objects are not created through the all-namespaces path",
+  );
   const wrongMethod = await call(s, "POST", `${base}/y`, { body: cm("y") });
   assert.equal(wrongMethod.status, 405);
   assert.equal(wrongMethod.body.reason, "MethodNotAllowed");

@@ -231,7 +231,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       ...(subresource ? { subresource } : {}),
       ...(name ? { name } : {}),
       ...(ri.namespaced && namespace ? { namespace } : {}),
+      // a namespace's own namespace is itself, as the API server's request info has it
+      ...(ri.group === "" && ri.plural === "namespaces" && name ? { namespace: name } : {}),
     });
+    if (ri.namespaced && namespace === undefined && method !== "GET" && method !== "HEAD")
+      throw new ApiError(
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+      );
 
     if (ri.verbs && !ri.verbs.includes(verbFor(method, r)))
       throw new ApiError(
