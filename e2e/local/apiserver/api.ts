@@ -576,13 +576,19 @@ export class Api {
       else delete next.metadata.finalizers;
       const shorter =
         grace > 0 && grace < (next.metadata.deletionGracePeriodSeconds ?? Number.POSITIVE_INFINITY);
+      const bumpGeneration = () => {
+        // as the API server's BeforeDelete does when it sets or shortens the deletion
+        if (next.metadata.generation) next.metadata.generation++;
+      };
       if (shorter) {
         // graceful deletion of a running pod: its node stops it, then deletes it with grace 0
         next.metadata.deletionTimestamp = timestamp(grace * 1000);
         next.metadata.deletionGracePeriodSeconds = grace;
+        bumpGeneration();
       } else if (!next.metadata.deletionTimestamp) {
         next.metadata.deletionTimestamp = timestamp();
         next.metadata.deletionGracePeriodSeconds = 0;
+        bumpGeneration();
       }
       if (ri.kind === "Namespace" && ri.group === "")
         next.status = { ...(isObject(next.status) ? next.status : {}), phase: "Terminating" };
