@@ -16,6 +16,7 @@ import {
 } from "./api.ts";
 import { Authenticator, Authorizer, impersonate, serviceAccountUser, type UserInfo } from "./auth.ts";
 import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType } from "./body.ts";
+import { bootstrapRbac } from "./bootstrap.ts";
 import { aggregatedDiscovery, aggregatedDiscoveryType, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
 import { Controllers } from "./gc.ts";
@@ -169,6 +170,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const nsInfo = registry.get("", "v1", "namespaces") as ResourceInfo;
   for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"])
     api.create(nsInfo, undefined, { metadata: { name } }, admin);
+  bootstrapRbac(api, admin);
 
   const loadYaml = (path: string): KubeObject[] => {
     const out: KubeObject[] = [];
