@@ -92,7 +92,7 @@ function includesOrStar(list: string[] | undefined, value: string): boolean {
   return (list ?? []).some((v) => v === "*" || v === value);
 }
 
-function ruleAllows(rule: PolicyRule, a: ResourceAttributes): boolean {
+export function ruleAllows(rule: PolicyRule, a: ResourceAttributes): boolean {
   if (!includesOrStar(rule.verbs, a.verb)) return false;
   if (!includesOrStar(rule.apiGroups, a.apiGroup)) return false;
   const full = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
@@ -105,7 +105,7 @@ function ruleAllows(rule: PolicyRule, a: ResourceAttributes): boolean {
   return names.length === 0 || (a.name !== undefined && a.name !== "" && names.includes(a.name));
 }
 
-function nonResourceAllows(rule: PolicyRule, verb: string, path: string): boolean {
+export function nonResourceAllows(rule: PolicyRule, verb: string, path: string): boolean {
   if (!includesOrStar(rule.verbs, verb)) return false;
   return (rule.nonResourceURLs ?? []).some(
     (u) => u === "*" || u === path || (u.endsWith("*") && path.startsWith(u.slice(0, -1))),
