@@ -45,6 +45,11 @@ export interface PerPacketRow {
   overEmptyNs: { kernel: number; cpu: number };
   /** per round: the kernel ns of each worker (one entry on one CPU, one per CPU on all) */
   perRound: number[][];
+  /**
+   * All CPUs only: how much the workers' runs overlapped in time, per round: the span during which all of
+   * them were running / the longest run (1: started and ended together).
+   */
+  overlap: Summary | null;
 }
 
 export interface ExactnessCheck {
@@ -139,7 +144,7 @@ class Worker {
     size: number;
     repeat: number;
     startAt: number;
-  }): Promise<{ retval: number; kernelNs: number; cpuNs: number }> {
+  }): Promise<{ retval: number; kernelNs: number; cpuNs: number; startMs: number; endMs: number }> {
     this.#child.stdin.write(`${JSON.stringify(req)}\n`);
     const reply = JSON.parse(await this.#next()) as {
       ok: boolean;
@@ -147,6 +152,8 @@ class Worker {
       retval: number;
       kernelNs: number;
       cpuNs: number;
+      startMs: number;
+      endMs: number;
     };
     if (!reply.ok) throw new Error(`worker on CPU ${this.cpu}: ${reply.error}`);
     return reply;
@@ -228,6 +235,7 @@ export async function runPerPacket(opts: PerPacketOptions): Promise<PerPacketRes
     // samples[program][size][mode] = per round, per worker: [kernelNs, cpuNs]
     const samples = new Map<string, Array<Array<[number, number]>>>();
     const keyOf = (p: ProgramName, size: number, mode: Mode): string => `${p}/${size}/${mode}`;
+    const overlaps = new Map<string, number[]>();
     const failures: ExactnessCheck[] = [];
     let checks = 0;
 
@@ -259,6 +267,14 @@ export async function runPerPacket(opts: PerPacketOptions): Promise<PerPacketRes
             const list = samples.get(key) ?? [];
             list.push(replies.map((x) => [x.kernelNs, x.cpuNs]));
             samples.set(key, list);
+            if (running.length > 1) {
+              const together =
+                Math.min(...replies.map((x) => x.endMs)) - Math.max(...replies.map((x) => x.startMs));
+              const longest = Math.max(...replies.map((x) => x.endMs - x.startMs));
+              const o = overlaps.get(key) ?? [];
+              o.push(Math.max(0, together) / longest);
+              overlaps.set(key, o);
+            }
 
             const expected = BigInt(opts.repeat) * BigInt(running.length);
             const retval = replies.find((x) => x.retval !== XDP_PASS)?.retval ?? XDP_PASS;
@@ -309,6 +325,10 @@ export async function runPerPacket(opts: PerPacketOptions): Promise<PerPacketRes
             ratioToEmpty: { kernel: round(k.median / baseK, 3), cpu: round(w.median / baseW, 3) },
             overEmptyNs: { kernel: round(k.median - baseK), cpu: round(w.median - baseW) },
             perRound: s.map((w) => w.map((x) => x[0])),
+            overlap:
+              mode === "all-cpus"
+                ? roundSummary(summarize(overlaps.get(keyOf(name, size, mode)) ?? []), 3)
+                : null,
           });
         }
       }

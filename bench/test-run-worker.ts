@@ -3,7 +3,7 @@
 // workers on several CPUs update the very same maps). Reads one JSON request a line on stdin, runs
 // BPF_PROG_TEST_RUN as asked, and writes one JSON reply a line on stdout.
 //   request: {"prog": 0, "size": 64, "repeat": 1000000, "startAt": <epoch ms>}
-//   reply:   {"ok": true, "retval": 2, "kernelNs": 7, "cpuNs": 7.31}  or  {"ok": false, "error": "…"}
+//   reply:   {"ok": true, "retval": 2, "kernelNs": 7, "cpuNs": 7.31, "startMs": …, "endMs": …}  or  {"ok": false, "error": "…"}
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { testRun } from "../agent/bpf/test-run.ts";
@@ -50,12 +50,14 @@ for await (const line of createInterface({ input: process.stdin })) {
     while (req.startAt !== undefined && Date.now() < req.startAt) {}
     // CPU time rather than wall-clock: when the kernel yields the CPU mid-run (need_resched: other work on
     // this CPU), neither its own timer nor this process's CPU time runs on, but the wall clock does.
+    const startMs = performance.timeOrigin + performance.now();
     const started = process.cpuUsage();
     const run = testRun(FIRST_FD + req.prog, { data, repeat: req.repeat, op: "test-run XDP program" });
     const used = process.cpuUsage(started);
+    const endMs = performance.timeOrigin + performance.now();
     const cpuNs = ((used.user + used.system) * 1000) / req.repeat;
     process.stdout.write(
-      `${JSON.stringify({ ok: true, retval: run.retval, kernelNs: run.durationNs, cpuNs })}\n`,
+      `${JSON.stringify({ ok: true, retval: run.retval, kernelNs: run.durationNs, cpuNs, startMs, endMs })}\n`,
     );
   } catch (err) {
     process.stdout.write(`${JSON.stringify({ ok: false, error: (err as Error).message })}\n`);
