@@ -230,10 +230,16 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
             const errBefore = await ethtoolStat(pair.peer.ns, pair.peer.iface, "tx_queue_0_xdp_xmit_errors");
             const countedBefore = await rx.counted();
             const sent = await pair.sendTimed(opts.count, opts.length, { cpu: generatorCpu });
-            // The receiving thread may still hold the last ring's worth of frames (split layout).
-            await new Promise((res) => setTimeout(res, 50));
-            const after = await pair.stats(pair.node);
-            const errAfter = await ethtoolStat(pair.peer.ns, pair.peer.iface, "tx_queue_0_xdp_xmit_errors");
+            // The receiving thread may still hold up to a ring's worth of frames (split layout), and on a
+            // busy machine it may wait a while for its CPU: give it up to 5 s to account for every frame.
+            let after = await pair.stats(pair.node);
+            let errAfter = await ethtoolStat(pair.peer.ns, pair.peer.iface, "tx_queue_0_xdp_xmit_errors");
+            for (let i = 0; i < 100; i++) {
+              if (after.rxPackets - before.rxPackets + (errAfter - errBefore) >= BigInt(sent.sent)) break;
+              await new Promise((res) => setTimeout(res, 50));
+              after = await pair.stats(pair.node);
+              errAfter = await ethtoolStat(pair.peer.ns, pair.peer.iface, "tx_queue_0_xdp_xmit_errors");
+            }
             const countedAfter = await rx.counted();
             const rxDelta = after.rxPackets - before.rxPackets;
             const counted =
