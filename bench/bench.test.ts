@@ -21,6 +21,7 @@ const isSummary = (s: unknown, n: number): void => {
 const isMachine = (m: Record<string, unknown>): void => {
   assert.ok(Number.isInteger(m.nproc) && (m.nproc as number) >= 1);
   for (const k of ["cpuModel", "kernel", "node", "date"]) assert.equal(typeof m[k], "string", k);
+  assert.equal((m.loadAvg as number[]).length, 3);
 };
 
 test("summaries: median, quartiles and range of an unordered list", () => {

@@ -1,6 +1,6 @@
 // What the benchmarks ran on, recorded with every result file.
 import { readFileSync } from "node:fs";
-import { availableParallelism, cpus, release } from "node:os";
+import { availableParallelism, cpus, loadavg, release } from "node:os";
 
 export interface Machine {
   nproc: number;
@@ -8,6 +8,8 @@ export interface Machine {
   kernel: string;
   node: string;
   date: string;
+  /** 1, 5 and 15-minute load averages when the part ended: other work on the machine, which skews timing */
+  loadAvg: number[];
 }
 
 export function machine(): Machine {
@@ -23,5 +25,6 @@ export function machine(): Machine {
     kernel: release(),
     node: process.version,
     date: new Date().toISOString(),
+    loadAvg: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }

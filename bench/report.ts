@@ -14,7 +14,7 @@ const spread = (s: Summary, d = 2): string =>
 export function perPacketTables(r: PerPacketResult): string {
   const out: string[] = [];
   out.push(
-    `${r.method.rounds} rounds × ${r.method.repeat.toLocaleString("en")} repetitions per program, size and mode; one CPU = CPU ${r.method.oneCpu}; all CPUs = ${r.method.allCpus.join(", ")}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}.`,
+    `${r.method.rounds} rounds × ${r.method.repeat.toLocaleString("en")} repetitions per program, size and mode; one CPU = CPU ${r.method.oneCpu}; all CPUs = ${r.method.allCpus.join(", ")}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
     "| frame | CPUs | program | kernel ns/pkt (median) | CPU-time ns/pkt (median) | CPU-time spread: min–max (IQR) | × empty | + ns over empty |",
     "| ---: | --- | --- | ---: | ---: | --- | ---: | ---: |",
@@ -50,7 +50,7 @@ export function perPacketTables(r: PerPacketResult): string {
 export function liveTables(r: LiveResult): string {
   const out: string[] = [];
   out.push(
-    `${r.method.rounds} rounds × ${r.method.count.toLocaleString("en")} frames of ${r.method.length} B per configuration and layout; generator on CPU ${r.method.generatorCpu}; split layout: NAPI thread on CPU ${r.method.napiCpu}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}.`,
+    `${r.method.rounds} rounds × ${r.method.count.toLocaleString("en")} frames of ${r.method.length} B per configuration and layout; generator on CPU ${r.method.generatorCpu}; split layout: NAPI thread on CPU ${r.method.napiCpu}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
     "| layout | XDP on the node's veth | Mpps over generator CPU time (median) | spread min–max (IQR) | Mpps over wall time (median) | spread min–max | × empty | × none | exact runs | frames dropped at the veth (median) |",
     "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |",
