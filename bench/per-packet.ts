@@ -15,6 +15,8 @@ import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 export const BENCH_BPF = join(import.meta.dirname, "bpf");
 const WORKER = join(import.meta.dirname, "test-run-worker.ts");
 const XDP_PASS = 2;
+/** "No slowdown on every CPU at once", as measured: within this much of the one-CPU figure. */
+export const SLOWDOWN_TOLERANCE_NS = 1;
 
 export const PROGRAMS = ["empty", "seed", "counter"] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
@@ -93,7 +95,7 @@ export interface PerPacketResult {
       oneCpuCpuNs: number;
       allCpusCpuNs: number;
       slowdownNs: number;
-      /** the counter's slowdown beyond the empty program's (what running on every CPU costs any program) */
+      /** the slowdown beyond the empty program's (what running on every CPU costs any program), for reference */
       beyondEmptyNs: number;
       met: boolean | null;
     }>;
@@ -344,8 +346,8 @@ export async function runPerPacket(opts: PerPacketOptions): Promise<PerPacketRes
           mode,
           overEmptyKernelNs: c.overEmptyNs.kernel,
           overEmptyCpuNs: c.overEmptyNs.cpu,
-          // The target is stated in the kernel's own figure; the CPU-time figure is its finer-grained check.
-          met: c.overEmptyNs.kernel <= 2,
+          // Judged on the CPU-time figure: the kernel's is truncated to whole ns, too coarse for a 2 ns margin.
+          met: c.overEmptyNs.cpu <= 2,
         };
       }),
     );
@@ -363,8 +365,9 @@ export async function runPerPacket(opts: PerPacketOptions): Promise<PerPacketRes
           allCpusCpuNs: a,
           slowdownNs: round(a - o),
           beyondEmptyNs: round(beyond),
-          // The target is the counter's: no slowdown beyond what every CPU busy costs the empty program.
-          met: p === "counter" ? beyond <= 1 : null,
+          // The target is the counter's: on every CPU at once, no more than 1 ns (~4 %, about the spread of
+          // one configuration's rounds) slower than on one.
+          met: p === "counter" ? a - o <= SLOWDOWN_TOLERANCE_NS : null,
         };
       });
     });
