@@ -10,6 +10,7 @@ import { CONFIGS, type LiveResult } from "./live.ts";
 import { MODES, type PerPacketResult, PROGRAMS } from "./per-packet.ts";
 import { main, SIZES } from "./run.ts";
 import { summarize } from "./stats.ts";
+import type { VariantsResult } from "./variants.ts";
 
 const isSummary = (s: unknown, n: number): void => {
   const x = s as Record<string, number>;
@@ -29,10 +30,10 @@ test("summaries: median, quartiles and range of an unordered list", () => {
   assert.equal(summarize([4, 1, 3, 2]).median, 2.5);
 });
 
-test("npm run bench -- --quick: both parts run, write their files, and count exactly", async (t) => {
+test("npm run bench -- --quick: every part runs, writes its file, and counts exactly", async (t) => {
   const out = mkdtempSync(join(tmpdir(), "xdp-counter-bench-"));
   t.after(() => rmSync(out, { recursive: true, force: true }));
-  await main(["--quick", "--out", out, "--part", "per-packet,live"]);
+  await main(["--quick", "--out", out, "--part", "per-packet,live,variants"]);
 
   const pp = JSON.parse(readFileSync(join(out, "per-packet.json"), "utf8")) as PerPacketResult;
   assert.equal(pp.part, "per-packet");
@@ -71,4 +72,17 @@ test("npm run bench -- --quick: both parts run, write their files, and count exa
     if (run.layout === "same-cpu") assert.ok(run.exact, `exact: ${JSON.stringify(run)}`);
   }
   assert.equal(live.targets.counterAtLeast97PctOfEmpty.length, layouts.length);
+
+  const v = JSON.parse(readFileSync(join(out, "variants.json"), "utf8")) as VariantsResult;
+  assert.equal(v.part, "variants");
+  isMachine(v.machine as unknown as Record<string, unknown>);
+  assert.deepEqual(
+    v.rows.map((r) => r.variant),
+    ["counter", "counter-len-first", "counter-fixed", "seed"],
+  );
+  for (const row of v.rows) {
+    assert.equal(row.perLoadOverEmptyNs.length, v.method.loads);
+    isSummary(row.acrossLoads, v.method.loads);
+    isSummary(row.allRounds, v.method.loads * v.method.rounds);
+  }
 });

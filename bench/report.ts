@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { LiveResult } from "./live.ts";
 import type { PerPacketResult } from "./per-packet.ts";
 import type { Summary } from "./stats.ts";
+import type { VariantsResult } from "./variants.ts";
 
 const dir = process.argv[2] ?? join(import.meta.dirname, "results");
 const f = (x: number, d = 2): string => x.toFixed(d);
@@ -68,10 +69,27 @@ export function liveTables(r: LiveResult): string {
   return out.join("\n");
 }
 
+export function variantsTables(r: VariantsResult): string {
+  const out: string[] = [];
+  out.push(
+    `${r.method.loads} fresh loads × ${r.method.rounds} interleaved rounds × ${r.method.repeat.toLocaleString("en")} repetitions, ${r.method.size}-byte frames, CPU ${r.method.cpu}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    "",
+    "| variant | ns over empty: median of the loads | min–max of the loads (IQR) | each load's median |",
+    "| --- | ---: | --- | --- |",
+  );
+  for (const row of r.rows) {
+    out.push(
+      `| ${row.variant} | ${f(row.acrossLoads.median)} | ${spread(row.acrossLoads)} | ${row.perLoadOverEmptyNs.map((x) => f(x, 1)).join(" ")} |`,
+    );
+  }
+  return out.join("\n");
+}
+
 if (import.meta.main) {
   for (const [part, render] of [
     ["per-packet", perPacketTables],
     ["live", liveTables],
+    ["variants", variantsTables],
   ] as const) {
     const file = join(dir, `${part}.json`);
     if (!existsSync(file)) continue;

@@ -6,18 +6,29 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { LAYOUTS, type Layout, type LiveResult, runLive } from "./live.ts";
 import { type PerPacketResult, runPerPacket } from "./per-packet.ts";
+import { runVariants, type VariantsResult } from "./variants.ts";
 
-export const PARTS = ["per-packet", "live"] as const;
+export const PARTS = ["per-packet", "live", "variants"] as const;
 export type Part = (typeof PARTS)[number];
+/** What runs without --part: "variants" is an investigation, run on request. */
+export const DEFAULT_PARTS: Part[] = ["per-packet", "live"];
 
 /** Sizes of a full run and of a quick one (a smoke test: seconds, not figures). */
 export const SIZES = {
-  full: { perPacket: { rounds: 9, repeat: 10_000_000 }, live: { rounds: 5, count: 1_000_000 } },
-  quick: { perPacket: { rounds: 3, repeat: 20_000 }, live: { rounds: 1, count: 20_000 } },
+  full: {
+    perPacket: { rounds: 9, repeat: 10_000_000 },
+    live: { rounds: 5, count: 1_000_000 },
+    variants: { loads: 8, rounds: 5, repeat: 5_000_000 },
+  },
+  quick: {
+    perPacket: { rounds: 3, repeat: 20_000 },
+    live: { rounds: 1, count: 20_000 },
+    variants: { loads: 2, rounds: 2, repeat: 20_000 },
+  },
 } as const;
 
 const USAGE = `usage: npm run bench -- [--part per-packet,live] [--quick] [--out DIR] [--layout same-cpu,split]
-  --part    which parts to run, comma-separated (default: all: ${PARTS.join(",")})
+  --part    which parts to run, comma-separated, of ${PARTS.join(",")} (default: ${DEFAULT_PARTS.join(",")})
   --quick   tiny sizes: checks that everything runs and counts exactly, in seconds; figures mean nothing
   --out     where to write <part>.json (default bench/results, or bench/results/quick with --quick)
   --layout  live part: where the receiver's NAPI runs (default: both: ${LAYOUTS.join(",")})`;
@@ -66,11 +77,24 @@ function summaryLive(r: LiveResult): string {
   return lines.join("\n");
 }
 
+function summaryVariants(r: VariantsResult): string {
+  const lines = [
+    "variants (CPU-time ns/packet over the empty program; median over loads [min–max of the loads]):",
+  ];
+  for (const row of r.rows) {
+    const a = row.acrossLoads;
+    lines.push(
+      `  ${row.variant.padEnd(18)} ${a.median.toFixed(2)} [${a.min.toFixed(2)}–${a.max.toFixed(2)}]  per load: ${row.perLoadOverEmptyNs.join(" ")}`,
+    );
+  }
+  return lines.join("\n");
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      part: { type: "string", default: PARTS.join(",") },
+      part: { type: "string", default: DEFAULT_PARTS.join(",") },
       quick: { type: "boolean", default: false },
       out: { type: "string" },
       layout: { type: "string", default: LAYOUTS.join(",") },
@@ -97,16 +121,20 @@ export async function main(argv: string[]): Promise<void> {
 
   for (const part of parts) {
     const started = Date.now();
-    let result: PerPacketResult | LiveResult;
+    let result: PerPacketResult | LiveResult | VariantsResult;
     let summary: string;
     if (part === "per-packet") {
       const r = await runPerPacket({ ...sizes.perPacket, sizes: [64, 1500], quick, log });
       result = r;
       summary = summaryPerPacket(r);
-    } else {
+    } else if (part === "live") {
       const r = await runLive({ ...sizes.live, length: 64, layouts, quick, log });
       result = r;
       summary = summaryLive(r);
+    } else {
+      const r = await runVariants({ ...sizes.variants, quick, log });
+      result = r;
+      summary = summaryVariants(r);
     }
     const file = join(out, `${part}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
