@@ -21,6 +21,11 @@ export const VARIANTS = {
     prog: "xdp_counter_len_first",
     rodata: true,
   },
+  "counter-const-key": {
+    path: join(BENCH_BPF, "xdp_counter_const_key.o"),
+    prog: "xdp_counter_const_key",
+    rodata: true,
+  },
   "counter-fixed": { path: join(BENCH_BPF, "xdp_counter_fixed.o"), prog: "xdp_counter_fixed", rodata: false },
   seed: { path: join(BENCH_BPF, "xdp_seed.o"), prog: "xdp_seed", rodata: false },
 } as const;

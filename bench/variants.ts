@@ -2,7 +2,8 @@
 // one run to the next, and what would make it smaller. Each program is loaded afresh several times (fresh
 // maps each time), and measured after each load in interleaved rounds against the empty program, on one
 // CPU (BPF_PROG_TEST_RUN, 64-byte frames, CPU time). Variants: the counter as built, the counter reading the
-// frame's length before updating its record, the counter with its action fixed at compile time, the seed.
+// frame's length before updating its record, the counter with one constant-key path per load-time action,
+// the counter with its action fixed at compile time, and the seed.
 import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
