@@ -37,6 +37,8 @@ export interface LiveOptions {
   layouts: Layout[];
   quick: boolean;
   log: (text: string) => void;
+  /** stops between runs (Ctrl-C), so that what the part made is removed on the way out */
+  signal?: AbortSignal;
 }
 
 export interface LiveRun {
@@ -224,6 +226,7 @@ export async function runLive(opts: LiveOptions): Promise<LiveResult> {
       for (let r = 0; r < opts.rounds; r++) {
         const order = CONFIGS.map((_, i) => CONFIGS[(i + r) % CONFIGS.length] as Config);
         for (const config of order) {
+          opts.signal?.throwIfAborted();
           await rx.attach(config);
           try {
             const before = await pair.stats(pair.node);

@@ -31,6 +31,8 @@ export interface PerPacketOptions {
   cpu?: number;
   quick: boolean;
   log: (text: string) => void;
+  /** stops between runs (Ctrl-C), so that what the part made is removed on the way out */
+  signal?: AbortSignal;
 }
 
 export interface PerPacketRow {
@@ -258,6 +260,7 @@ export async function runPerPacket(opts: PerPacketOptions): Promise<PerPacketRes
       for (const size of opts.sizes) {
         for (const mode of MODES) {
           for (const p of order) {
+            opts.signal?.throwIfAborted();
             const running = mode === "one-cpu" ? [one] : workers;
             const before = p.count();
             const startAt = Date.now() + 20;

@@ -112,23 +112,45 @@ export async function main(argv: string[]): Promise<void> {
   const parts = list(values.part, PARTS, "part");
   const layouts = list<Layout>(values.layout, LAYOUTS, "layout");
   const quick = values.quick;
-  const sizes = quick ? SIZES.quick : SIZES.full;
   const out = values.out ?? join(import.meta.dirname, "results", ...(quick ? ["quick"] : []));
   mkdirSync(out, { recursive: true });
   const log = (text: string): void => {
     process.stderr.write(`bench: ${text}\n`);
   };
+  // Ctrl-C stops between two runs, and the part removes its namespaces, programs and pins on the way out.
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    log("stopping after the current run, then cleaning up");
+    stop.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const signal = stop.signal;
+  try {
+    await runParts(parts, { quick, layouts, out, log, signal });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+async function runParts(
+  parts: Part[],
+  o: { quick: boolean; layouts: Layout[]; out: string; log: (text: string) => void; signal: AbortSignal },
+): Promise<void> {
+  const { quick, layouts, out, log, signal } = o;
+  const sizes = quick ? SIZES.quick : SIZES.full;
 
   for (const part of parts) {
     const started = Date.now();
     let result: PerPacketResult | LiveResult | VariantsResult;
     let summary: string;
     if (part === "per-packet") {
-      const r = await runPerPacket({ ...sizes.perPacket, sizes: [64, 1500], quick, log });
+      const r = await runPerPacket({ ...sizes.perPacket, sizes: [64, 1500], quick, log, signal });
       result = r;
       summary = summaryPerPacket(r);
     } else if (part === "live") {
-      const r = await runLive({ ...sizes.live, length: 64, layouts, quick, log });
+      const r = await runLive({ ...sizes.live, length: 64, layouts, quick, log, signal });
       result = r;
       summary = summaryLive(r);
     } else {
@@ -144,4 +166,11 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (import.meta.main) await main(process.argv.slice(2));
+if (import.meta.main) {
+  try {
+    await main(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
