@@ -7,7 +7,7 @@
 // Needs root (dockerd, veths, BPF); `bash .ci/install` installs docker.io and debootstrap.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,6 +174,17 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
         if (process.exitCode) console.log(`# dockerd log:\n${engine.tailLog()}`);
         await engine[Symbol.asyncDispose]();
         assert.ok(!existsSync(engine.dir), "the engine's directory is gone");
+        const dir = engine.dir;
+        const leftovers = readdirSync("/proc")
+          .filter((pid) => /^\d+$/.test(pid))
+          .filter((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+            } catch {
+              return false;
+            }
+          });
+        assert.deepEqual(leftovers, [], "no process of the engine is left");
       }
     } finally {
       if (logDir) rmSync(logDir, { recursive: true, force: true });
