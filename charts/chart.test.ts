@@ -97,6 +97,8 @@ function operatorEnv(manifests: Manifest[]): Record<string, string> {
   for (const variable of operatorContainer(manifests).env as EnvVar[]) {
     if (variable.value !== undefined) env[variable.name] = variable.value;
     else if (variable.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[variable.name] = namespace;
+    else if (variable.valueFrom?.fieldRef?.fieldPath === "metadata.name")
+      env[variable.name] = "operator-pod-0";
     else assert.fail(`unexpected env source for ${variable.name}`);
   }
   return env;
@@ -174,8 +176,26 @@ describe("default values", () => {
           verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
         },
         { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+        // The operator's leader election (operator branch: XDP_COUNTER_LEADER_ELECT, default true).
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
       ]),
     );
+  });
+
+  it("elects a leader through a Lease named for the release, and rolls replicas over", () => {
+    const manifests = template();
+    const deployment = find(manifests, "Deployment", "-operator");
+    assert.equal(deployment.spec.replicas, 1);
+    assert.deepEqual(deployment.spec.strategy, { type: "RollingUpdate" });
+    const env = operatorEnv(manifests);
+    assert.equal(env.XDP_COUNTER_LEADER_ELECT, "true");
+    assert.equal(env.XDP_COUNTER_LEASE_NAME, "xdpc-xdp-counter-operator");
+    assert.equal(env.POD_NAME, "operator-pod-0");
+
+    const single = template("operator:\n  leaderElection:\n    enabled: false\n");
+    assert.deepEqual(find(single, "Deployment").spec.strategy, { type: "Recreate" });
+    assert.equal(operatorEnv(single).XDP_COUNTER_LEADER_ELECT, "false");
+    assert.equal(find(template("operator:\n  replicas: 2\n"), "Deployment").spec.replicas, 2);
   });
 
   it("gives the agents nothing beyond reading XdpCounters, patching their status and getting nodes", () => {
@@ -470,6 +490,11 @@ describe("values the schema refuses", () => {
       assert.match(stderr, message);
     });
   }
+
+  it("refuses more than one operator without leader election", () => {
+    const stderr = refused("operator:\n  replicas: 2\n  leaderElection:\n    enabled: false\n");
+    assert.match(stderr, /at '\/operator\/replicas'/);
+  });
 
   it("refuses an existing service account without a name, saying which", () => {
     const stderr = refused("serviceAccount:\n  operator:\n    create: false\n");
