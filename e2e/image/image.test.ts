@@ -7,7 +7,15 @@
 // Needs root (dockerd, veths, BPF); `bash .ci/install` installs docker.io and debootstrap.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -140,6 +148,7 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
   before(async () => {
     assert.equal(process.getuid?.(), 0, "the image test needs root: it runs dockerd, veths and BPF");
     logDir = mkdtempSync(join(tmpdir(), "xdp-counter-image-logs-"));
+    chmodSync(logDir, 0o755); // the operator's container (uid 65532) reads its kubeconfig from here
 
     let start = Date.now();
     const rootfs = ensureBaseRootfs(root, (line) => console.log(`# base: ${line}`));
@@ -341,6 +350,22 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     }
     const port = await freePort();
     const name = `xdp-counter-operator-${tag}`;
+    // An API server that cannot answer (port 1 on loopback): the operator must stay up and answer /healthz
+    // while it retries, and can never reconcile against some real cluster this machine might reach.
+    const kubeconfig = join(logDir, "kubeconfig");
+    writeFileSync(
+      kubeconfig,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters: [{name: none, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]",
+        "users: [{name: none, user: {token: none}}]",
+        "contexts: [{name: none, context: {cluster: none, user: none}}]",
+        "current-context: none",
+        "",
+      ].join("\n"),
+      { mode: 0o644 },
+    );
     t.after(() => docker(["rm", "-f", name]));
     const started = docker([
       "run",
@@ -358,6 +383,10 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
       "no-new-privileges",
       "--network",
       "host",
+      "--volume",
+      `${kubeconfig}:/etc/xdp-counter/kubeconfig:ro`,
+      "--env",
+      "KUBECONFIG=/etc/xdp-counter/kubeconfig",
       "--env",
       "XDP_COUNTER_NAMESPACE=xdp-system",
       "--env",
