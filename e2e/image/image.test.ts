@@ -226,7 +226,7 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
       "test -f /app/bpf/xdp_counter.o",
       "test -f /app/agent/cli/bin.ts",
       "test -d /app/node_modules/koffi && test -d /app/node_modules/zod && test -d /app/node_modules/yaml",
-      "for dev in typescript @biomejs @types node aws-cdk-lib @aws-cdk; do ! test -e /app/node_modules/$dev || { echo dev dependency $dev shipped; exit 1; }; done",
+      "for dev in typescript @biomejs/biome node aws-cdk-lib @aws-cdk; do ! test -e /app/node_modules/$dev || { echo dev dependency $dev shipped; exit 1; }; done",
       "! find /app -name '*.test.ts' -not -path '/app/node_modules/*' | grep .",
       "! test -e /app/e2e && ! test -e /app/.git && ! test -e /app/bench",
       "! command -v clang",
@@ -235,6 +235,26 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     ].join("\n");
     const result = runImage(["--network", "none", "--entrypoint", "sh"], ["-c", script]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
+
+    // npm's record of what it installed: nothing that only the project's devDependencies need.
+    const installed = runImage(
+      ["--network", "none", "--entrypoint", "cat"],
+      ["/app/node_modules/.package-lock.json"],
+    );
+    assert.equal(installed.status, 0, installed.stderr);
+    const packages = (
+      JSON.parse(installed.stdout) as { packages: Record<string, { dev?: boolean; peer?: boolean }> }
+    ).packages;
+    const devOnly = Object.entries(packages)
+      .filter(([, p]) => p.dev || p.peer)
+      .map(([path]) => path);
+    assert.deepEqual(devOnly, [], "no dev or peer dependency is installed");
+    const declared = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    for (const name of Object.keys(declared.dependencies)) {
+      assert.ok(`node_modules/${name}` in packages, `dependency ${name} is installed`);
+    }
   });
 
   it("counts exact packets on a host interface: privileged, host network, the host's bpffs", async (t) => {
