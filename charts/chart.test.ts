@@ -105,9 +105,15 @@ function operatorEnv(manifests: Manifest[]): Record<string, string> {
 }
 
 describe("chart files", () => {
-  it("passes helm lint --strict", () => {
-    const result = runHelm(["lint", "--strict", chart]);
-    assert.equal(result.status, 0, result.stdout + result.stderr);
+  it("passes helm lint --strict, with default values and with every optional part on", () => {
+    for (const extra of [
+      [],
+      ["--set", "serviceMonitor.enabled=true,metrics.service.enabled=true,operator.replicas=2"],
+      ["--set", "serviceAccount.agent.create=false,serviceAccount.agent.name=sa,rbac.create=false"],
+    ]) {
+      const result = runHelm(["lint", "--strict", chart, ...extra]);
+      assert.equal(result.status, 0, `helm lint ${extra.join(" ")}:\n${result.stdout}${result.stderr}`);
+    }
   });
 
   it("ships the CRD byte for byte as crds/ has it", () => {
