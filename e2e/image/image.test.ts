@@ -21,9 +21,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseOperatorConfig, renderDaemonSet } from "../../operator/index.ts";
+import { makeXdpCounter } from "../../operator/testing.ts";
 import { sh, VethPair } from "../../testing/netns.ts";
 import { ensureBaseRootfs, importChanges } from "./base-image.ts";
 import { DockerEngine } from "./docker-engine.ts";
+import { agentRunOptions } from "./pod-to-docker.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const tag = `${process.pid}`;
@@ -257,7 +260,7 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     }
   });
 
-  it("counts exact packets on a host interface: privileged, host network, the host's bpffs", async (t) => {
+  it("counts exact packets on a host interface, run as the agent DaemonSet's pod", async (t) => {
     // The container shares the host's network namespace, so the counted end of the veth pair moves there; the
     // sending end stays in its own namespace. Dropping what it counts keeps the test's frames out of the host.
     const pair = await VethPair.create();
@@ -272,17 +275,16 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     await sh("sysctl", ["-qw", `net.ipv6.conf.${iface}.disable_ipv6=1`]);
     await sh("ip", ["link", "set", iface, "up"]);
 
+    // The container runs as the operator's agent pod would: its rendered host network, privilege and mounts.
     const privileged = privilegedOptions();
     t.diagnostic(`privileged as: ${privileged.note}`);
-    const agent = [
-      ...privileged.options,
-      "--network",
-      "host",
-      "--user",
-      "0:0",
-      "-v",
-      "/sys/fs/bpf:/sys/fs/bpf",
-    ];
+    const config = parseOperatorConfig({
+      XDP_COUNTER_NAMESPACE: "xdp-system",
+      XDP_COUNTER_AGENT_IMAGE: IMAGE,
+    });
+    const pod = agentRunOptions(renderDaemonSet(makeXdpCounter("image-test"), config), privileged.options);
+    for (const note of pod.notes) t.diagnostic(note);
+    const agent = pod.options;
     const cli = (args: string[]) => runImage(agent, [...args, "--pin-root", pinRoot]);
 
     const attached = cli(["attach", "--iface", iface, "--action", "drop", "--json"]);
