@@ -35,7 +35,11 @@ export const VIRTUAL_PREFIXES = [
 
 export type InterfaceClass = "physical" | "loopback" | "virtual";
 
-export function classify(link: { name: string; loopback: boolean; kind: string | undefined }): InterfaceClass {
+export function classify(link: {
+  name: string;
+  loopback: boolean;
+  kind: string | undefined;
+}): InterfaceClass {
   if (link.loopback) return "loopback";
   if (VIRTUAL_PREFIXES.some((prefix) => link.name.startsWith(prefix))) return "virtual";
   if (link.kind === undefined || PHYSICAL_KINDS.has(link.kind)) return "physical";

@@ -7,7 +7,7 @@ export function isGlob(pattern: string): boolean {
   return /[*?[]/.test(pattern);
 }
 
-const escape = (char: string): string => (/[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char);
+const escapeChar = (char: string): string => (/[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char);
 
 /** The regular expression a glob stands for, anchored at both ends. */
 export function globToRegExp(pattern: string): RegExp {
@@ -37,7 +37,7 @@ export function globToRegExp(pattern: string): RegExp {
       }
       out += `[${negate ? "^" : ""}${set}]`;
       i = close;
-    } else out += escape(char);
+    } else out += escapeChar(char);
   }
   return new RegExp(`^${out}$`);
 }

@@ -6,7 +6,13 @@ import { selectInterfaces, stillWanted } from "./select.ts";
 
 // `ip -d -j addr show` of a typical Kubernetes node, trimmed to the fields the agent reads.
 const links = [
-  { ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP"], link_type: "loopback", addr_info: [{ local: "127.0.0.1" }] },
+  {
+    ifindex: 1,
+    ifname: "lo",
+    flags: ["LOOPBACK", "UP"],
+    link_type: "loopback",
+    addr_info: [{ local: "127.0.0.1" }],
+  },
   { ifindex: 2, ifname: "eth0", flags: ["UP"], link_type: "ether", addr_info: [{ local: "10.0.0.5" }] },
   { ifindex: 3, ifname: "eth1", flags: ["UP"], link_type: "ether", xdp: { prog: { id: 42 } } },
   { ifindex: 4, ifname: "ens5", flags: [], link_type: "ether" },

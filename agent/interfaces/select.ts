@@ -3,8 +3,9 @@
 // - a plain name (eth0, veth12ab): that interface whatever its kind; missing on the node: reported;
 // - a glob (eth*, *): the matching interfaces that carry node traffic (physical NICs, bonds, VLANs), never
 //   loopback nor virtual devices (veth, bridge, vxlan, docker0, cni0, cali*, ...) unless named exactly.
-import type { Inventory, NetInterface } from "./inventory.ts";
+
 import { isGlob, matchesGlob } from "./glob.ts";
+import type { Inventory, NetInterface } from "./inventory.ts";
 
 export interface Selection {
   /** the interfaces to count on, in the node's order */
