@@ -95,6 +95,10 @@ test("counts exact packets, reports them, exposes them, and survives SIGKILL + r
   assert.equal((await fetchInNs(pair.node.ns, port, "/readyz")).status, 200);
   assert.equal((await fetchInNs(pair.node.ns, port, "/healthz")).status, 200);
 
+  // Polls that find everything as it should be change nothing.
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(first.logs.filter((l) => l.msg === "counter attached").length, 1, "attached once, then left alone");
+
   // SIGKILL: no chance to clean up. The pinned link keeps counting while no agent runs.
   await first.stop("SIGKILL");
   const sent2 = await pair.send(500, 200);
