@@ -97,7 +97,11 @@ test("counts exact packets, reports them, exposes them, and survives SIGKILL + r
 
   // Polls that find everything as it should be change nothing.
   await new Promise((r) => setTimeout(r, 1_000));
-  assert.equal(first.logs.filter((l) => l.msg === "counter attached").length, 1, "attached once, then left alone");
+  assert.equal(
+    first.logs.filter((l) => l.msg === "counter attached").length,
+    1,
+    "attached once, then left alone",
+  );
 
   // SIGKILL: no chance to clean up. The pinned link keeps counting while no agent runs.
   await first.stop("SIGKILL");
