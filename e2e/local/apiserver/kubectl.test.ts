@@ -162,5 +162,42 @@ subjects: [{kind: ServiceAccount, name: bob, namespace: default}]
   const cmGet = await k("get", "cm", "c", "-o", "jsonpath={.metadata.labels.x}{.data.z}");
   assert.equal(cmGet.stdout, "y1");
 
+  // client-side apply of a built-in kind: a three-way strategic merge patch with $setElementOrder and deletions
+  const ds = (image: string, env: string) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+        - name: agent
+          image: ${image}
+          env: [${env}]
+        - {name: sidecar, image: side:1}
+`;
+  writeFileSync(join(dir, "ds.yaml"), ds("agent:1", '{name: A, value: "1"}, {name: B, value: "2"}'));
+  assert.equal((await k("apply", "-f", join(dir, "ds.yaml"))).code, 0);
+  writeFileSync(join(dir, "ds.yaml"), ds("agent:2", '{name: A, value: "1"}'));
+  const reapplied = await k("apply", "-f", join(dir, "ds.yaml"));
+  assert.equal(reapplied.stdout.trim(), "daemonset.apps/agent configured", reapplied.stderr);
+  const containers = await k("get", "ds", "agent", "-o", "jsonpath={.spec.template.spec.containers}");
+  assert.deepEqual(JSON.parse(containers.stdout), [
+    { name: "agent", image: "agent:2", env: [{ name: "A", value: "1" }] },
+    { name: "sidecar", image: "side:1" },
+  ]);
+  const diff = await k("diff", "-f", join(dir, "ds.yaml"));
+  assert.equal(
+    diff.code,
+    0,
+    `kubectl diff (server-side dry run) sees no change: ${diff.stdout}${diff.stderr}`,
+  );
+  const dsWide = await k("get", "ds", "-o", "wide");
+  assert.match(
+    dsWide.stdout.split("\n")[0] ?? "",
+    /^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/,
+  );
+
   assert.deepEqual(unknown, [], "kubectl asked for nothing the server does not know");
 });

@@ -50,6 +50,15 @@ test("create, get, list, update with resourceVersion preconditions", async (t) =
     code: 409,
   });
 
+  const otherUid = await call(s, "PUT", `${base}/one`, {
+    body: { ...got.body, metadata: { name: "one", uid: "00000000-0000-0000-0000-000000000000" } },
+  });
+  assert.equal(otherUid.status, 409);
+  assert.match(
+    otherUid.body.message,
+    /Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000/,
+  );
+
   const { resourceVersion: _rv, ...noRv } = got.body.metadata;
   const unconditional = await call(s, "PUT", `${base}/one`, {
     body: { ...got.body, metadata: noRv, data: { a: "4" } },
@@ -201,4 +210,73 @@ test("delete returns Status or the object, deletecollection honours selectors", 
   assert.equal(pod.status, 201);
   const delPod = await call(s, "DELETE", "/api/v1/namespaces/default/pods/p");
   assert.equal(delPod.body.kind, "Pod", "pods return the deleted object");
+});
+
+test("metadata validation: label keys and values, ownerReferences", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  const ok = await call(s, "POST", base, {
+    body: cm("ok", {
+      labels: { "app.kubernetes.io/name": "x", empty: "" },
+      annotations: { "example.com/Any": "thing with spaces" },
+    }),
+  });
+  assert.equal(ok.status, 201);
+  const badValue = await call(s, "POST", base, { body: cm("bv", { labels: { app: "has space" } }) });
+  assert.equal(badValue.status, 422);
+  assert.equal(badValue.body.details.causes[0].field, "metadata.labels");
+  assert.match(
+    badValue.body.message,
+    /^ConfigMap "bv" is invalid: metadata.labels: Invalid value: "has space": a valid label must be an empty string or consist of alphanumeric characters/,
+  );
+  const badKey = await call(s, "POST", base, { body: cm("bk", { labels: { "-bad": "x" } }) });
+  assert.equal(badKey.status, 422);
+  assert.match(
+    badKey.body.message,
+    /metadata.labels: Invalid value: "-bad": name part must consist of alphanumeric characters/,
+  );
+  const longValue = await call(s, "POST", base, { body: cm("lv", { labels: { a: "x".repeat(64) } }) });
+  assert.equal(longValue.status, 422);
+  const badOwner = await call(s, "POST", base, {
+    body: cm("bo", { ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "ok" }] }),
+  });
+  assert.equal(badOwner.status, 422);
+  assert.equal(badOwner.body.details.causes[0].field, "metadata.ownerReferences[0].uid");
+});
+
+test("objects larger than etcd's request limit are refused", async (t) => {
+  const s = await startApiServer({ maxObjectBytes: 64 * 1024 });
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  const big = await call(s, "POST", base, { body: { ...cm("big"), data: { a: "x".repeat(70 * 1024) } } });
+  assert.equal(big.status, 500);
+  assert.equal(big.body.reason, "");
+  assert.equal(big.body.message, "etcdserver: request is too large");
+  assert.equal((await call(s, "GET", `${base}/big`)).status, 404);
+});
+
+test("unknown top-level and metadata fields: dropped with a warning, refused under Strict", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  const strict = await call(s, "POST", `${base}?fieldValidation=Strict`, {
+    body: { metadata: { name: "s", labelz: { a: "b" } }, data: { a: "1" }, dta: { b: "2" } },
+  });
+  assert.equal(strict.status, 400);
+  assert.equal(
+    strict.body.message,
+    'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.labelz", unknown field "dta"',
+  );
+  const warned = await call(s, "POST", base, {
+    body: { metadata: { name: "w" }, data: { a: "1" }, dta: { b: "2" } },
+  });
+  assert.equal(warned.status, 201);
+  assert.equal(warned.headers.warning, '299 - "unknown field \\"dta\\""');
+  assert.equal(warned.body.dta, undefined);
+  const ignored = await call(s, "POST", `${base}?fieldValidation=Ignore`, {
+    body: { metadata: { name: "i" }, dta: {} },
+  });
+  assert.equal(ignored.status, 201);
+  assert.equal(ignored.headers.warning, undefined);
 });
