@@ -100,13 +100,16 @@ export class Agent {
 
   async #runCount(signal: AbortSignal): Promise<void> {
     const intervalMs = this.#config.reportIntervalMs;
-    await this.#refreshNodeIps();
-    await this.#removeOrphans();
+    // The Node's addresses matter only for action drop (the safety check), and then before the first
+    // attach; counting with pass never waits for the API server, which may be unreachable for a while.
+    if (this.#config.action === "drop") await this.#refreshNodeIps();
     const now = Date.now();
     let nextPoll = now;
     let nextReport = now;
-    let nextOrphans = now + ORPHAN_CHECK_MS;
-    let nextNodeIps = now + NODE_IPS_RETRY_MS;
+    // after the first reconcile and report; an orphan's program found by the first reconcile is reported
+    // as foreign until then, and replaced by ours on the next poll
+    let nextOrphans = now;
+    let nextNodeIps = this.#config.action === "drop" ? now + NODE_IPS_RETRY_MS : Number.POSITIVE_INFINITY;
     while (!signal.aborted) {
       this.#lastLoopMs = Date.now();
       if (Date.now() >= nextPoll) {

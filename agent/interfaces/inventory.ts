@@ -8,6 +8,8 @@ import { classify, type InterfaceClass } from "./classify.ts";
 import { InterfaceError, InterfaceErrorCode } from "./errors.ts";
 
 const run = promisify(execFile);
+/** `ip` answers in milliseconds; a hung one must not stop the agent's loop. */
+const IP_TIMEOUT_MS = 10_000;
 
 export interface NetInterface {
   name: string;
@@ -80,7 +82,7 @@ export function parseInventory(links: unknown, routes: unknown[]): Inventory {
 async function ipJson(args: string[]): Promise<unknown> {
   let stdout: string;
   try {
-    ({ stdout } = await run("ip", args, { maxBuffer: 64 << 20 }));
+    ({ stdout } = await run("ip", args, { maxBuffer: 64 << 20, timeout: IP_TIMEOUT_MS }));
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new InterfaceError(
