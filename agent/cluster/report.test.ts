@@ -265,3 +265,26 @@ test("a bad configuration exits with code 2 naming the field", () => {
   assert.equal(flag.status, 2);
   assert.match(flag.stderr, /--port "http"/);
 });
+
+test("an agent started while the API server is unreachable counts from the start and reports exact totals later", async (t) => {
+  const pair = await pairFor(t);
+  const name = uniqueName("coldstart");
+  const node = `node-${name}`;
+  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface] });
+  const { path: kubeconfig, bridge } = await cluster.kubeconfigFor(pair.node.ns);
+  bridge.setDown(true);
+  const config = agentConfigFor(name, created, node, { interfaces: [pair.node.iface] });
+  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  await agent.waitForLog((l) => l.msg.startsWith("ready"));
+  const sent = await pair.send(800, 70);
+  await agent.waitForLog((l) => l.msg.startsWith("report failed"));
+  bridge.setDown(false);
+  const entry = await entryWhere(
+    name,
+    node,
+    (e) => e.packets.pass === String(sent),
+    "totals once reachable",
+    20_000,
+  );
+  assert.equal(entry.bytes.pass, String(sent * 70));
+});
