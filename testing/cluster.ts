@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentConfig } from "../api/v1alpha1/index.ts";
-import { type ApiServer, startApiServer } from "../e2e/local/apiserver/index.ts";
+import { type ApiServer, type Identity, startApiServer } from "../e2e/local/apiserver/index.ts";
 import { call } from "../e2e/local/apiserver/testclient.ts";
 import { type Bridge, startBridge } from "./ns-bridge.ts";
 
@@ -48,12 +48,12 @@ export class TestCluster {
   }
 
   /** A kubeconfig that reaches the API server from inside `ns`, and the bridge (to cut it). */
-  async kubeconfigFor(ns: string): Promise<{ path: string; bridge: Bridge }> {
+  async kubeconfigFor(ns: string, identity: Identity = "admin"): Promise<{ path: string; bridge: Bridge }> {
     const port = Number(new URL(this.server.url).port);
     const bridge = await startBridge(ns, { host: "127.0.0.1", port });
     this.#bridges.push(bridge);
     const yaml = this.server
-      .kubeconfigFor("admin")
+      .kubeconfigFor(identity)
       .replace(this.server.url, `https://127.0.0.1:${bridge.port}`);
     const path = join(this.dir, `kubeconfig-${ns}`);
     writeFileSync(path, yaml);
@@ -83,6 +83,12 @@ export class TestCluster {
   async deleteXdpCounter(name: string): Promise<void> {
     const res = await call(this.server, "DELETE", `${XDPC}/${name}`);
     if (res.status !== 200) throw new Error(`delete XdpCounter ${name}: ${res.status}`);
+  }
+
+  /** Creates an object as the admin (POST to `path`). */
+  async create(path: string, body: Record<string, unknown>): Promise<void> {
+    const res = await call(this.server, "POST", path, { body });
+    if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   }
 
   async nodeEntries(name: string): Promise<Record<string, NodeEntry>> {

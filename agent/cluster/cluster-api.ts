@@ -6,6 +6,13 @@ import { AgentError, AgentErrorCode } from "./errors.ts";
 import type { KubeClient, KubeResponse } from "./kube-client.ts";
 
 export const AGENT_FIELD_MANAGER = "xdp-counter-agent";
+
+/** The ClusterRole rules the agent needs, exactly (for the chart and the operator's RBAC). */
+export const AGENT_RBAC_RULES = [
+  { apiGroups: [GROUP], resources: [PLURAL], verbs: ["get", "list"] },
+  { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["patch"] },
+  { apiGroups: [""], resources: ["nodes"], verbs: ["get"] },
+] as const;
 export const MERGE_PATCH = "application/merge-patch+json";
 
 /** What the agent needs from the API server; KubeClient-backed in production, anything in tests. */

@@ -3,6 +3,7 @@ export { Agent, type AgentOptions, DEFAULT_POLL_MS } from "./agent.ts";
 export { backoffDelay, HEARTBEAT_INTERVALS, jitteredInterval, shouldReport } from "./backoff.ts";
 export {
   AGENT_FIELD_MANAGER,
+  AGENT_RBAC_RULES,
   type ClusterApi,
   kubeClusterApi,
   MERGE_PATCH,

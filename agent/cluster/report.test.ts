@@ -10,6 +10,7 @@ import { type AgentProcess, fetchInNs, startAgent } from "../../testing/agent.ts
 import { CLI } from "../../testing/cli.ts";
 import { agentConfigFor, eventually, type NodeEntry, TestCluster } from "../../testing/cluster.ts";
 import { nsExec, VethPair } from "../../testing/netns.ts";
+import { AGENT_RBAC_RULES } from "./cluster-api.ts";
 
 let cluster: TestCluster;
 before(async () => {
@@ -287,4 +288,56 @@ test("an agent started while the API server is unreachable counts from the start
     20_000,
   );
   assert.equal(entry.bytes.pass, String(sent * 70));
+});
+
+test("the agent needs no more than AGENT_RBAC_RULES, as its service account", async (t) => {
+  const pair = await pairFor(t);
+  const name = uniqueName("rbac");
+  const node = `node-${name}`;
+  const namespace = uniqueName("ns");
+  await cluster.create("/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: namespace },
+  });
+  await cluster.create(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "xdp-counter-agent" },
+  });
+  const rbac = "/apis/rbac.authorization.k8s.io/v1";
+  await cluster.create(`${rbac}/clusterroles`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name },
+    rules: AGENT_RBAC_RULES,
+  });
+  await cluster.create(`${rbac}/clusterrolebindings`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+    subjects: [{ kind: "ServiceAccount", name: "xdp-counter-agent", namespace }],
+  });
+  await cluster.createNode(node, "198.51.100.9");
+  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface], action: "drop" });
+  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns, {
+    namespace,
+    serviceAccount: "xdp-counter-agent",
+  });
+  const config = agentConfigFor(name, created, node, { interfaces: [pair.node.iface], action: "drop" });
+  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  await agent.waitForLog((l) => l.msg === "node addresses");
+  const sent = await pair.send(100, 64);
+  await entryWhere(
+    name,
+    node,
+    (e) => e.packets.drop === String(sent),
+    "drops reported as the service account",
+  );
+  assert.deepEqual(
+    agent.logs.filter((l) => l.level === "warn" || l.level === "error"),
+    [],
+    "no refusals",
+  );
 });
