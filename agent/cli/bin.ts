@@ -6,7 +6,8 @@ import { main } from "./main.ts";
 const argv = process.argv.slice(2);
 if (argv[0] === "agent") {
   const { runAgent } = await import("../cluster/main.ts");
-  process.exitCode = await runAgent(argv.slice(1));
+  // exit now: a status write still in flight (up to its timeout) must not hold a stopping agent
+  process.exit(await runAgent(argv.slice(1)));
 } else {
   process.exitCode = await main(argv, {
     out: (line) => process.stdout.write(`${line}\n`),

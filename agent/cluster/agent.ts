@@ -106,40 +106,78 @@ export class Agent {
     const now = Date.now();
     let nextPoll = now;
     let nextReport = now;
-    // after the first reconcile and report; an orphan's program found by the first reconcile is reported
-    // as foreign until then, and replaced by ours on the next poll
     let nextOrphans = now;
     let nextNodeIps = this.#config.action === "drop" ? now + NODE_IPS_RETRY_MS : Number.POSITIVE_INFINITY;
-    while (!signal.aborted) {
+    let gone = false;
+    // API calls run beside the loop, one of each kind at a time, so a slow or unreachable API server
+    // (each request may take its full timeout) never delays the interface polls.
+    const tasks = new Map<string, Promise<void>>();
+    let wake: (() => void) | undefined;
+    const background = (name: string, task: () => Promise<void>): void => {
+      if (tasks.has(name)) return;
+      const run = task()
+        .catch((err: unknown) => this.#log.error(`${name} failed`, { error: messageOf(err) }))
+        .finally(() => {
+          tasks.delete(name);
+          wake?.();
+        });
+      tasks.set(name, run);
+    };
+    while (!signal.aborted && !gone) {
       this.#lastLoopMs = Date.now();
       if (Date.now() >= nextPoll) {
         await this.#reconcile();
         nextPoll = Date.now() + this.#pollMs;
       }
-      if (Date.now() >= nextReport) {
-        const result = await this.#report();
-        if (result === "gone") {
-          if (await this.#confirmGone()) {
-            this.#log.info("the XdpCounter is gone: detaching and unpinning its counters on this node");
-            this.#reconciler.cleanAll("the XdpCounter was deleted");
-            this.health.ready = true;
-            return this.#idleUntil(signal);
+      if (Date.now() >= nextReport && !tasks.has("report")) {
+        background("report", async () => {
+          const result = await this.#report();
+          if (result === "gone" && (await this.#confirmGone())) {
+            gone = true;
+            return;
           }
-          nextReport = Date.now() + backoffDelay(++this.#failures, intervalMs, this.#random);
-        } else if (result === "failed") {
-          nextReport = Date.now() + backoffDelay(this.#failures, intervalMs, this.#random);
-        } else nextReport = Date.now() + jitteredInterval(intervalMs, this.#random);
+          const delay =
+            result === "gone"
+              ? backoffDelay(++this.#failures, intervalMs, this.#random)
+              : result === "failed"
+                ? backoffDelay(this.#failures, intervalMs, this.#random)
+                : jitteredInterval(intervalMs, this.#random);
+          nextReport = Date.now() + delay;
+        });
       }
       if (this.#nodeIps === undefined && Date.now() >= nextNodeIps) {
-        await this.#refreshNodeIps();
-        nextNodeIps = Date.now() + NODE_IPS_RETRY_MS;
+        nextNodeIps = Number.POSITIVE_INFINITY;
+        background("node addresses", async () => {
+          await this.#refreshNodeIps();
+          nextNodeIps = Date.now() + NODE_IPS_RETRY_MS;
+        });
       }
       if (Date.now() >= nextOrphans) {
-        await this.#removeOrphans();
-        nextOrphans = Date.now() + ORPHAN_CHECK_MS;
+        nextOrphans = Number.POSITIVE_INFINITY;
+        background("orphans", async () => {
+          await this.#removeOrphans();
+          nextOrphans = Date.now() + ORPHAN_CHECK_MS;
+        });
       }
-      const wait = Math.max(0, Math.min(nextPoll, nextReport) - Date.now());
-      await sleep(wait, undefined, { signal }).catch(() => undefined);
+      if (gone) break;
+      const next = tasks.has("report") ? nextPoll : Math.min(nextPoll, nextReport);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, next - Date.now()));
+        signal.addEventListener("abort", done, { once: true });
+        wake = done;
+      });
+    }
+    if (gone) {
+      this.#log.info("the XdpCounter is gone: detaching and unpinning its counters on this node");
+      this.#reconciler.cleanAll("the XdpCounter was deleted");
+      this.health.ready = true;
+      return this.#idleUntil(signal);
     }
   }
 
