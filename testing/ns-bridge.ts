@@ -1,8 +1,9 @@
 // Reaches a TCP server of the test process (the test API server on the host's 127.0.0.1) from inside a test
 // network namespace, without adding anything to the host's network: the test listens on a Unix socket
 // (filesystem sockets cross network namespaces), and a forwarder inside the namespace listens on its own
-// 127.0.0.1 and pipes each connection there. `setDown(true)` cuts every connection and refuses new ones: an
-// API server outage as the agent sees it, while the server keeps its state.
+// 127.0.0.1 and pipes each connection there. `setDown(true)` cuts every connection and refuses new ones, and
+// `setHang(true)` holds new ones unanswered: API server outages as the agent sees them, while the server
+// keeps its state.
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
@@ -17,6 +18,8 @@ export interface Bridge {
   /** the port on the namespace's 127.0.0.1 */
   port: number;
   setDown(down: boolean): void;
+  /** accept connections and never answer (a black hole: requests run into their timeouts) */
+  setHang(hang: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -27,9 +30,16 @@ export async function startBridge(ns: string, target: { host: string; port: numb
   rmSync(socketPath, { force: true });
   const sockets = new Set<Socket>();
   let down = false;
+  let hang = false;
   const server: Server = createServer((client) => {
     if (down) {
       client.destroy();
+      return;
+    }
+    if (hang) {
+      sockets.add(client);
+      client.on("close", () => sockets.delete(client));
+      client.on("error", () => client.destroy());
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -62,6 +72,10 @@ export async function startBridge(ns: string, target: { host: string; port: numb
     port,
     setDown(value: boolean) {
       down = value;
+      if (value) for (const s of sockets) s.destroy();
+    },
+    setHang(value: boolean) {
+      hang = value;
       if (value) for (const s of sockets) s.destroy();
     },
     async stop() {

@@ -319,3 +319,22 @@ test("a foreign XDP program is never replaced, and the status names it", async (
   // ready all the same: waiting for a person is not a reason to hold a rollout
   assert.equal((await fetchInNs(pair.node.ns, await agent.port(), "/readyz")).status, 200);
 });
+
+test("an API server that never answers does not hold up interface polls", async (t) => {
+  const pair = await pairFor(t);
+  const name = uniqueName("hang");
+  const node = `node-${name}`;
+  const late = `${pair.node.iface}h`;
+  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface, late] });
+  const { path: kubeconfig, bridge } = await cluster.kubeconfigFor(pair.node.ns);
+  const config = agentConfigFor(name, created, node, { interfaces: [pair.node.iface, late] });
+  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  await agent.waitForLog((l) => l.msg.startsWith("ready"));
+  bridge.setHang(true);
+  await pair.send(50, 64); // a change, so the next report is due
+  await new Promise((r) => setTimeout(r, 1_500)); // a report is now waiting on its 10 s timeout
+  await extraInterface(pair, "h");
+  const attached = await agent.waitForLog((l) => l.msg === "counter attached" && l.interface === late, 5_000);
+  assert.ok(attached);
+  bridge.setHang(false);
+});
