@@ -118,7 +118,7 @@ export class Reconciler {
   }
 
   reconcile(inventory: Inventory, nodeIps: ReadonlySet<string>): void {
-    const { config } = { config: this.#config };
+    const config = this.#config;
     const patterns = config.interfaces;
     const selection = selectInterfaces(patterns, inventory);
     const present = new Map(inventory.interfaces.map((i) => [i.name, i]));
