@@ -338,3 +338,24 @@ test("an API server that never answers does not hold up interface polls", async 
   assert.ok(attached);
   bridge.setHang(false);
 });
+
+test("a glob never selects virtual devices (veths here), and the node says why it counts on nothing", async (t) => {
+  // This machine has no module for VLANs or bonds, and a test cannot make a physical NIC, so only the
+  // negative half runs on the kernel; agent/interfaces/select.test.ts covers what globs do select.
+  const pair = await pairFor(t);
+  const name = uniqueName("glob");
+  const node = `node-${name}`;
+  const prefix = pair.node.iface.slice(0, -1); // matches the node's veth and the ones made below
+  const created = await cluster.createXdpCounter(name, { interfaces: [`${prefix}*`] });
+  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
+  const config = agentConfigFor(name, created, node, { interfaces: [`${prefix}*`] });
+  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  const late = await extraInterface(pair, "g");
+  await new Promise((r) => setTimeout(r, 1_000)); // several polls
+  const entry = await entryWhere(name, node, (e) => e.phase === "Error", "nothing selected");
+  assert.match(entry.error ?? "", /matches spec.interfaces .*globs select only physical interfaces/);
+  assert.deepEqual(entry.interfaces, []);
+  assert.equal(await pair.xdpProgId(pair.node), 0);
+  assert.equal(await progIdOf(pair.node.ns, late), 0);
+  assert.equal(agent.logs.filter((l) => l.msg === "counter attached").length, 0);
+});
