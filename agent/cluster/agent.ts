@@ -207,7 +207,10 @@ export class Agent {
           return this.#idleUntil(signal);
         }
       }
-      const wait = cleaned ? backoffDelay(this.#failures, intervalMs, this.#random) : this.#pollMs;
+      // at most 30 s between tries, so the liveness probe sees the loop turning
+      const wait = cleaned
+        ? Math.min(30_000, backoffDelay(this.#failures, intervalMs, this.#random))
+        : this.#pollMs;
       await sleep(wait, undefined, { signal }).catch(() => undefined);
     }
   }
