@@ -179,6 +179,12 @@ test("bad input: malformed JSON and YAML, unknown resource, wrong content type, 
   const notFound = await call(s, "GET", `${base}/none`);
   assert.equal(notFound.status, 404);
   assert.equal(notFound.body.message, 'configmaps "none" not found');
+  const allNamespaces = await call(s, "POST", "/api/v1/configmaps", { body: cm("z") });
+  assert.equal(
+    allNamespaces.status,
+    405,
+    "namespaced objects are not created through the all-namespaces path",
+  );
   const wrongMethod = await call(s, "POST", `${base}/y`, { body: cm("y") });
   assert.equal(wrongMethod.status, 405);
   assert.equal(wrongMethod.body.reason, "MethodNotAllowed");
@@ -279,4 +285,28 @@ test("unknown top-level and metadata fields: dropped with a warning, refused und
   });
   assert.equal(ignored.status, 201);
   assert.equal(ignored.headers.warning, undefined);
+});
+
+test("paged lists: limit and continue", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  for (const n of ["a", "b", "c", "d", "e"]) await call(s, "POST", base, { body: cm(n) });
+  const names: string[] = [];
+  let token = "";
+  let pages = 0;
+  do {
+    const page = await call(
+      s,
+      "GET",
+      `${base}?limit=2${token ? `&continue=${encodeURIComponent(token)}` : ""}`,
+    );
+    assert.equal(page.status, 200);
+    names.push(...page.body.items.map((i: { metadata: { name: string } }) => i.metadata.name));
+    token = page.body.metadata.continue ?? "";
+    pages++;
+  } while (token);
+  assert.deepEqual(names, ["a", "b", "c", "d", "e"]);
+  assert.equal(pages, 3);
+  assert.equal((await call(s, "GET", `${base}?limit=2&continue=%%%`)).status, 400);
 });
