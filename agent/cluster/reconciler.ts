@@ -1,4 +1,4 @@
-// Makes the node's XDP counters match the spec, level-triggered, one poll at a time (docs/adr/0005):
+// Makes the node's XDP counters match the spec, level-triggered, one poll at a time (docs/adr/0008):
 // - selected interfaces get the counter; attachCounter adopts what a predecessor pinned (counters continue)
 //   and never replaces a foreign program;
 // - pinned interfaces that are no longer selected are detached and unpinned;
