@@ -359,3 +359,27 @@ test("a glob never selects virtual devices (veths here), and the node says why i
   assert.equal(await progIdOf(pair.node.ns, late), 0);
   assert.equal(agent.logs.filter((l) => l.msg === "counter attached").length, 0);
 });
+
+test("changing the action swaps the program behind the link and keeps the counters", async (t) => {
+  const pair = await pairFor(t);
+  const name = uniqueName("action");
+  const node = `node-${name}`;
+  await cluster.createNode(node, "198.51.100.8");
+  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface] });
+  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
+  const pinRoot = cluster.pinRoot();
+  const pass = agentConfigFor(name, created, node, { interfaces: [pair.node.iface] });
+  const first = track(t, startAgent({ ns: pair.node.ns, config: pass, kubeconfig, pinRoot }));
+  await first.waitForLog((l) => l.msg.startsWith("ready"));
+  const sentPass = await pair.send(600, 64);
+  await entryWhere(name, node, (e) => e.packets.pass === String(sentPass), "passes counted");
+  await first.stop();
+
+  const drop = { ...pass, generation: pass.generation + 1, action: "drop" as const };
+  const second = track(t, startAgent({ ns: pair.node.ns, config: drop, kubeconfig, pinRoot }));
+  const attached = await second.waitForLog((l) => l.msg === "counter attached");
+  assert.equal(attached.outcome, "replaced");
+  const sentDrop = await pair.send(400, 64);
+  const entry = await entryWhere(name, node, (e) => e.packets.drop === String(sentDrop), "drops counted");
+  assert.equal(entry.packets.pass, String(sentPass), "the pass count is kept");
+});
