@@ -16,6 +16,8 @@ import {
   counterStatus,
   detachCounter,
   pinnedInterfaces,
+  pinnedLinkIfindex,
+  renameCounter,
 } from "../bpf/index.ts";
 import { type Inventory, type NetInterface, selectInterfaces, stillWanted } from "../interfaces/index.ts";
 import { messageOf } from "./errors.ts";
@@ -126,6 +128,7 @@ export class Reconciler {
     const problems = new Map<string, Problem>();
     const vanished: string[] = [];
 
+    this.#followRenames(present, selected);
     // Detach what is no longer selected; keep the pins of vanished interfaces that still match.
     const pinned = pinnedInterfaces(this.#pinRoot, this.#owner);
     for (const name of new Set([...pinned, ...this.#open.keys()])) {
@@ -205,6 +208,29 @@ export class Reconciler {
         ? `no interface on node ${node} matches spec.interfaces ${JSON.stringify(patterns)} (globs select only physical interfaces; name virtual ones exactly)`
         : undefined);
     this.#ready = [...problems.values()].every((p) => SETTLED.has(p.reason));
+  }
+
+  /**
+   * An interface renamed while counting keeps its index and our link: its pins, under the old name, move to
+   * the new one when the new name is selected, so the counter is adopted there instead of being taken for
+   * a foreign program.
+   */
+  #followRenames(present: ReadonlyMap<string, NetInterface>, selected: ReadonlySet<string>): void {
+    const pinned = pinnedInterfaces(this.#pinRoot, this.#owner);
+    const byIndex = new Map([...present.values()].map((i) => [i.ifindex, i]));
+    for (const old of pinned) {
+      if (present.has(old)) continue;
+      try {
+        const ifindex = pinnedLinkIfindex({ iface: old, owner: this.#owner, pinRoot: this.#pinRoot });
+        const now = ifindex ? byIndex.get(ifindex) : undefined;
+        if (!now || !selected.has(now.name) || pinned.includes(now.name)) continue;
+        this.#close(old);
+        renameCounter({ iface: old, owner: this.#owner, pinRoot: this.#pinRoot }, now.name);
+        this.#log.info("interface renamed: its counter follows", { from: old, interface: now.name });
+      } catch (err) {
+        this.#log.warn("cannot follow a renamed interface", { interface: old, error: messageOf(err) });
+      }
+    }
   }
 
   /** The state of every wanted interface, with counters read now. */
