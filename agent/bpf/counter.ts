@@ -1,6 +1,6 @@
 // The counter on one interface, from attach to detach, with its pins as the source of truth: any process
 // (a restarted CLI, an agent's successor) finds, continues, changes or removes what an earlier one attached.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { CounterReader, type Counters } from "./counters.ts";
 import { BpfError, BpfErrorCode } from "./errors.ts";
 import { linkInfo, mapInfo, programAction } from "./info.ts";
@@ -287,5 +287,51 @@ export function detachCounter(loc: CounterLocation): Counters | undefined {
   } finally {
     close(linkFd);
     close(mapFd);
+  }
+}
+
+/**
+ * The interface index a pinned counter's link is attached to: 0 once detached (or its interface deleted),
+ * undefined when no link is pinned. An interface renamed while counting keeps its index, so this finds a
+ * counter whose pins still carry the old name.
+ */
+export function pinnedLinkIfindex(loc: CounterLocation): number | undefined {
+  const root = loc.pinRoot ?? DEFAULT_PIN_ROOT;
+  requireBpffs(root);
+  const linkFd = openPin(pinPaths(root, loc.owner, loc.iface).link);
+  if (linkFd === undefined) return undefined;
+  try {
+    return linkInfo(linkFd).ifindex;
+  } finally {
+    close(linkFd);
+  }
+}
+
+/**
+ * Moves a counter's pins to another interface name (after the interface was renamed), so that
+ * attachCounter under the new name adopts it and its totals continue. Refuses when the new name has pins.
+ */
+export function renameCounter(loc: CounterLocation, newIface: string): void {
+  const root = loc.pinRoot ?? DEFAULT_PIN_ROOT;
+  requireBpffs(root);
+  const from = pinPaths(root, loc.owner, loc.iface);
+  const to = pinPaths(root, loc.owner, newIface);
+  if (existsSync(to.dir)) {
+    throw new BpfError({
+      code: BpfErrorCode.PinFailed,
+      op: "rename pinned counter",
+      iface: loc.iface,
+      detail: `${to.dir} already exists`,
+    });
+  }
+  try {
+    renameSync(from.dir, to.dir);
+  } catch (err) {
+    throw new BpfError({
+      code: BpfErrorCode.PinFailed,
+      op: "rename pinned counter",
+      iface: loc.iface,
+      detail: `${from.dir} → ${to.dir}: ${(err as Error).message}`,
+    });
   }
 }

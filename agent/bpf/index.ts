@@ -9,6 +9,8 @@ export {
   counterStatus,
   detachCounter,
   listCounters,
+  pinnedLinkIfindex,
+  renameCounter,
 } from "./counter.ts";
 export { type Count, CounterReader, type Counters, numPossibleCpus, zeroCounters } from "./counters.ts";
 export { BpfError, BpfErrorCode, errnoName } from "./errors.ts";

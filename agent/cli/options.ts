@@ -136,6 +136,7 @@ Usage:
   xdp-counter detach (--iface NAME... | --all) [--json]
   xdp-counter status [--iface NAME...] [--json]
   xdp-counter watch  --iface NAME... [--mode M] [--action A] [--interval 1s] [--count N] [--json] [--keep]
+  xdp-counter agent  (in-cluster agent run by the DaemonSet; see xdp-counter agent --help)
 
 Commands:
   attach   load the counter onto each interface and leave it counting (pinned under bpffs); an interface

@@ -64,6 +64,7 @@ export {
   interfacePattern,
   MAX_INTERFACES,
 } from "./interface-name.ts";
+export { type NodeEntryPatch, nodeEntryPatch, removeNodeEntryPatch } from "./node-patch.ts";
 export { type InvalidNodeEntry, type ReadXdpCounter, readXdpCounter } from "./read-xdpcounter.ts";
 export {
   ACTIONS,

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { backoffDelay, HEARTBEAT_INTERVALS, jitteredInterval, shouldReport } from "./backoff.ts";
+
+describe("report timing", () => {
+  it("jitters the interval by ±10%", () => {
+    assert.equal(
+      jitteredInterval(10_000, () => 0),
+      9_000,
+    );
+    assert.equal(
+      jitteredInterval(10_000, () => 0.5),
+      10_000,
+    );
+    assert.equal(
+      jitteredInterval(10_000, () => 1),
+      11_000,
+    );
+  });
+
+  it("backs off exponentially with equal jitter, capped", () => {
+    const low = (n: number) => backoffDelay(n, 10_000, () => 0);
+    const high = (n: number) => backoffDelay(n, 10_000, () => 1);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(high), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    assert.deepEqual([1, 2, 3].map(low), [500, 1_000, 2_000]);
+    // the cap follows a long interval, up to 5 minutes
+    assert.equal(
+      backoffDelay(30, 120_000, () => 1),
+      120_000,
+    );
+    assert.equal(
+      backoffDelay(30, 3_600_000, () => 1),
+      300_000,
+    );
+    assert.equal(
+      backoffDelay(1_000, 10_000, () => 1),
+      30_000,
+    );
+  });
+
+  it("writes when the entry changed, skips when not, and sends a heartbeat before the operator calls it stale", () => {
+    const base = { key: "a", lastKey: "a", lastSuccessMs: 0, intervalMs: 10_000 };
+    assert.equal(shouldReport({ ...base, lastKey: undefined, lastSuccessMs: undefined, nowMs: 0 }), true);
+    assert.equal(shouldReport({ ...base, nowMs: 9_000 }), false);
+    assert.equal(shouldReport({ ...base, key: "b", nowMs: 9_000 }), true);
+    assert.equal(shouldReport({ ...base, nowMs: 11_000 }), false);
+    assert.equal(shouldReport({ ...base, nowMs: HEARTBEAT_INTERVALS * 10_000 }), true);
+    assert.ok(HEARTBEAT_INTERVALS * 1.1 < 3, "the heartbeat arrives before 3 intervals, even with jitter");
+  });
+});

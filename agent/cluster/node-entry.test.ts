@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { nodeEntryPatch, nodeStatus } from "../../api/v1alpha1/index.ts";
+import { type Counters, zeroCounters } from "../bpf/index.ts";
+import { buildNodeEntry, changeKey } from "./node-entry.ts";
+import type { InterfaceState } from "./reconciler.ts";
+
+const now = new Date("2026-11-25T12:00:00Z");
+function counters(pass: bigint, passBytes: bigint, drop = 0n): Counters {
+  const c = zeroCounters();
+  c.pass = { packets: pass, bytes: passBytes };
+  c.drop = { packets: drop, bytes: drop * 64n };
+  return c;
+}
+const eth0: InterfaceState = {
+  name: "eth0",
+  attached: true,
+  mode: "native",
+  counters: counters(2n ** 63n + 5n, 2n ** 64n - 1n),
+  problem: undefined,
+};
+const eth1: InterfaceState = {
+  name: "eth1",
+  attached: false,
+  mode: "",
+  counters: undefined,
+  problem: {
+    reason: "ForeignXdpProgram",
+    error: "attach XDP program on eth1 failed: program 'xdp_lb' (id 7)",
+  },
+};
+
+describe("node entry", () => {
+  it("carries exact u64 counters per interface and summed per node, valid for the CRD schema", () => {
+    const entry = buildNodeEntry({
+      states: [eth0, { ...eth0, name: "eth2", counters: counters(5n, 320n, 2n) }],
+      generation: 4,
+      now,
+    });
+    assert.equal(entry.phase, "Counting");
+    assert.equal(entry.reportedAt, "2026-11-25T12:00:00.000Z");
+    assert.equal(entry.interfaces[0]?.packets.pass, "9223372036854775813");
+    assert.equal(entry.interfaces[0]?.bytes.pass, "18446744073709551615");
+    assert.equal(entry.packets.pass, "9223372036854775818");
+    assert.equal(entry.packets.drop, "2");
+    // the node's byte total would pass 2^64−1: it stops there
+    assert.equal(entry.bytes.pass, "18446744073709551615");
+    assert.equal(entry.error, undefined);
+    nodeStatus.parse(entry);
+    // the patch sends null for the absent error, so an old error is cleared
+    assert.equal(nodeEntryPatch("n", entry).status.nodes.n?.error, null);
+  });
+
+  it("reports a failing interface on the interface while another counts", () => {
+    const entry = buildNodeEntry({ states: [eth0, eth1], generation: 1, now });
+    assert.equal(entry.phase, "Counting");
+    assert.deepEqual(entry.interfaces[1], {
+      name: "eth1",
+      mode: "",
+      attached: false,
+      packets: { aborted: "0", drop: "0", pass: "0", tx: "0", redirect: "0" },
+      bytes: { aborted: "0", drop: "0", pass: "0", tx: "0", redirect: "0" },
+      reason: "ForeignXdpProgram",
+      error: "attach XDP program on eth1 failed: program 'xdp_lb' (id 7)",
+    });
+  });
+
+  it("is in phase Error, saying why, when it counts on nothing", () => {
+    const entry = buildNodeEntry({ states: [eth1], generation: 1, now });
+    assert.equal(entry.phase, "Error");
+    assert.match(entry.error ?? "", /eth1: .*xdp_lb/);
+    const none = buildNodeEntry({ states: [], generation: 1, now, nodeProblem: "no default route" });
+    assert.equal(none.phase, "Error");
+    assert.equal(none.error, "no default route");
+    nodeStatus.parse(none);
+  });
+
+  it("uses the phase it is given in clean mode", () => {
+    const entry = buildNodeEntry({ states: [], generation: 2, now, phase: "Clean" });
+    assert.equal(entry.phase, "Clean");
+    assert.deepEqual(entry.interfaces, []);
+  });
+
+  it("changes key when anything but the time changes", () => {
+    const a = buildNodeEntry({ states: [eth0], generation: 1, now });
+    const later = buildNodeEntry({ states: [eth0], generation: 1, now: new Date(now.getTime() + 10_000) });
+    assert.equal(changeKey(a), changeKey(later));
+    const more = buildNodeEntry({ states: [{ ...eth0, counters: counters(1n, 64n) }], generation: 1, now });
+    assert.notEqual(changeKey(a), changeKey(more));
+    assert.notEqual(changeKey(a), changeKey(buildNodeEntry({ states: [eth0], generation: 2, now })));
+  });
+});

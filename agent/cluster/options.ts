@@ -1,0 +1,86 @@
+// `xdp-counter agent` flags. What the agent counts comes from XDP_COUNTER_CONFIG and NODE_NAME (rendered by
+// the operator); the flags only say how this process runs.
+import { parseArgs } from "node:util";
+import { DEFAULT_PIN_ROOT } from "../bpf/index.ts";
+import { parseDuration } from "../cli/duration.ts";
+import { DEFAULT_POLL_MS } from "./agent.ts";
+import { AgentError, AgentErrorCode } from "./errors.ts";
+
+/** The operator's default agentPort (operator/config/settings.ts), where the probes look. */
+export const DEFAULT_AGENT_PORT = 9731;
+
+export interface AgentFlags {
+  host: string;
+  port: number;
+  pinRoot: string;
+  pollMs: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+  help: boolean;
+}
+
+export const AGENT_HELP = `xdp-counter agent: the in-cluster agent, run by the XdpCounter's DaemonSet on each node.
+
+Reads XDP_COUNTER_CONFIG (JSON rendered by the operator) and NODE_NAME, counts on the node's selected
+interfaces and writes status.nodes.<node> of the XdpCounter. Kubernetes access from KUBECONFIG or the
+in-cluster service account.
+
+Options:
+  --port N            HTTP port for /metrics, /healthz, /readyz (env XDP_COUNTER_AGENT_PORT)   [${DEFAULT_AGENT_PORT}]
+  --host ADDR         address to listen on                                                [0.0.0.0]
+  --pin-root DIR      where pins live (env XDP_COUNTER_PIN_ROOT)               [${DEFAULT_PIN_ROOT}]
+  --poll-interval D   how often to look at the node's interfaces, e.g. 1s, 5s              [5s]
+  --log-level L       debug, info, warn or error                                          [info]
+  -h, --help          this help
+`;
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
+export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv): AgentFlags {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "pin-root": { type: "string" },
+        "poll-interval": { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    throw new AgentError(AgentErrorCode.InvalidConfig, (err as Error).message);
+  }
+  const portText =
+    (values.port as string | undefined) ?? env.XDP_COUNTER_AGENT_PORT ?? String(DEFAULT_AGENT_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new AgentError(
+      AgentErrorCode.InvalidConfig,
+      `--port ${JSON.stringify(portText)} is not a port (0-65535)`,
+    );
+  }
+  const pollText = (values["poll-interval"] as string | undefined) ?? `${DEFAULT_POLL_MS}ms`;
+  const pollMs = parseDuration(pollText);
+  if (pollMs === undefined || pollMs < 100 || pollMs > 600_000) {
+    throw new AgentError(
+      AgentErrorCode.InvalidConfig,
+      `--poll-interval ${JSON.stringify(pollText)} must be a duration from 100ms to 10m, such as 5s`,
+    );
+  }
+  const logLevel = (values["log-level"] as string | undefined) ?? "info";
+  if (!(LEVELS as readonly string[]).includes(logLevel)) {
+    throw new AgentError(AgentErrorCode.InvalidConfig, `--log-level must be one of ${LEVELS.join(", ")}`);
+  }
+  return {
+    host: (values.host as string | undefined) ?? "0.0.0.0",
+    port,
+    pinRoot: (values["pin-root"] as string | undefined) ?? env.XDP_COUNTER_PIN_ROOT ?? DEFAULT_PIN_ROOT,
+    pollMs,
+    logLevel: logLevel as AgentFlags["logLevel"],
+    help: values.help === true,
+  };
+}

@@ -1,0 +1,121 @@
+// Runs `xdp-counter agent` as the DaemonSet would, inside a test node's network namespace (nsenter keeps the
+// host's bpffs), and follows its JSON log lines.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { AgentConfig } from "../api/v1alpha1/index.ts";
+import { CLI } from "./cli.ts";
+import { inNs, nsExec } from "./netns.ts";
+
+export type LogLine = { level: string; msg: string } & Record<string, unknown>;
+
+export interface AgentProcess {
+  child: ChildProcess;
+  logs: LogLine[];
+  stderr: string[];
+  /** the HTTP port, once the agent logged "started" */
+  port(): Promise<number>;
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  exited: Promise<number | null>;
+  /** SIGTERM (or the signal given), and wait for the exit */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startAgent(opts: {
+  ns: string;
+  config: AgentConfig;
+  kubeconfig: string;
+  pinRoot: string;
+  pollInterval?: string;
+  env?: Record<string, string>;
+}): AgentProcess {
+  const { nodeName, ...rendered } = opts.config;
+  const [cmd, ...args] = inNs(opts.ns, [
+    process.execPath,
+    CLI,
+    "agent",
+    "--port",
+    "0",
+    "--pin-root",
+    opts.pinRoot,
+    "--poll-interval",
+    opts.pollInterval ?? "200ms",
+    "--log-level",
+    "debug",
+  ]);
+  const child = spawn(cmd as string, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      XDP_COUNTER_CONFIG: JSON.stringify(rendered),
+      NODE_NAME: nodeName,
+      KUBECONFIG: opts.kubeconfig,
+      ...opts.env,
+    },
+  });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+    try {
+      logs.push(JSON.parse(line) as LogLine);
+    } catch {
+      logs.push({ level: "raw", msg: line });
+    }
+    for (const w of waiters) w();
+  });
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+    stderr.push(line);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = logs.find(match);
+        if (found) {
+          cleanup();
+          resolve(found);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new Error(
+            `no matching agent log line within ${timeoutMs} ms; log:\n${logs.map((l) => JSON.stringify(l)).join("\n")}\nstderr:\n${stderr.join("\n")}`,
+          ),
+        );
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        waiters.delete(onLine);
+      };
+      const onLine = (): void => {
+        check();
+      };
+      if (!check()) waiters.add(onLine);
+    });
+  return {
+    child,
+    logs,
+    stderr,
+    port: async () => (await waitForLog((l) => l.msg === "started")).port as number,
+    waitForLog,
+    exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** GET http://127.0.0.1:PORT/PATH from inside a namespace: {status, body}. */
+export async function fetchInNs(
+  ns: string,
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  const script = `const r = await fetch("http://127.0.0.1:${port}${path}"); process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() }));`;
+  const out = await nsExec(ns, [process.execPath, "--input-type=module", "-e", script]);
+  return JSON.parse(out) as { status: number; body: string };
+}
