@@ -1,0 +1,741 @@
+// The REST semantics of the server, independent of HTTP: create, get, list, update, patch, apply, delete,
+// with resourceVersion preconditions, generation, the status subresource, CRD schemas, managedFields and
+// finalizers. Garbage collection runs in gc.ts after writes.
+import { randomUUID } from "node:crypto";
+import { extraSelectableFields } from "./builtins.ts";
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  invalid,
+  notFound,
+  type StatusCause,
+  staleMessage,
+} from "./errors.ts";
+import type { TypeContext } from "./fieldsets.ts";
+import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
+import { nameSuffix, validateLabel, validateSubdomain } from "./names.ts";
+import { deepEqual, jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
+import type { CrdSpec, Registry } from "./registry.ts";
+import { applyDefaults, prune, validate } from "./schema.ts";
+import { type FieldRequirement, type LabelRequirement, matchesFields, matchesLabels } from "./selectors.ts";
+import type { Store } from "./store.ts";
+import {
+  apiVersionOf,
+  isObject,
+  type KubeObject,
+  type ManagedFieldsEntry,
+  type ResourceInfo,
+  storageKey,
+} from "./types.ts";
+
+export type FieldValidation = "Strict" | "Warn" | "Ignore";
+
+export interface WriteOptions {
+  manager: string;
+  fieldValidation: FieldValidation;
+  dryRun?: boolean;
+  /** Collects warnings for the Warning response header. */
+  warnings?: string[];
+}
+
+export type PatchType = "merge" | "json" | "strategic" | "apply";
+
+export interface ListOptions {
+  labels: LabelRequirement[];
+  fields: FieldRequirement[];
+  limit?: number;
+  continueToken?: string;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: "Background" | "Foreground" | "Orphan";
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface DeleteResult {
+  code: 200 | 202;
+  body: unknown;
+}
+
+/** Finalizers that the server itself acts on. */
+export const systemFinalizers = {
+  foreground: "foregroundDeletion",
+  orphan: "orphan",
+  crdCleanup: "customresourcecleanup.apiextensions.k8s.io",
+} as const;
+
+/** Resources whose DELETE returns the deleted object rather than a Success Status. */
+const returnsDeletedObject = new Set(["/pods", "/services", "/namespaces"]);
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+export class Api {
+  readonly store: Store;
+  readonly registry: Registry;
+  /** Called after every committed change, to let garbage collection run. */
+  onChange: () => void = () => {};
+
+  constructor(store: Store, registry: Registry) {
+    this.store = store;
+    this.registry = registry;
+  }
+
+  typeContext(ri: ResourceInfo): TypeContext {
+    return ri.crd
+      ? ri.schema
+        ? { schema: ri.schema, builtin: false }
+        : { builtin: false }
+      : { builtin: true };
+  }
+
+  /** The object as served at the resource's version (custom resources get their defaults on read too). */
+  present(ri: ResourceInfo, obj: KubeObject): KubeObject {
+    obj.apiVersion = apiVersionOf(ri);
+    obj.kind = ri.kind;
+    if (ri.schema) applyDefaults(obj, ri.schema);
+    return obj;
+  }
+
+  #namespaceOf(ri: ResourceInfo, namespace: string | undefined): string | undefined {
+    return ri.namespaced ? namespace : undefined;
+  }
+
+  getStored(ri: ResourceInfo, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.store.get(storageKey(ri), this.#namespaceOf(ri, namespace), name);
+  }
+
+  get(ri: ResourceInfo, namespace: string | undefined, name: string): KubeObject {
+    const obj = this.getStored(ri, namespace, name);
+    if (!obj) throw notFound(ri, name);
+    return this.present(ri, obj);
+  }
+
+  checkFieldSelector(ri: ResourceInfo, fields: FieldRequirement[]): void {
+    const allowed = new Set([
+      "metadata.name",
+      "metadata.namespace",
+      ...(extraSelectableFields[storageKey(ri)] ?? []),
+    ]);
+    for (const f of fields) {
+      if (allowed.has(f.field)) continue;
+      if (ri.crd)
+        throw badRequest(
+          `"${f.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+        );
+      throw badRequest(`field label not supported: ${f.field}`);
+    }
+  }
+
+  matches(obj: KubeObject, opts: Pick<ListOptions, "labels" | "fields">): boolean {
+    return matchesLabels(opts.labels, obj.metadata.labels) && matchesFields(opts.fields, obj);
+  }
+
+  list(ri: ResourceInfo, namespace: string | undefined, opts: ListOptions): KubeObject {
+    this.checkFieldSelector(ri, opts.fields);
+    let items = this.store
+      .list(storageKey(ri), this.#namespaceOf(ri, namespace))
+      .filter((o) => this.matches(o, opts))
+      .map((o) => this.present(ri, o));
+    let rv = String(this.store.resourceVersion);
+    const metadata: Record<string, unknown> = {};
+    if (opts.continueToken) {
+      let token: { rv: string; after: string };
+      try {
+        token = JSON.parse(Buffer.from(opts.continueToken, "base64url").toString()) as {
+          rv: string;
+          after: string;
+        };
+      } catch {
+        throw badRequest("continue key is not valid: illegal base64 data");
+      }
+      rv = token.rv;
+      items = items.filter((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}` > token.after);
+    }
+    if (opts.limit && opts.limit > 0 && items.length > opts.limit) {
+      items = items.slice(0, opts.limit);
+      const last = items[items.length - 1] as KubeObject;
+      metadata.continue = Buffer.from(
+        JSON.stringify({ rv, after: `${last.metadata.namespace ?? ""}/${last.metadata.name}` }),
+      ).toString("base64url");
+    }
+    metadata.resourceVersion = rv;
+    return { apiVersion: apiVersionOf(ri), kind: ri.listKind, metadata, items } as unknown as KubeObject;
+  }
+
+  #checkNamespace(ri: ResourceInfo, namespace: string | undefined): void {
+    if (!ri.namespaced) return;
+    const nsInfo = this.registry.get("", "v1", "namespaces") as ResourceInfo;
+    const ns = this.store.get(storageKey(nsInfo), undefined, namespace ?? "");
+    if (!ns) throw notFound(nsInfo, namespace ?? "");
+    if (ns.metadata.deletionTimestamp)
+      throw new ApiError(
+        "Forbidden",
+        `${ri.plural}${ri.group ? `.${ri.group}` : ""} "" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+  }
+
+  #checkCrdTerminating(ri: ResourceInfo): void {
+    if (!ri.crd) return;
+    const crd = this.store.get("apiextensions.k8s.io/customresourcedefinitions", undefined, ri.crd);
+    if (crd?.metadata.deletionTimestamp)
+      throw new ApiError(
+        "MethodNotAllowed",
+        `create not allowed while custom resource definition is terminating`,
+      );
+  }
+
+  /** Parses the body's identity against the URL's. */
+  #checkIdentity(ri: ResourceInfo, namespace: string | undefined, body: unknown): KubeObject {
+    if (!isObject(body)) throw badRequest("Object 'Kind' is missing in request body");
+    const obj = structuredClone(body) as unknown as KubeObject;
+    if (obj.kind !== undefined && obj.kind !== ri.kind)
+      throw badRequest(
+        `the kind of the object in the body (${String(obj.kind)}) does not match the kind of the resource (${ri.kind})`,
+      );
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(ri))
+      throw badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(ri)})`,
+      );
+    if (!isObject(obj.metadata)) obj.metadata = {};
+    if (ri.namespaced) {
+      if (obj.metadata.namespace && obj.metadata.namespace !== namespace)
+        throw badRequest(
+          "the namespace of the provided object does not match the namespace sent on the request",
+        );
+      obj.metadata.namespace = namespace as string;
+    } else delete obj.metadata.namespace;
+    obj.apiVersion = apiVersionOf(ri);
+    obj.kind = ri.kind;
+    return obj;
+  }
+
+  /** Schema pruning, defaulting, validation; built-in normalisation. Throws 400/422. */
+  #admit(ri: ResourceInfo, obj: KubeObject, opts: WriteOptions): void {
+    const name = obj.metadata.name ?? "";
+    const causes: StatusCause[] = [];
+    causes.push(...(ri.kind === "Namespace" ? validateLabel(name) : validateSubdomain(name)));
+    if (ri.schema) {
+      const removed = prune(obj, ri.schema);
+      if (removed.length && opts.fieldValidation === "Strict")
+        throw badRequest(
+          `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
+            .map((f) => `unknown field "${f}"`)
+            .join(", ")}`,
+        );
+      if (removed.length && opts.fieldValidation === "Warn")
+        for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
+      applyDefaults(obj, ri.schema);
+      causes.push(...validate(obj, ri.schema));
+    }
+    if (ri.kind === "Secret" && isObject(obj.stringData)) {
+      const data = (isObject(obj.data) ? obj.data : {}) as Record<string, string>;
+      for (const [k, v] of Object.entries(obj.stringData))
+        data[k] = Buffer.from(String(v)).toString("base64");
+      obj.data = data;
+      delete obj.stringData;
+    }
+    if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io")
+      causes.push(...validateCrd(obj));
+    if (causes.length) throw invalid(ri.kind, ri.group, name, causes);
+  }
+
+  /** Persists a new or changed object: the common tail of every write. */
+  #commit(
+    ri: ResourceInfo,
+    old: KubeObject | undefined,
+    next: KubeObject,
+    opts: WriteOptions,
+    manager: Manager | null,
+  ): KubeObject {
+    const name = next.metadata.name ?? "";
+    if (old) {
+      for (const k of [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+      ] as const) {
+        const meta = next.metadata as Record<string, unknown>;
+        if (old.metadata[k] !== undefined) meta[k] = old.metadata[k];
+        else delete meta[k];
+      }
+      if (old.metadata.deletionTimestamp) {
+        const added = (next.metadata.finalizers ?? []).filter(
+          (f) => !(old.metadata.finalizers ?? []).includes(f),
+        );
+        if (added.length)
+          throw invalid(ri.kind, ri.group, name, [
+            {
+              reason: "FieldValueForbidden",
+              message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(", ")}}`,
+              field: "metadata.finalizers",
+            },
+          ]);
+      }
+      next.metadata.generation = (old.metadata.generation ?? 1) + (specChanged(old, next) ? 1 : 0);
+    }
+    // empty metadata collections are omitted, as Go's omitempty does
+    if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
+    if (next.metadata.ownerReferences?.length === 0) delete next.metadata.ownerReferences;
+    for (const k of ["labels", "annotations"] as const) {
+      const m = next.metadata[k];
+      if (m && Object.keys(m).length === 0) delete next.metadata[k];
+    }
+    if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdStatus(next, old);
+    if (manager) recordUpdate(old, next, manager, this.typeContext(ri), ri.status);
+    if (old && sameObject(old, next)) return this.present(ri, old);
+    if (opts.dryRun) return this.present(ri, next);
+    const key = storageKey(ri);
+    let stored: KubeObject;
+    const finished = old?.metadata.deletionTimestamp !== undefined && !next.metadata.finalizers?.length;
+    if (finished) stored = this.store.remove(key, next) ?? next;
+    else stored = this.store.put(key, next);
+    this.#afterWrite(ri, stored, finished);
+    return this.present(ri, stored);
+  }
+
+  #afterWrite(ri: ResourceInfo, obj: KubeObject, deleted: boolean): void {
+    if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") {
+      if (deleted) this.registry.removeCrd(obj.metadata.name ?? "");
+      else if (!obj.metadata.deletionTimestamp) this.registry.addCrd(obj);
+    }
+    this.onChange();
+  }
+
+  #manager(opts: WriteOptions, ri: ResourceInfo, subresource?: string): Manager {
+    return subresource
+      ? { name: opts.manager, apiVersion: apiVersionOf(ri), subresource }
+      : { name: opts.manager, apiVersion: apiVersionOf(ri) };
+  }
+
+  create(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions,
+    managedFields?: ManagedFieldsEntry[],
+  ): KubeObject {
+    const obj = this.#checkIdentity(ri, namespace, body);
+    this.#checkNamespace(ri, namespace);
+    this.#checkCrdTerminating(ri);
+    const meta = obj.metadata;
+    if (!meta.name) {
+      if (!meta.generateName)
+        throw invalid(ri.kind, ri.group, "", [
+          {
+            reason: "FieldValueRequired",
+            message: "Required value: name or generateName is required",
+            field: "metadata.name",
+          },
+        ]);
+      meta.name = `${meta.generateName}${nameSuffix()}`;
+    }
+    for (const k of [
+      "uid",
+      "resourceVersion",
+      "deletionTimestamp",
+      "deletionGracePeriodSeconds",
+      "managedFields",
+    ] as const)
+      delete meta[k];
+    meta.uid = randomUUID();
+    meta.creationTimestamp = timestamp();
+    meta.generation = 1;
+    if (ri.status && ri.kind !== "Node") delete obj.status;
+    initBuiltin(ri, obj);
+    this.#admit(ri, obj, opts);
+    if (this.getStored(ri, namespace, meta.name)) throw alreadyExists(ri, meta.name);
+    if (managedFields) {
+      meta.managedFields = managedFields;
+      return this.#commit(ri, undefined, obj, opts, null);
+    }
+    return this.#commit(ri, undefined, obj, opts, this.#manager(opts, ri));
+  }
+
+  /** PUT: replaces the object, or only its status through the status subresource. */
+  update(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions,
+    subresource?: string,
+  ): KubeObject {
+    const obj = this.#checkIdentity(ri, namespace, body);
+    if (obj.metadata.name && obj.metadata.name !== name)
+      throw badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    obj.metadata.name = name;
+    const old = this.getStored(ri, namespace, name);
+    if (!old) throw notFound(ri, name);
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
+      throw conflict(ri, name, staleMessage);
+    return this.#write(ri, old, obj, opts, subresource);
+  }
+
+  /** The part of update and patch after the new object is known. */
+  #write(
+    ri: ResourceInfo,
+    old: KubeObject,
+    obj: KubeObject,
+    opts: WriteOptions,
+    subresource?: string,
+  ): KubeObject {
+    let next: KubeObject;
+    if (subresource === "status") {
+      next = structuredClone(old);
+      next.apiVersion = obj.apiVersion;
+      if (obj.status === undefined) delete next.status;
+      else next.status = obj.status;
+    } else {
+      next = obj;
+      if (ri.status) {
+        if (old.status === undefined) delete next.status;
+        else next.status = structuredClone(old.status);
+      }
+      next.metadata.managedFields = old.metadata.managedFields ?? [];
+      if (!next.metadata.managedFields.length) delete next.metadata.managedFields;
+    }
+    if (ri.kind === "Namespace") initBuiltin(ri, next);
+    this.#admit(ri, next, opts);
+    return this.#commit(ri, old, next, opts, this.#manager(opts, ri, subresource));
+  }
+
+  patch(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean },
+    subresource?: string,
+  ): KubeObject {
+    const old = this.getStored(ri, namespace, name);
+    if (type === "apply") return this.#apply(ri, namespace, name, old, patch, opts, subresource);
+    if (!old) throw notFound(ri, name);
+    const current = this.present(ri, structuredClone(old));
+    let patched: unknown;
+    if (type === "merge") patched = mergePatch(current, patch);
+    else if (type === "json") patched = jsonPatch(current, patch);
+    else {
+      if (ri.crd)
+        throw new ApiError(
+          "UnsupportedMediaType",
+          "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        );
+      patched = strategicMergePatch(current, patch);
+    }
+    if (!isObject(patched)) throw badRequest("the patched object is not an object");
+    const obj = patched as KubeObject;
+    if (!isObject(obj.metadata)) obj.metadata = {};
+    if (obj.metadata.name !== name)
+      throw badRequest(
+        `the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`,
+      );
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
+    return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj), opts, subresource);
+  }
+
+  #apply(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    old: KubeObject | undefined,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean },
+    subresource?: string,
+  ): KubeObject {
+    if (!isObject(patch)) throw badRequest("error decoding YAML: the applied configuration is not an object");
+    const config = patch as unknown as KubeObject;
+    if (!config.apiVersion || !config.kind)
+      throw badRequest(`invalid object type: ${config.apiVersion ?? ""}, Kind=${config.kind ?? ""}`);
+    const configObj = this.#checkIdentity(ri, namespace, config);
+    if (configObj.metadata.name && configObj.metadata.name !== name)
+      throw badRequest(
+        `the name of the object (${configObj.metadata.name}) does not match the name on the URL (${name})`,
+      );
+    configObj.metadata.name = name;
+    delete configObj.metadata.namespace;
+    if (ri.namespaced) configObj.metadata.namespace = namespace as string;
+    const rv = configObj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== old?.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
+    delete configObj.metadata.resourceVersion;
+    const m = this.#manager(opts, ri, subresource);
+    if (!old && subresource) throw notFound(ri, name);
+    const current = old ? this.present(ri, structuredClone(old)) : undefined;
+    const merged = serverSideApply(
+      current,
+      configObj,
+      m,
+      opts.force ?? false,
+      this.typeContext(ri),
+      ri.status,
+    );
+    const managedFields = merged.metadata.managedFields ?? [];
+    if (!old) return this.create(ri, namespace, merged, opts, managedFields);
+    let next: KubeObject;
+    if (subresource === "status") {
+      next = structuredClone(old);
+      if (merged.status === undefined) delete next.status;
+      else next.status = merged.status;
+    } else {
+      next = merged;
+      if (ri.status) {
+        if (old.status === undefined) delete next.status;
+        else next.status = structuredClone(old.status);
+      }
+    }
+    next.metadata.managedFields = managedFields;
+    if (!managedFields.length) delete next.metadata.managedFields;
+    this.#admit(ri, next, opts);
+    return this.#commit(ri, old, next, opts, null);
+  }
+
+  delete(ri: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions): DeleteResult {
+    const obj = this.getStored(ri, namespace, name);
+    if (!obj) throw notFound(ri, name);
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== obj.metadata.uid)
+      throw conflict(
+        ri,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
+      );
+    if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion)
+      throw conflict(
+        ri,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
+      );
+    const finalizers = [...(obj.metadata.finalizers ?? [])];
+    const policy = opts.propagationPolicy;
+    const addFinalizer = (f: string) => {
+      if (!finalizers.includes(f)) finalizers.push(f);
+    };
+    const removeFinalizer = (f: string) => {
+      const i = finalizers.indexOf(f);
+      if (i >= 0) finalizers.splice(i, 1);
+    };
+    if (policy === "Foreground") {
+      addFinalizer(systemFinalizers.foreground);
+      removeFinalizer(systemFinalizers.orphan);
+    } else if (policy === "Orphan") {
+      addFinalizer(systemFinalizers.orphan);
+      removeFinalizer(systemFinalizers.foreground);
+    } else if (policy === "Background") {
+      removeFinalizer(systemFinalizers.orphan);
+      removeFinalizer(systemFinalizers.foreground);
+    }
+    const pending = finalizers.length > 0 || (ri.kind === "Namespace" && ri.group === "");
+    if (opts.dryRun) return { code: 200, body: this.present(ri, obj) };
+    if (pending) {
+      const next = structuredClone(obj);
+      if (finalizers.length) next.metadata.finalizers = finalizers;
+      else delete next.metadata.finalizers;
+      if (!next.metadata.deletionTimestamp) {
+        next.metadata.deletionTimestamp = timestamp();
+        next.metadata.deletionGracePeriodSeconds = 0;
+      }
+      if (ri.kind === "Namespace" && ri.group === "")
+        next.status = { ...(isObject(next.status) ? next.status : {}), phase: "Terminating" };
+      if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdTerminating(next);
+      const stored = deepEqual(next, obj) ? obj : this.store.put(storageKey(ri), next);
+      this.onChange();
+      return { code: 202, body: this.present(ri, stored) };
+    }
+    const gone = this.store.remove(storageKey(ri), obj) ?? obj;
+    this.#afterWrite(ri, gone, true);
+    if (ri.crd || returnsDeletedObject.has(storageKey(ri)))
+      return { code: 200, body: this.present(ri, gone) };
+    return {
+      code: 200,
+      body: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Success",
+        details: { name, group: ri.group, kind: ri.plural, uid: obj.metadata.uid },
+      },
+    };
+  }
+
+  deleteCollection(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    list: ListOptions,
+    opts: DeleteOptions,
+  ): KubeObject {
+    const items = (this.list(ri, namespace, list) as unknown as { items: KubeObject[] }).items;
+    const deleted: unknown[] = [];
+    for (const item of items) {
+      try {
+        const r = this.delete(ri, item.metadata.namespace, item.metadata.name ?? "", opts);
+        deleted.push(isObject(r.body) && r.body.kind === "Status" ? item : r.body);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
+      }
+    }
+    return {
+      apiVersion: apiVersionOf(ri),
+      kind: ri.listKind,
+      metadata: { resourceVersion: String(this.store.resourceVersion) },
+      items: deleted,
+    } as unknown as KubeObject;
+  }
+
+  /** A write made by the server itself (garbage collector, controllers): an update with a manager name. */
+  systemUpdate(ri: ResourceInfo, obj: KubeObject, manager: string): KubeObject {
+    const old = this.getStored(ri, obj.metadata.namespace, obj.metadata.name ?? "");
+    if (!old) throw notFound(ri, obj.metadata.name ?? "");
+    const next = structuredClone(obj);
+    return this.#commit(
+      ri,
+      old,
+      next,
+      { manager, fieldValidation: "Ignore" },
+      { name: manager, apiVersion: apiVersionOf(ri) },
+    );
+  }
+}
+
+/** Everything but metadata and status: what bumps metadata.generation. */
+function specChanged(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => {
+    const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+    return rest;
+  };
+  return !deepEqual(strip(a), strip(b));
+}
+
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => {
+    const c = structuredClone(o);
+    delete c.metadata.resourceVersion;
+    delete c.metadata.managedFields;
+    delete (c as Record<string, unknown>).apiVersion;
+    return c;
+  };
+  return deepEqual(strip(a), strip(b));
+}
+
+function initBuiltin(ri: ResourceInfo, obj: KubeObject): void {
+  if (ri.group !== "") return;
+  if (ri.kind === "Namespace") {
+    const name = obj.metadata.name ?? "";
+    obj.metadata.labels = { ...(obj.metadata.labels ?? {}), "kubernetes.io/metadata.name": name };
+    if (!isObject(obj.spec)) obj.spec = { finalizers: ["kubernetes"] };
+    if (!isObject(obj.status)) obj.status = { phase: "Active" };
+  }
+  if (ri.kind === "Pod" && !isObject(obj.status)) obj.status = { phase: "Pending" };
+  if (ri.kind === "Secret" && !obj.type) obj.type = "Opaque";
+}
+
+function validateCrd(obj: KubeObject): StatusCause[] {
+  const spec = obj.spec as CrdSpec | undefined;
+  const causes: StatusCause[] = [];
+  if (!spec || !isObject(spec))
+    return [{ reason: "FieldValueRequired", message: "Required value", field: "spec" }];
+  if (!spec.group)
+    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.group" });
+  if (!spec.names?.plural)
+    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.names.plural" });
+  if (!spec.names?.kind)
+    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.names.kind" });
+  if (spec.scope !== "Namespaced" && spec.scope !== "Cluster")
+    causes.push({
+      reason: "FieldValueNotSupported",
+      message: `Unsupported value: ${JSON.stringify(spec.scope ?? "")}: supported values: "Cluster", "Namespaced"`,
+      field: "spec.scope",
+    });
+  if (!Array.isArray(spec.versions) || spec.versions.length === 0)
+    causes.push({
+      reason: "FieldValueInvalid",
+      message: "Invalid value: null: must have exactly one version marked as storage version",
+      field: "spec.versions",
+    });
+  else if (spec.versions.filter((v) => v.storage).length !== 1)
+    causes.push({
+      reason: "FieldValueInvalid",
+      message: `Invalid value: ${JSON.stringify(spec.versions.map((v) => v.name))}: must have exactly one version marked as storage version`,
+      field: "spec.versions",
+    });
+  const expected = `${spec.names?.plural}.${spec.group}`;
+  if (spec.group && spec.names?.plural && obj.metadata.name !== expected)
+    causes.push({
+      reason: "FieldValueInvalid",
+      message: `Invalid value: "${obj.metadata.name}": must be spec.names.plural+"."+spec.group`,
+      field: "metadata.name",
+    });
+  if (!obj.metadata.finalizers?.includes(systemFinalizers.crdCleanup) && !obj.metadata.deletionTimestamp)
+    obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), systemFinalizers.crdCleanup];
+  if (!isObject((obj.spec as Record<string, unknown>).conversion))
+    (obj.spec as Record<string, unknown>).conversion = { strategy: "None" };
+  return causes;
+}
+
+function condition(
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+  old: unknown,
+): Record<string, unknown> {
+  const prev = Array.isArray(old) ? old.find((c) => isObject(c) && c.type === type) : undefined;
+  const lastTransitionTime = isObject(prev) && prev.status === status ? prev.lastTransitionTime : timestamp();
+  return { type, status, lastTransitionTime, reason, message };
+}
+
+/** CRD status as the apiextensions controllers would set it: names accepted, established. */
+function crdStatus(crd: KubeObject, old: KubeObject | undefined): void {
+  const spec = crd.spec as CrdSpec;
+  const oldConditions = isObject(old?.status) ? old.status.conditions : undefined;
+  const storage = spec.versions?.find((v) => v.storage)?.name;
+  const prevStored =
+    isObject(old?.status) && Array.isArray(old.status.storedVersions) ? old.status.storedVersions : [];
+  const names = {
+    plural: spec.names.plural,
+    singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+    kind: spec.names.kind,
+    listKind: spec.names.listKind ?? `${spec.names.kind}List`,
+    ...(spec.names.shortNames ? { shortNames: spec.names.shortNames } : {}),
+    ...(spec.names.categories ? { categories: spec.names.categories } : {}),
+  };
+  if (crd.metadata.deletionTimestamp) return;
+  crd.status = {
+    conditions: [
+      condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", oldConditions),
+      condition(
+        "Established",
+        "True",
+        "InitialNamesAccepted",
+        "the initial names have been accepted",
+        oldConditions,
+      ),
+    ],
+    acceptedNames: names,
+    storedVersions: [...new Set([...(prevStored as string[]), ...(storage ? [storage] : [])])],
+  };
+}
+
+function crdTerminating(crd: KubeObject): void {
+  const status = isObject(crd.status) ? crd.status : {};
+  const conditions = Array.isArray(status.conditions)
+    ? status.conditions.filter((c) => isObject(c) && c.type !== "Terminating")
+    : [];
+  conditions.push({
+    type: "Terminating",
+    status: "True",
+    lastTransitionTime: timestamp(),
+    reason: "InstanceDeletionInProgress",
+    message: "CustomResource deletion is in progress",
+  });
+  crd.status = { ...status, conditions };
+}

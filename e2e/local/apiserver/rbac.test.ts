@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { startApiServer } from "./server.ts";
+import { call, widgetsCrd } from "./testclient.ts";
+
+test("RBAC: ServiceAccount tokens are authorised by Roles and ClusterRoles; refusals are 403 with Kubernetes' message", async (t) => {
+  const s = await startApiServer({ crds: [widgetsCrd] });
+  t.after(() => s.stop());
+  await call(s, "POST", "/api/v1/namespaces", { body: { metadata: { name: "ops" } } });
+  await call(s, "POST", "/api/v1/namespaces/ops/serviceaccounts", { body: { metadata: { name: "agent" } } });
+  const token = s.tokenFor("ops", "agent");
+  const widgets = "/apis/test.xdpcounter.dev/v1alpha1/namespaces/default/widgets";
+  await call(s, "POST", widgets, {
+    body: {
+      apiVersion: "test.xdpcounter.dev/v1alpha1",
+      kind: "Widget",
+      metadata: { name: "x" },
+      spec: { action: "pass" },
+    },
+  });
+
+  const denied = await call(s, "PATCH", `${widgets}/x/status`, {
+    body: { status: { nodeCount: 1 } },
+    contentType: "application/merge-patch+json",
+    token,
+  });
+  assert.equal(denied.status, 403);
+  assert.deepEqual(denied.body, {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message:
+      'widgets.test.xdpcounter.dev "x" is forbidden: User "system:serviceaccount:ops:agent" cannot patch resource "widgets/status" in API group "test.xdpcounter.dev" in the namespace "default"',
+    reason: "Forbidden",
+    details: { name: "x", group: "test.xdpcounter.dev", kind: "widgets" },
+    code: 403,
+  });
+
+  await call(s, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+    body: {
+      metadata: { name: "widget-status" },
+      rules: [
+        {
+          apiGroups: ["test.xdpcounter.dev"],
+          resources: ["widgets/status"],
+          verbs: ["patch"],
+          resourceNames: ["x"],
+        },
+        { apiGroups: ["test.xdpcounter.dev"], resources: ["widgets"], verbs: ["get", "list", "watch"] },
+      ],
+    },
+  });
+  await call(s, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+    body: {
+      metadata: { name: "widget-status" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "widget-status" },
+      subjects: [{ kind: "ServiceAccount", name: "agent", namespace: "ops" }],
+    },
+  });
+  const allowed = await call(s, "PATCH", `${widgets}/x/status`, {
+    body: { status: { nodeCount: 1 } },
+    contentType: "application/merge-patch+json",
+    token,
+  });
+  assert.equal(allowed.status, 200);
+  assert.equal(allowed.body.status.nodeCount, 1);
+  assert.equal((await call(s, "GET", widgets, { token })).status, 200);
+  const otherName = await call(s, "PATCH", `${widgets}/y/status`, {
+    body: {},
+    contentType: "application/merge-patch+json",
+    token,
+  });
+  assert.equal(otherName.status, 403, "resourceNames restricts the rule");
+  const mainPatch = await call(s, "PATCH", `${widgets}/x`, {
+    body: {},
+    contentType: "application/merge-patch+json",
+    token,
+  });
+  assert.equal(mainPatch.status, 403, "widgets/status does not grant widgets");
+
+  const cluster = await call(s, "GET", "/api/v1/nodes", { token });
+  assert.equal(cluster.status, 403);
+  assert.equal(
+    cluster.body.message,
+    'nodes is forbidden: User "system:serviceaccount:ops:agent" cannot list resource "nodes" in API group "" at the cluster scope',
+  );
+
+  // a namespaced Role through a RoleBinding
+  await call(s, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ops/roles", {
+    body: { metadata: { name: "cm" }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["*"] }] },
+  });
+  await call(s, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ops/rolebindings", {
+    body: {
+      metadata: { name: "cm" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm" },
+      subjects: [{ kind: "Group", name: "system:serviceaccounts:ops" }],
+    },
+  });
+  assert.equal(
+    (await call(s, "POST", "/api/v1/namespaces/ops/configmaps", { body: { metadata: { name: "c" } }, token }))
+      .status,
+    201,
+  );
+  assert.equal((await call(s, "GET", "/api/v1/namespaces/default/configmaps", { token })).status, 403);
+
+  // discovery is open to every authenticated user
+  assert.equal((await call(s, "GET", "/apis", { token })).status, 200);
+  assert.equal((await call(s, "GET", "/version", { token })).status, 200);
+});
+
+test("authentication: missing or unknown tokens and tokens of deleted ServiceAccounts are 401", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const none = await call(s, "GET", "/api/v1/namespaces", { token: null });
+  assert.equal(none.status, 401);
+  assert.equal(none.body.reason, "Unauthorized");
+  assert.equal(none.body.message, "Unauthorized");
+  assert.equal((await call(s, "GET", "/api/v1/namespaces", { token: "bogus" })).status, 401);
+  const token = s.tokenFor("default", "ghost");
+  assert.equal((await call(s, "GET", "/apis", { token })).status, 401, "the ServiceAccount does not exist");
+  await call(s, "POST", "/api/v1/namespaces/default/serviceaccounts", {
+    body: { metadata: { name: "ghost" } },
+  });
+  assert.equal((await call(s, "GET", "/apis", { token })).status, 200);
+  assert.match(s.kubeconfigFor({ namespace: "default", serviceAccount: "ghost" }), /token: \S+/);
+});

@@ -1,0 +1,520 @@
+// The HTTP front end: routing of Kubernetes API paths, authentication, RBAC, content negotiation, and the
+// startApiServer() entry point that tests use.
+import { readFileSync, writeFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { parseAllDocuments } from "yaml";
+import {
+  Api,
+  type DeleteOptions,
+  type FieldValidation,
+  type ListOptions,
+  type PatchType,
+  type WriteOptions,
+} from "./api.ts";
+import { Authenticator, Authorizer, serviceAccountUser, type UserInfo } from "./auth.ts";
+import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType } from "./body.ts";
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, kubernetesVersion } from "./discovery.ts";
+import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
+import { Controllers } from "./gc.ts";
+import { kubeconfigYaml } from "./kubeconfig.ts";
+import { openApiV2, openApiV3Document, openApiV3Index } from "./openapi.ts";
+import { decodeProtobuf } from "./protobuf.ts";
+import { Registry } from "./registry.ts";
+import { parseFieldSelector, parseLabelSelector } from "./selectors.ts";
+import { Store } from "./store.ts";
+import { type IncludeObject, toTable } from "./table.ts";
+import { servingCert } from "./tls.ts";
+import { isObject, type KubeObject, type ResourceInfo } from "./types.ts";
+import { serveWatch, Watches } from "./watch.ts";
+
+export interface ApiServerOptions {
+  port?: number;
+  host?: string;
+  /** CRD YAML files to create at start. */
+  crds?: string[];
+  /** How many changes watches can resume across (older resourceVersions get 410 Gone). */
+  historySize?: number;
+  /** How often watches with allowWatchBookmarks get a BOOKMARK. */
+  bookmarkIntervalMs?: number;
+  maxBodyBytes?: number;
+  /** Extra names or addresses the serving certificate is valid for (loopback is always included). */
+  tlsHosts?: string[];
+  /** Receives one line per request the server does not recognise (default: stderr). */
+  logUnknown?: (line: string) => void;
+}
+
+/** Who a kubeconfig or token speaks for. */
+export type Identity =
+  | "admin"
+  | { namespace: string; serviceAccount: string }
+  | { user: string; groups?: string[] };
+
+export interface RequestRecord {
+  method: string;
+  url: string;
+  accept: string;
+  contentType: string;
+  userAgent: string;
+  status: number;
+}
+
+export interface ApiServer {
+  url: string;
+  /** PEM of the self-signed serving certificate: the CA clients must trust. */
+  ca: string;
+  adminToken: string;
+  api: Api;
+  /** Every request served, oldest first (bounded). */
+  requests: RequestRecord[];
+  tokenFor(namespace: string, serviceAccount: string): string;
+  kubeconfigFor(identity?: Identity): string;
+  writeKubeconfig(path: string, identity?: Identity): string;
+  /** Creates objects from a YAML file (all documents) as the admin. */
+  loadYaml(path: string): KubeObject[];
+  stop(): Promise<void>;
+}
+
+interface Route {
+  kind: "resource";
+  ri: ResourceInfo;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+  watch: boolean;
+}
+
+const writeTypes = ["application/json", "application/yaml"];
+const protobufType = "application/vnd.kubernetes.protobuf";
+const patchTypes: Record<string, PatchType> = {
+  "application/merge-patch+json": "merge",
+  "application/json-patch+json": "json",
+  "application/strategic-merge-patch+json": "strategic",
+  "application/apply-patch+yaml": "apply",
+  "application/apply-patch+cbor": "apply",
+};
+
+function send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(code, {
+    "Content-Type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function verbFor(method: string, route: Route): string {
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      return route.watch ? "watch" : route.name ? "get" : "list";
+    case "POST":
+      return "create";
+    case "PUT":
+      return "update";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return route.name ? "delete" : "deletecollection";
+    default:
+      return method.toLowerCase();
+  }
+}
+
+function wantsTable(accept: string): boolean {
+  return accept.split(",").some((a) => /;\s*as=Table/.test(a) && /g=meta\.k8s\.io/.test(a));
+}
+
+function managerFrom(query: URLSearchParams, req: IncomingMessage): string {
+  const explicit = query.get("fieldManager");
+  if (explicit) return explicit;
+  const agent = req.headers["user-agent"] ?? "";
+  return (agent.split("/")[0] ?? "").slice(0, 128) || "unknown";
+}
+
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
+  const host = options.host ?? "127.0.0.1";
+  const store = new Store(options.historySize ?? 1000);
+  const registry = new Registry();
+  const api = new Api(store, registry);
+  const controllers = new Controllers(api);
+  api.onChange = () => controllers.schedule();
+  const authn = new Authenticator(store);
+  const authz = new Authorizer(store);
+  const watches = new Watches();
+  const maxBody = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
+  const logUnknown =
+    options.logUnknown ?? ((line: string) => console.error(`apiserver: unknown request ${line}`));
+  const requests: RequestRecord[] = [];
+  const admin: WriteOptions = { manager: "apiserver-bootstrap", fieldValidation: "Strict" };
+
+  const nsInfo = registry.get("", "v1", "namespaces") as ResourceInfo;
+  for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"])
+    api.create(nsInfo, undefined, { metadata: { name } }, admin);
+
+  const loadYaml = (path: string): KubeObject[] => {
+    const out: KubeObject[] = [];
+    for (const doc of parseAllDocuments(readFileSync(path, "utf8"))) {
+      const obj = doc.toJS() as KubeObject | null;
+      if (!obj) continue;
+      const [group, version] = obj.apiVersion.includes("/")
+        ? obj.apiVersion.split("/")
+        : ["", obj.apiVersion];
+      const ri = registry.byKind(group ?? "", obj.kind, version);
+      if (!ri) throw new Error(`${path}: no resource for ${obj.apiVersion} ${obj.kind}`);
+      out.push(
+        api.create(ri, obj.metadata?.namespace ?? (ri.namespaced ? "default" : undefined), obj, admin),
+      );
+    }
+    return out;
+  };
+  for (const file of options.crds ?? []) loadYaml(file);
+
+  function route(path: string): Route | undefined {
+    const parts = path.split("/").filter((p) => p !== "");
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (parts[0] === "api" && parts.length >= 3) {
+      group = "";
+      version = parts[1] ?? "";
+      rest = parts.slice(2);
+    } else if (parts[0] === "apis" && parts.length >= 4) {
+      group = parts[1] ?? "";
+      version = parts[2] ?? "";
+      rest = parts.slice(3);
+    } else return undefined;
+    let watch = false;
+    if (rest[0] === "watch") {
+      watch = true;
+      rest = rest.slice(1);
+    }
+    let namespace: string | undefined;
+    if (rest[0] === "namespaces" && rest.length >= 3) {
+      const inner = registry.get(group, version, rest[2] ?? "");
+      if (inner?.namespaced) {
+        namespace = rest[1];
+        rest = rest.slice(2);
+      }
+    }
+    const ri = registry.get(group, version, rest[0] ?? "");
+    if (!ri || rest.length > 3) return undefined;
+    if (ri.namespaced !== (namespace !== undefined) && !(ri.namespaced && rest.length === 1))
+      return undefined;
+    const subresource = rest[2];
+    if (subresource !== undefined && !(subresource === "status" && ri.status)) return undefined;
+    return { kind: "resource", ri, namespace, name: rest[1], subresource, watch };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const query = url.searchParams;
+    const method = req.method ?? "GET";
+    const accept = String(req.headers.accept ?? "");
+
+    if (/^\/(healthz|livez|readyz)$/.test(path)) return send(res, 200, "ok");
+    record.userAgent ||= "-";
+    const user: UserInfo = authn.authenticate(req.headers.authorization);
+
+    const r = route(path);
+    if (!r) {
+      authz.authorizePath(user, method === "GET" || method === "HEAD" ? "get" : method.toLowerCase(), path);
+      if (method !== "GET" && method !== "HEAD")
+        throw new ApiError(
+          "MethodNotAllowed",
+          `the server does not allow this method on the requested resource`,
+        );
+      const doc = nonResource(path, accept, req);
+      if (doc === undefined) {
+        logUnknown(`${method} ${req.url} accept=${accept}`);
+        throw new ApiError("NotFound", "the server could not find the requested resource");
+      }
+      return send(
+        res,
+        200,
+        doc,
+        path.startsWith("/openapi/v3/") ? { "Cache-Control": "public, immutable" } : {},
+      );
+    }
+
+    const { ri, namespace, name, subresource } = r;
+    authz.authorizeResource(user, {
+      verb: verbFor(method, r),
+      apiGroup: ri.group,
+      resource: ri.plural,
+      ...(subresource ? { subresource } : {}),
+      ...(name ? { name } : {}),
+      ...(ri.namespaced && namespace ? { namespace } : {}),
+    });
+
+    const list: ListOptions = {
+      labels: parseLabelSelector(query.get("labelSelector")),
+      fields: parseFieldSelector(query.get("fieldSelector")),
+      ...(query.get("limit") ? { limit: Number(query.get("limit")) } : {}),
+      ...(query.get("continue") ? { continueToken: query.get("continue") as string } : {}),
+    };
+    const table = wantsTable(accept);
+    const include = (query.get("includeObject") ?? "Metadata") as IncludeObject;
+    const warnings: string[] = [];
+    const fieldValidation = (query.get("fieldValidation") ?? "Warn") as FieldValidation;
+    if (!["Strict", "Warn", "Ignore"].includes(fieldValidation))
+      throw badRequest(
+        `fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${fieldValidation}`,
+      );
+    const write: WriteOptions & { force?: boolean } = {
+      manager: managerFrom(query, req),
+      fieldValidation,
+      warnings,
+      dryRun: query.getAll("dryRun").includes("All"),
+    };
+    const headers = (): Record<string, string> =>
+      warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", ") } : {};
+    const watchParam = query.get("watch");
+    const watching = r.watch || watchParam === "true" || watchParam === "1";
+
+    if (method === "GET" || method === "HEAD") {
+      if (watching) {
+        if (name) list.fields.push({ field: "metadata.name", op: "=", value: name });
+        const timeout = query.get("timeoutSeconds");
+        return serveWatch(
+          api,
+          {
+            ri,
+            namespace,
+            list,
+            resourceVersion: query.get("resourceVersion") ?? undefined,
+            allowBookmarks: query.get("allowWatchBookmarks") === "true",
+            sendInitialEvents: query.get("sendInitialEvents") === "true",
+            timeoutSeconds: timeout ? Number(timeout) : undefined,
+            asTable: table,
+          },
+          res,
+          { bookmarkIntervalMs },
+          watches,
+        );
+      }
+      if (name) {
+        const obj = api.get(ri, namespace, name);
+        return send(
+          res,
+          200,
+          table ? toTable(ri, [obj], include, { resourceVersion: obj.metadata.resourceVersion }) : obj,
+        );
+      }
+      const result = api.list(ri, namespace, list) as unknown as { metadata: object; items: KubeObject[] };
+      return send(res, 200, table ? toTable(ri, result.items, include, result.metadata) : result);
+    }
+
+    if (method === "DELETE") {
+      const body = await readBody(req, maxBody);
+      let opts: DeleteOptions = {};
+      if (body.length) {
+        const parsed =
+          mediaType(req.headers["content-type"]) === protobufType
+            ? decodeProtobuf(body)
+            : decode(body, "json");
+        if (isObject(parsed)) opts = parsed as DeleteOptions;
+      }
+      const policy = query.get("propagationPolicy") ?? opts.propagationPolicy;
+      if (policy && !["Background", "Foreground", "Orphan"].includes(policy))
+        throw invalid("DeleteOptions", "meta.k8s.io", "", [
+          {
+            reason: "FieldValueNotSupported",
+            message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+            field: "propagationPolicy",
+          },
+        ]);
+      const deleteOpts: DeleteOptions = {
+        ...(policy ? { propagationPolicy: policy as DeleteOptions["propagationPolicy"] } : {}),
+        ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
+        dryRun: write.dryRun || (Array.isArray(opts.dryRun) && (opts.dryRun as string[]).includes("All")),
+      };
+      if (!name) return send(res, 200, api.deleteCollection(ri, namespace, list, deleteOpts));
+      if (subresource)
+        throw new ApiError(
+          "MethodNotAllowed",
+          "the server does not allow this method on the requested resource",
+        );
+      const result = api.delete(ri, namespace, name, deleteOpts);
+      return send(res, result.code, result.body);
+    }
+
+    if (method === "POST" || method === "PUT") {
+      if (method === "POST" && (name || subresource))
+        throw new ApiError(
+          "MethodNotAllowed",
+          "the server does not allow this method on the requested resource",
+        );
+      if (method === "PUT" && !name)
+        throw new ApiError(
+          "MethodNotAllowed",
+          "the server does not allow this method on the requested resource",
+        );
+      const type = mediaType(req.headers["content-type"]) || "application/json";
+      if (!writeTypes.includes(type) && type !== protobufType) throw unsupportedMediaType(type, writeTypes);
+      const raw = await readBody(req, maxBody);
+      const body =
+        type === protobufType
+          ? decodeProtobuf(raw)
+          : decode(raw, type === "application/json" ? "json" : "yaml");
+      if (method === "POST") return send(res, 201, api.create(ri, namespace, body, write), headers());
+      return send(res, 200, api.update(ri, namespace, name as string, body, write, subresource), headers());
+    }
+
+    if (method === "PATCH") {
+      if (!name)
+        throw new ApiError(
+          "MethodNotAllowed",
+          "the server does not allow this method on the requested resource",
+        );
+      const type = mediaType(req.headers["content-type"]);
+      const patchType = patchTypes[type];
+      if (!patchType)
+        throw unsupportedMediaType(type, [
+          "application/json-patch+json",
+          "application/merge-patch+json",
+          "application/apply-patch+yaml",
+          ...(ri.crd ? [] : ["application/strategic-merge-patch+json"]),
+        ]);
+      const force = query.get("force");
+      if (force !== null && patchType !== "apply")
+        throw invalid("PatchOptions", "meta.k8s.io", "", [
+          {
+            reason: "FieldValueForbidden",
+            message: "Forbidden: may not be specified for non-apply patch",
+            field: "force",
+          },
+        ]);
+      if (patchType === "apply" && !query.get("fieldManager"))
+        throw invalid("PatchOptions", "meta.k8s.io", "", [
+          {
+            reason: "FieldValueRequired",
+            message: "Required value: is required for apply patch",
+            field: "fieldManager",
+          },
+        ]);
+      write.force = force === "true";
+      const raw = await readBody(req, maxBody);
+      const body = decode(raw, patchType === "apply" ? "yaml" : "json");
+      const existed = patchType === "apply" ? api.getStored(ri, namespace, name) !== undefined : true;
+      const result = api.patch(ri, namespace, name, patchType, body, write, subresource);
+      return send(res, existed ? 200 : 201, result, headers());
+    }
+    throw new ApiError("MethodNotAllowed", "the server does not allow this method on the requested resource");
+  }
+
+  function nonResource(path: string, accept: string, req: IncomingMessage): unknown {
+    const address = req.socket.localAddress ? `${host}:${(req.socket.address() as AddressInfo).port}` : host;
+    if (path === "/version") return kubernetesVersion;
+    if (path === "/api") {
+      // aggregated discovery (apidiscovery.k8s.io) is not served: a plain APIVersions makes clients fall back
+      void accept;
+      return apiVersions(address);
+    }
+    if (path === "/apis") return apiGroupList(registry);
+    if (path === "/openapi/v2") return openApiV2(registry);
+    if (path === "/openapi/v3") return openApiV3Index(registry);
+    let m = /^\/api\/([^/]+)$/.exec(path);
+    if (m) return m[1] === "v1" ? apiResourceList(registry, "", "v1") : undefined;
+    m = /^\/apis\/([^/]+)$/.exec(path);
+    if (m) return apiGroup(registry, m[1] ?? "");
+    m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (m)
+      return registry.hasGroupVersion(m[1] ?? "", m[2] ?? "")
+        ? apiResourceList(registry, m[1] ?? "", m[2] ?? "")
+        : undefined;
+    m = /^\/openapi\/v3\/api\/(v1)$/.exec(path);
+    if (m) return openApiV3Document(registry, "", "v1");
+    m = /^\/openapi\/v3\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (m && registry.hasGroupVersion(m[1] ?? "", m[2] ?? ""))
+      return openApiV3Document(registry, m[1] ?? "", m[2] ?? "");
+    return undefined;
+  }
+
+  const tls = servingCert([host, ...(options.tlsHosts ?? [])]);
+  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    const record: RequestRecord = {
+      method: req.method ?? "",
+      url: req.url ?? "",
+      accept: String(req.headers.accept ?? ""),
+      contentType: String(req.headers["content-type"] ?? ""),
+      userAgent: String(req.headers["user-agent"] ?? ""),
+      status: 0,
+    };
+    requests.push(record);
+    if (requests.length > 2000) requests.shift();
+    req.on("error", () => res.destroy());
+    handle(req, res, record)
+      .catch((err: unknown) => {
+        const e = toApiError(err);
+        if (e.reason === "InternalError") console.error("apiserver: internal error", err);
+        const close = e.reason === "RequestEntityTooLarge";
+        send(res, e.code, e.toStatus(), close ? { Connection: "close" } : {});
+        if (close) res.on("finish", () => req.destroy());
+      })
+      .finally(() => {
+        record.status = res.statusCode;
+      });
+  });
+  server.keepAliveTimeout = 5000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  const tokenFor = (namespace: string, serviceAccount: string) =>
+    authn.mint(serviceAccountUser(namespace, serviceAccount));
+  const credentials = (identity: Identity = "admin"): { token: string; userName: string } => {
+    if (identity === "admin") return { token: authn.adminToken, userName: "admin" };
+    if ("serviceAccount" in identity)
+      return {
+        token: tokenFor(identity.namespace, identity.serviceAccount),
+        userName: `system:serviceaccount:${identity.namespace}:${identity.serviceAccount}`,
+      };
+    return {
+      token: authn.mint({
+        name: identity.user,
+        groups: [...(identity.groups ?? []), "system:authenticated"],
+      }),
+      userName: identity.user,
+    };
+  };
+  const kubeconfigFor = (identity?: Identity) =>
+    kubeconfigYaml({ server: url, caData: tls.cert, ...credentials(identity) });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    ca: tls.cert,
+    adminToken: authn.adminToken,
+    api,
+    requests,
+    tokenFor,
+    kubeconfigFor,
+    writeKubeconfig(path: string, identity?: Identity) {
+      writeFileSync(path, kubeconfigFor(identity), { mode: 0o600 });
+      return path;
+    },
+    loadYaml,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        controllers.stop();
+        watches.closeAll();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}
