@@ -31,6 +31,11 @@ async function apply(cluster: Cluster, name: string, spec: Record<string, unknow
   assert.equal(res.code, 0, res.stderr);
 }
 
+async function desiredNodes(cluster: Cluster, name: string): Promise<number | undefined> {
+  const xdpc = await cluster.getXdpCounter(name);
+  return (xdpc?.status as { desiredNodes?: number } | undefined)?.desiredNodes;
+}
+
 async function nodeNames(cluster: Cluster, name: string): Promise<string[]> {
   const xdpc = await cluster.getXdpCounter(name);
   return Object.keys((xdpc?.status as { nodes?: object } | undefined)?.nodes ?? {}).sort();
@@ -92,12 +97,7 @@ test("watches broken by the server resume, and changes made meanwhile are seen",
     async () => agentConfig(await theDaemonSet(cluster)).action === "drop",
     "the updated DaemonSet",
   );
-  await eventually(
-    async () =>
-      (await cluster.getXdpCounter("edge"))?.status &&
-      ((await cluster.getXdpCounter("edge"))?.status as { desiredNodes: number }).desiredNodes === 2,
-    "the new node counted",
-  );
+  await eventually(async () => (await desiredNodes(cluster, "edge")) === 2, "the new node counted");
   const connects = operator.events.filter((e) => e.type === "connect").length;
   assert.ok(connects >= connectsBefore + 3, "each informer connected again");
   assert.equal(operator.events.filter((e) => e.type === "give-up").length, 0);
@@ -138,9 +138,5 @@ test("a resume refused with 410 Gone lists afresh, and deletions missed meanwhil
     async () => agentConfig(await theDaemonSet(cluster)).action === "drop",
     "the updated DaemonSet",
   );
-  await eventually(
-    async () =>
-      ((await cluster.getXdpCounter("edge"))?.status as { desiredNodes?: number }).desiredNodes === 16,
-    "every node counted",
-  );
+  await eventually(async () => (await desiredNodes(cluster, "edge")) === 16, "every node counted");
 });
