@@ -60,9 +60,11 @@ function statusError(method: string, path: string, code: number, body: string): 
 export class HttpKubeClient implements KubeClient {
   #kc: KubeConfig;
   #server: URL;
+  #userAgent: string;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, options: { userAgent?: string } = {}) {
     this.#kc = kc;
+    this.#userAgent = options.userAgent ?? USER_AGENT;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new ControllerError(ControllerErrorCode.Kubeconfig, "the kubeconfig has no cluster");
     this.#server = new URL(cluster.server);
@@ -87,7 +89,7 @@ export class HttpKubeClient implements KubeClient {
     const headers: Record<string, string> = {
       ...(base.headers as Record<string, string>),
       Accept: "application/json",
-      "User-Agent": USER_AGENT,
+      "User-Agent": this.#userAgent,
     };
     let payload: string | undefined;
     if (body !== undefined) {

@@ -67,7 +67,7 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
   proxied.port = String(proxy.port);
   const operatorKubeconfig = server.kubeconfigFor().replace(server.url, proxied.origin);
   writeFileSync(join(dir, "operator-kubeconfig"), operatorKubeconfig);
-  const admin = new HttpKubeClient(loadKubeConfig(server.kubeconfigFor()));
+  const admin = new HttpKubeClient(loadKubeConfig(server.kubeconfigFor()), { userAgent: "xdp-counter-e2e" });
   await admin.create("/api/v1/namespaces", {
     apiVersion: "v1",
     kind: "Namespace",
