@@ -251,3 +251,32 @@ test("an invalid node entry is set aside and reported, the others still count", 
   assert.equal(degraded?.reason, "NodeErrors");
   assert.match(degraded?.message ?? "", /n2/);
 });
+
+test("foreground deletion: no DaemonSet while the collector deletes it, clean mode once it is done", async () => {
+  const { cluster, deps } = setup();
+  cluster.addNode("n1");
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
+  await reconcile("edge", deps);
+  cluster.agentReport("edge", "n1", entry("Counting"));
+  cluster.markDeleted("edge");
+  const obj = cluster.xdpCounters.get("edge");
+  assert.ok(obj);
+  obj.metadata.finalizers = [FINALIZER, "foregroundDeletion"];
+  cluster.daemonSets.clear();
+  cluster.writes = [];
+  const waiting = await reconcile("edge", deps);
+  assert.equal(waiting.outcome, ReconcileOutcome.WaitingForClean);
+  assert.equal(
+    cluster.writes.filter((w) => w.verb === "apply").length,
+    0,
+    "not recreated under the collector",
+  );
+  assert.equal(cluster.daemonSets.size, 0);
+
+  const done = cluster.xdpCounters.get("edge");
+  assert.ok(done);
+  done.metadata.finalizers = [FINALIZER];
+  await reconcile("edge", deps);
+  const ds = cluster.daemonSets.get("xdp-counter-edge") as unknown as DaemonSet;
+  assert.equal(agentConfigOf(ds).mode, "clean", "recreated in clean mode after the collector is done");
+});

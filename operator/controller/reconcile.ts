@@ -32,6 +32,9 @@ import { isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
 import type { KubeObject } from "./kube-types.ts";
 import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
 
+/** The finalizer the API server adds for `kubectl delete --cascade=foreground`. */
+export const FOREGROUND_DELETION = "foregroundDeletion";
+
 export type ReconcileDeps = {
   read: ReconcileReader;
   write: ReconcileWriter;
@@ -104,7 +107,10 @@ export async function reconcile(name: string, deps: ReconcileDeps): Promise<Reco
   const desired = withDesiredHash(renderDaemonSet(xdpc, deps.config));
   const live = deps.read.getDaemonSet(desired.metadata.name);
   let wroteDaemonSet = false;
-  if (!live || !isUpToDate(live, desired)) {
+  // Foreground deletion: the garbage collector deletes the DaemonSet first and would delete a new one at
+  // once, so wait until it is done (it drops foregroundDeletion), then bring the agents back in clean mode.
+  const collecting = deleting && finalizers.includes(FOREGROUND_DELETION);
+  if (!collecting && (!live || !isUpToDate(live, desired))) {
     await deps.write.applyDaemonSet(desired);
     wroteDaemonSet = true;
   }
@@ -118,6 +124,7 @@ export async function reconcile(name: string, deps: ReconcileDeps): Promise<Reco
     xdpc.status?.conditions,
     {
       deleting,
+      // While deleting, a missing DaemonSet is the collector's doing, not a fault.
       daemonSetFound: true,
       desiredNodes: aggregate.desiredNodes,
       readyNodes: aggregate.readyNodes,

@@ -181,3 +181,30 @@ test("delete: the XdpCounter stays until every node entry is Clean, agents in cl
   assert.match(get.stderr, /NotFound|not found/);
   assert.equal((await cluster.admin.get(xdpCountersPath("edge"))) === undefined, true);
 });
+
+test("foreground delete: the collector removes the DaemonSet, the operator brings it back in clean mode", async () => {
+  const res = await cluster.kubectl(
+    ["apply", "-f", "-"],
+    xdpCounterYaml("fg", { nodeSelector: { pool: "core" } }),
+  );
+  assert.equal(res.code, 0, res.stderr);
+  await eventually(
+    async () => (await daemonSets()).some((d) => d.metadata.name === "xdp-counter-fg"),
+    "fg's DaemonSet",
+  );
+  await cluster.report("fg", "node-c", {});
+  const before = (await daemonSets()).find((d) => d.metadata.name === "xdp-counter-fg")?.metadata.uid;
+  const del = await cluster.kubectl(["delete", "xdpc", "fg", "--cascade=foreground", "--wait=false"]);
+  assert.equal(del.code, 0, del.stderr);
+  await eventually(async () => {
+    const ds = (await daemonSets()).find((d) => d.metadata.name === "xdp-counter-fg");
+    return ds && !ds.metadata.deletionTimestamp && agentConfig(ds).mode === "clean" && ds.metadata.uid;
+  }, "fg's DaemonSet in clean mode");
+  const after = (await daemonSets()).find((d) => d.metadata.name === "xdp-counter-fg")?.metadata.uid;
+  assert.notEqual(after, before, "a new DaemonSet, made after the collector deleted the old one");
+  const xdpc = await cluster.getXdpCounter("fg");
+  assert.deepEqual(xdpc?.metadata.finalizers, [FINALIZER], "the collector is done, our finalizer holds");
+  await cluster.report("fg", "node-c", { phase: "Clean" });
+  await eventually(async () => (await cluster.getXdpCounter("fg")) === undefined, "fg gone");
+  await eventually(async () => (await daemonSets()).length === 0, "fg's DaemonSet collected");
+});
