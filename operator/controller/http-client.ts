@@ -160,6 +160,7 @@ export class HttpKubeClient implements KubeClient {
     query: Query,
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
+    onOpen?: () => void,
   ): Promise<void> {
     const target = withQuery(path, { ...query, watch: true });
     let res: IncomingMessage;
@@ -171,6 +172,7 @@ export class HttpKubeClient implements KubeClient {
     }
     const code = res.statusCode ?? 0;
     if (code !== 200) throw statusError("GET", target, code, await readAll(res));
+    onOpen?.();
     await new Promise<void>((resolve, reject) => {
       let buffer = "";
       let ended = false;

@@ -231,17 +231,17 @@ export class Informer {
           // Spread reconnections of many informers over time, as client-go does.
           timeoutSeconds: Math.round(timeout * (1 + Math.random())),
         };
-        const connected = this.#options.client.watch(
+        const from = this.#resourceVersion;
+        await this.#options.client.watch(
           this.#options.path,
           query,
-          (event) => {
-            if (failures > 0) failures = 0;
-            this.#handle(event);
-          },
+          (event) => this.#handle(event),
           signal,
+          () => {
+            failures = 0;
+            this.#emit({ type: "connect", resourceVersion: from });
+          },
         );
-        this.#emit({ type: "connect", resourceVersion: this.#resourceVersion });
-        await connected;
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;

@@ -41,9 +41,15 @@ export type KubeClient = {
   list(path: string, query?: Query): Promise<ListResult>;
   /**
    * Streams watch events to `onEvent` until the server ends the stream (resolves) or it breaks (rejects).
-   * `signal` ends it early (resolves).
+   * `signal` ends it early (resolves). `onOpen` is called once the server has accepted the watch.
    */
-  watch(path: string, query: Query, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+  watch(
+    path: string,
+    query: Query,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+    onOpen?: () => void,
+  ): Promise<void>;
   create(path: string, body: unknown): Promise<KubeObject>;
   patch(path: string, body: unknown, type: PatchType, query?: Query): Promise<KubeObject>;
 };
