@@ -280,3 +280,38 @@ test("foreground deletion: no DaemonSet while the collector deletes it, clean mo
   const ds = cluster.daemonSets.get("xdp-counter-edge") as unknown as DaemonSet;
   assert.equal(agentConfigOf(ds).mode, "clean", "recreated in clean mode after the collector is done");
 });
+
+test("a DaemonSet of the same name owned by something else is left alone and reported", async () => {
+  const { cluster, deps } = setup();
+  cluster.addNode("n1");
+  cluster.addXdpCounter({ metadata: { name: "edge", finalizers: [FINALIZER] }, spec: {} });
+  cluster.daemonSets.set("xdp-counter-edge", {
+    metadata: {
+      name: "xdp-counter-edge",
+      namespace: "xdp",
+      ownerReferences: [
+        {
+          apiVersion: "xdpcounter.dev/v1alpha1",
+          kind: "XdpCounter",
+          name: "edge",
+          uid: "old-uid",
+          controller: true,
+        },
+      ],
+    },
+  });
+  const result = await reconcile("edge", deps);
+  assert.equal(result.outcome, ReconcileOutcome.DaemonSetConflict);
+  assert.ok(result.requeueAfterMs);
+  assert.equal(cluster.writes.filter((w) => w.verb === "apply").length, 0);
+  const ready = statusOf<{ conditions: { type: string; reason: string; message: string }[] }>(
+    cluster,
+    "edge",
+  ).conditions.find((c) => c.type === "Ready");
+  assert.equal(ready?.reason, "DaemonSetConflict");
+  assert.match(ready?.message ?? "", /old-uid/);
+
+  cluster.daemonSets.clear();
+  assert.equal((await reconcile("edge", deps)).outcome, ReconcileOutcome.Synced);
+  assert.equal(cluster.writes.filter((w) => w.verb === "apply").length, 1);
+});

@@ -53,6 +53,8 @@ export const ReconcileOutcome = {
   FinalizerRemoved: "FinalizerRemoved",
   /** The spec fails the schema: condition InvalidSpec written, DaemonSet left as it was. */
   InvalidSpec: "InvalidSpec",
+  /** The DaemonSet's name is taken by an object this XdpCounter does not own: left alone, retried later. */
+  DaemonSetConflict: "DaemonSetConflict",
   Synced: "Synced",
 } as const;
 export type ReconcileOutcome = (typeof ReconcileOutcome)[keyof typeof ReconcileOutcome];
@@ -110,7 +112,8 @@ export async function reconcile(name: string, deps: ReconcileDeps): Promise<Reco
   // Foreground deletion: the garbage collector deletes the DaemonSet first and would delete a new one at
   // once, so wait until it is done (it drops foregroundDeletion), then bring the agents back in clean mode.
   const collecting = deleting && finalizers.includes(FOREGROUND_DELETION);
-  if (!collecting && (!live || !isUpToDate(live, desired))) {
+  const conflict = live ? daemonSetConflict(live, xdpc) : undefined;
+  if (!collecting && !conflict && (!live || !isUpToDate(live, desired))) {
     await deps.write.applyDaemonSet(desired);
     wroteDaemonSet = true;
   }
@@ -126,6 +129,7 @@ export async function reconcile(name: string, deps: ReconcileDeps): Promise<Reco
       deleting,
       // While deleting, a missing DaemonSet is the collector's doing, not a fault.
       daemonSetFound: true,
+      ...(conflict ? { daemonSetConflict: conflict } : {}),
       desiredNodes: aggregate.desiredNodes,
       readyNodes: aggregate.readyNodes,
       notReadyNodes: aggregate.notReadyNodes,
@@ -163,12 +167,37 @@ export async function reconcile(name: string, deps: ReconcileDeps): Promise<Reco
     return { outcome: ReconcileOutcome.FinalizerRemoved, wroteDaemonSet, wroteStatus };
   }
   const intervalMs = parseDuration(xdpc.spec.reportInterval);
+  if (conflict) {
+    // Most often the DaemonSet of a deleted XdpCounter of the same name, which the collector removes soon.
+    return {
+      outcome: ReconcileOutcome.DaemonSetConflict,
+      requeueAfterMs: 2_000,
+      wroteDaemonSet,
+      wroteStatus,
+    };
+  }
   return {
     outcome: ReconcileOutcome.Synced,
     requeueAfterMs: STALE_AFTER_INTERVALS * intervalMs + 1_000,
     wroteDaemonSet,
     wroteStatus,
   };
+}
+
+/** Why `live` is not ours to write, when it is not: another owner, or being deleted. */
+function daemonSetConflict(live: KubeObject, xdpc: XdpCounter): string | undefined {
+  const name = `${live.metadata.namespace}/${live.metadata.name}`;
+  const controller = live.metadata.ownerReferences?.find((ref) => ref.controller === true);
+  if (!controller || controller.uid !== xdpc.metadata.uid) {
+    const owner = controller
+      ? `${controller.kind} ${controller.name} (uid ${controller.uid})`
+      : "no controller";
+    return `DaemonSet ${name} exists but belongs to ${owner}; it is left alone. Delete it, or rename this XdpCounter.`;
+  }
+  if (live.metadata.deletionTimestamp) {
+    return `DaemonSet ${name} is being deleted; the operator recreates it once it is gone.`;
+  }
+  return undefined;
 }
 
 function pickMeta(obj: KubeObject): { resourceVersion?: string; finalizers?: string[] } {
