@@ -152,9 +152,27 @@ export class Authorizer {
     return rules;
   }
 
+  allowsResource(user: UserInfo, a: ResourceAttributes): boolean {
+    if (user.groups.includes("system:masters")) return true;
+    // the default system:basic-user role: anyone may ask what they may do
+    if (
+      a.apiGroup === "authorization.k8s.io" &&
+      a.verb === "create" &&
+      a.resource === "selfsubjectaccessreviews"
+    )
+      return true;
+    return this.#rulesFor(user, a.namespace).some((r) => isObject(r) && ruleAllows(r, a));
+  }
+
+  allowsPath(user: UserInfo, verb: string, path: string): boolean {
+    if (user.groups.includes("system:masters")) return true;
+    // the default system:discovery and system:public-info-viewer roles
+    if (verb === "get" && discoveryPaths.some((re) => re.test(path))) return true;
+    return this.#rulesFor(user, undefined).some((r) => nonResourceAllows(r, verb, path));
+  }
+
   authorizeResource(user: UserInfo, a: ResourceAttributes): void {
-    if (user.groups.includes("system:masters")) return;
-    if (this.#rulesFor(user, a.namespace).some((r) => isObject(r) && ruleAllows(r, a))) return;
+    if (this.allowsResource(user, a)) return;
     const qualified = a.apiGroup ? `${a.resource}.${a.apiGroup}` : a.resource;
     const subject = a.name ? `${qualified} "${a.name}"` : qualified;
     const full = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
@@ -167,10 +185,54 @@ export class Authorizer {
   }
 
   authorizePath(user: UserInfo, verb: string, path: string): void {
-    if (user.groups.includes("system:masters")) return;
-    // the default system:discovery and system:public-info-viewer roles
-    if (verb === "get" && discoveryPaths.some((re) => re.test(path))) return;
-    if (this.#rulesFor(user, undefined).some((r) => nonResourceAllows(r, verb, path))) return;
+    if (this.allowsPath(user, verb, path)) return;
     throw new ApiError("Forbidden", `forbidden: User "${user.name}" cannot ${verb} path "${path}"`);
   }
+}
+
+/** The user named in a SubjectAccessReview or an Impersonate-User header. */
+export function userNamed(name: string, groups: string[]): UserInfo {
+  const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+  if (sa) {
+    const u = serviceAccountUser(sa[1] ?? "", sa[2] ?? "");
+    return { ...u, groups: [...new Set([...u.groups, ...groups])] };
+  }
+  return { name, groups: [...new Set([...groups, "system:authenticated"])] };
+}
+
+/** Applies Impersonate-User/Impersonate-Group headers, if the requester may impersonate. */
+export function impersonate(
+  authz: Authorizer,
+  user: UserInfo,
+  headers: Record<string, string | string[] | undefined>,
+): UserInfo {
+  const target = headers["impersonate-user"];
+  if (typeof target !== "string" || target === "") return user;
+  const raw = headers["impersonate-group"];
+  const groups = raw === undefined ? [] : Array.isArray(raw) ? raw : raw.split(",").map((g) => g.trim());
+  const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(target);
+  const checks: ResourceAttributes[] = [
+    sa
+      ? {
+          verb: "impersonate",
+          apiGroup: "",
+          resource: "serviceaccounts",
+          namespace: sa[1] ?? "",
+          name: sa[2] ?? "",
+        }
+      : { verb: "impersonate", apiGroup: "", resource: "users", name: target },
+    ...groups.map((g) => ({ verb: "impersonate", apiGroup: "", resource: "groups", name: g })),
+  ];
+  for (const c of checks) {
+    if (!authz.allowsResource(user, c)) {
+      const what =
+        c.resource === "serviceaccounts" ? `serviceaccounts "${c.name}"` : `${c.resource} "${c.name}"`;
+      const scope = c.namespace ? `in the namespace "${c.namespace}"` : "at the cluster scope";
+      throw new ApiError(
+        "Forbidden",
+        `${what} is forbidden: User "${user.name}" cannot impersonate resource "${c.resource}" in API group "" ${scope}`,
+      );
+    }
+  }
+  return userNamed(target, groups);
 }

@@ -2,6 +2,7 @@
 import type { ResourceInfo } from "./types.ts";
 
 interface Entry {
+  verbs?: string[];
   group: string;
   version: string;
   kind: string;
@@ -134,6 +135,22 @@ const entries: Entry[] = [
     namespaced: true,
     shortNames: ["ev"],
   },
+  {
+    group: "authorization.k8s.io",
+    version: "v1",
+    kind: "SelfSubjectAccessReview",
+    plural: "selfsubjectaccessreviews",
+    namespaced: false,
+    verbs: ["create"],
+  },
+  {
+    group: "authorization.k8s.io",
+    version: "v1",
+    kind: "SubjectAccessReview",
+    plural: "subjectaccessreviews",
+    namespaced: false,
+    verbs: ["create"],
+  },
 ];
 
 export function builtinResources(): ResourceInfo[] {
@@ -148,6 +165,8 @@ export function builtinResources(): ResourceInfo[] {
     status: e.status ?? false,
     shortNames: e.shortNames ?? [],
     categories: e.categories ?? [],
+    ...(e.verbs ? { verbs: e.verbs } : {}),
+    ...(e.group === "events.k8s.io" ? { storage: { group: "", plural: "events" } } : {}),
   }));
 }
 

@@ -8,7 +8,7 @@ import { ensureTools } from "../tools.ts";
 import { startApiServer } from "./server.ts";
 import { call, run } from "./testclient.ts";
 
-const chart = join(import.meta.dirname, "testdata", "chart");
+const chart = join(import.meta.dirname, "testdata", "charts", "testchart");
 
 test("helm: install, upgrade and uninstall a chart with a CRD, RBAC and a DaemonSet", async (t) => {
   const { helm } = ensureTools();

@@ -122,19 +122,82 @@ test("kubectl: apply a CRD and a custom resource, get, describe, wait, explain, 
   const none = await k("get", "widgets");
   assert.match(none.stderr, /No resources found in default namespace\./);
 
-  // imperative generators (`kubectl create configmap ...`) send protobuf, which the server does not decode
-  writeFileSync(
-    join(dir, "cm.yaml"),
-    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
-  );
-  const cm = await k("create", "-f", join(dir, "cm.yaml"));
+  // imperative generators send protobuf; the server decodes ConfigMap, Secret, ServiceAccount and Namespace
+  const cm = await k("create", "configmap", "c", "--from-literal=a=b");
   assert.equal(cm.code, 0, cm.stderr);
+  const sa = await k("create", "serviceaccount", "bob");
+  assert.equal(sa.code, 0, sa.stderr);
+  const canAdmin = await k("auth", "can-i", "delete", "nodes");
+  assert.equal(canAdmin.stdout.trim(), "yes");
+  const asBob = ["--as=system:serviceaccount:default:bob"];
+  const cannot = await k("auth", "can-i", "list", "configmaps", ...asBob);
+  assert.equal(cannot.stdout.trim(), "no");
+  const forbidden = await k("get", "configmaps", ...asBob);
+  assert.notEqual(forbidden.code, 0);
+  assert.match(
+    forbidden.stderr,
+    /configmaps is forbidden: User "system:serviceaccount:default:bob" cannot list resource "configmaps" in API group "" in the namespace "default"/,
+  );
+  writeFileSync(
+    join(dir, "rbac.yaml"),
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-reader}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bob-reads}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
+subjects: [{kind: ServiceAccount, name: bob, namespace: default}]
+`,
+  );
+  assert.equal((await k("apply", "-f", join(dir, "rbac.yaml"))).code, 0);
+  assert.equal((await k("auth", "can-i", "list", "configmaps", ...asBob)).stdout.trim(), "yes");
+  assert.equal((await k("get", "configmap", "c", ...asBob)).code, 0);
   const edit = await k("label", "configmap", "c", "x=y");
   assert.equal(edit.code, 0, edit.stderr);
   const patch = await k("patch", "configmap", "c", "-p", '{"data":{"z":"1"}}');
   assert.equal(patch.code, 0, patch.stderr);
   const cmGet = await k("get", "cm", "c", "-o", "jsonpath={.metadata.labels.x}{.data.z}");
   assert.equal(cmGet.stdout, "y1");
+
+  // client-side apply of a built-in kind: a three-way strategic merge patch with $setElementOrder and deletions
+  const ds = (image: string, env: string) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+        - name: agent
+          image: ${image}
+          env: [${env}]
+        - {name: sidecar, image: side:1}
+`;
+  writeFileSync(join(dir, "ds.yaml"), ds("agent:1", '{name: A, value: "1"}, {name: B, value: "2"}'));
+  assert.equal((await k("apply", "-f", join(dir, "ds.yaml"))).code, 0);
+  writeFileSync(join(dir, "ds.yaml"), ds("agent:2", '{name: A, value: "1"}'));
+  const reapplied = await k("apply", "-f", join(dir, "ds.yaml"));
+  assert.equal(reapplied.stdout.trim(), "daemonset.apps/agent configured", reapplied.stderr);
+  const containers = await k("get", "ds", "agent", "-o", "jsonpath={.spec.template.spec.containers}");
+  assert.deepEqual(JSON.parse(containers.stdout), [
+    { name: "agent", image: "agent:2", env: [{ name: "A", value: "1" }] },
+    { name: "sidecar", image: "side:1" },
+  ]);
+  const diff = await k("diff", "-f", join(dir, "ds.yaml"));
+  assert.equal(
+    diff.code,
+    0,
+    `kubectl diff (server-side dry run) sees no change: ${diff.stdout}${diff.stderr}`,
+  );
+  const dsWide = await k("get", "ds", "-o", "wide");
+  assert.match(
+    dsWide.stdout.split("\n")[0] ?? "",
+    /^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/,
+  );
 
   assert.deepEqual(unknown, [], "kubectl asked for nothing the server does not know");
 });

@@ -1,7 +1,8 @@
 // Decoding of Kubernetes protobuf request bodies (application/vnd.kubernetes.protobuf) for the few kinds whose
-// typed clients send them to this server: Secret and ConfigMap (Helm's release storage, `kubectl create
-// configmap|secret`), and DeleteOptions. Field numbers are those of k8s.io/api/core/v1 generated.proto. Other kinds are refused
-// with 415, as the server cannot decode them without their schemas.
+// typed clients send them to this server: Secret, ConfigMap, ServiceAccount, Namespace (Helm's release storage,
+// `kubectl create configmap|secret|serviceaccount|namespace`), DeleteOptions and the access reviews of
+// `kubectl auth can-i`. Field numbers are those of the k8s.io/api generated.proto files. Other kinds are
+// refused with 415: the server cannot decode them without their schemas.
 import { ApiError, badRequest } from "./errors.ts";
 
 type Field = { no: number; wire: number; value: bigint | Buffer };
@@ -183,7 +184,75 @@ function deleteOptions(b: Buffer): Record<string, unknown> {
   return o;
 }
 
+function objectReference(b: Buffer): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  const names = ["", "kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"];
+  for (const f of fields(b)) if (f.no >= 1 && f.no <= 7 && str(f) !== "") o[names[f.no] as string] = str(f);
+  return o;
+}
+
+function serviceAccount(b: Buffer): Record<string, unknown> {
+  const o: Record<string, unknown> = { apiVersion: "v1", kind: "ServiceAccount", metadata: {} };
+  const secrets: Record<string, unknown>[] = [];
+  const pullSecrets: Record<string, unknown>[] = [];
+  for (const f of fields(b)) {
+    if (f.no === 1) o.metadata = objectMeta(buf(f));
+    else if (f.no === 2) secrets.push(objectReference(buf(f)));
+    else if (f.no === 3) pullSecrets.push(objectReference(buf(f)));
+    else if (f.no === 4) o.automountServiceAccountToken = f.value !== 0n;
+  }
+  if (secrets.length) o.secrets = secrets;
+  // LocalObjectReference has only `name`, field 1, which objectReference reads as `kind`
+  if (pullSecrets.length) o.imagePullSecrets = pullSecrets.map((p) => ({ name: p.kind }));
+  return o;
+}
+
+function namespace(b: Buffer): Record<string, unknown> {
+  const o: Record<string, unknown> = { apiVersion: "v1", kind: "Namespace", metadata: {} };
+  for (const f of fields(b)) if (f.no === 1) o.metadata = objectMeta(buf(f));
+  return o;
+}
+
+function reviewSpec(b: Buffer): Record<string, unknown> {
+  const spec: Record<string, unknown> = {};
+  const groups: string[] = [];
+  for (const f of fields(b)) {
+    if (f.no === 1) {
+      const a: Record<string, string> = {};
+      const names = ["", "namespace", "verb", "group", "version", "resource", "subresource", "name"];
+      for (const x of fields(buf(f)))
+        if (x.no >= 1 && x.no <= 7 && str(x) !== "") a[names[x.no] as string] = str(x);
+      spec.resourceAttributes = a;
+    } else if (f.no === 2) {
+      const a: Record<string, string> = {};
+      for (const x of fields(buf(f))) {
+        if (x.no === 1) a.path = str(x);
+        else if (x.no === 2) a.verb = str(x);
+      }
+      spec.nonResourceAttributes = a;
+    } else if (f.no === 3) spec.user = str(f);
+    else if (f.no === 4) groups.push(str(f));
+  }
+  if (groups.length) spec.groups = groups;
+  return spec;
+}
+
+function accessReview(kind: string): (b: Buffer) => Record<string, unknown> {
+  return (b) => {
+    const o: Record<string, unknown> = { apiVersion: "authorization.k8s.io/v1", kind, metadata: {} };
+    for (const f of fields(b)) {
+      if (f.no === 1) o.metadata = objectMeta(buf(f));
+      else if (f.no === 2) o.spec = reviewSpec(buf(f));
+    }
+    return o;
+  };
+}
+
 const decoders: Record<string, (b: Buffer) => Record<string, unknown>> = {
+  "authorization.k8s.io/v1/SelfSubjectAccessReview": accessReview("SelfSubjectAccessReview"),
+  "authorization.k8s.io/v1/SubjectAccessReview": accessReview("SubjectAccessReview"),
+  "v1/ServiceAccount": serviceAccount,
+  "v1/Namespace": namespace,
   "v1/Secret": secret,
   "v1/ConfigMap": configMap,
   "v1/DeleteOptions": deleteOptions,
@@ -211,7 +280,7 @@ export function decodeProtobuf(body: Buffer): Record<string, unknown> {
   if (!decoder)
     throw new ApiError(
       "UnsupportedMediaType",
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf only for v1 Secret and ConfigMap, not ${apiVersion} ${kind})`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf only for v1 Secret, ConfigMap, ServiceAccount, Namespace, not ${apiVersion} ${kind})`,
     );
   return decoder(raw);
 }

@@ -125,3 +125,68 @@ test("authentication: missing or unknown tokens and tokens of deleted ServiceAcc
   assert.equal((await call(s, "GET", "/apis", { token })).status, 200);
   assert.match(s.kubeconfigFor({ namespace: "default", serviceAccount: "ghost" }), /token: \S+/);
 });
+
+test("impersonation needs the impersonate verb; access reviews answer from RBAC", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  await call(s, "POST", "/api/v1/namespaces/default/serviceaccounts", { body: { metadata: { name: "a" } } });
+  await call(s, "POST", "/api/v1/namespaces/default/serviceaccounts", { body: { metadata: { name: "b" } } });
+  const token = s.tokenFor("default", "a");
+  const impersonating = (as: string, tok = s.adminToken) =>
+    new Promise<{ status: number; body: { message?: string } }>((resolve, reject) => {
+      import("node:https").then(({ request }) => {
+        const req = request(
+          new URL("/api/v1/namespaces/default/pods", s.url),
+          { ca: s.ca, headers: { Authorization: `Bearer ${tok}`, "Impersonate-User": as } },
+          (res) => {
+            let text = "";
+            res.on("data", (c) => {
+              text += c;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      });
+    });
+  const asB = await impersonating("system:serviceaccount:default:b");
+  assert.equal(asB.status, 403);
+  assert.match(asB.body.message ?? "", /User "system:serviceaccount:default:b" cannot list resource "pods"/);
+  const byA = await impersonating("system:serviceaccount:default:b", token);
+  assert.equal(byA.status, 403);
+  assert.equal(
+    byA.body.message,
+    'serviceaccounts "b" is forbidden: User "system:serviceaccount:default:a" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "default"',
+  );
+
+  const review = (user: string, verb: string) =>
+    call(s, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SubjectAccessReview",
+        spec: { user, resourceAttributes: { namespace: "default", verb, resource: "pods" } },
+      },
+    });
+  assert.equal((await review("system:serviceaccount:default:a", "list")).body.status.allowed, false);
+  await call(s, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", {
+    body: { metadata: { name: "r" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }] },
+  });
+  await call(s, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", {
+    body: {
+      metadata: { name: "r" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "r" },
+      subjects: [{ kind: "ServiceAccount", name: "a", namespace: "default" }],
+    },
+  });
+  const allowed = await review("system:serviceaccount:default:a", "list");
+  assert.equal(allowed.status, 201);
+  assert.equal(allowed.body.status.allowed, true);
+  const self = await call(s, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+    body: { spec: { resourceAttributes: { namespace: "default", verb: "delete", resource: "pods" } } },
+    token,
+  });
+  assert.equal(self.status, 201);
+  assert.equal(self.body.status.allowed, false);
+  assert.equal((await call(s, "GET", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")).status, 405);
+});
