@@ -8,6 +8,7 @@ import {
   createMetrics,
   type HealthServer,
   HttpKubeClient,
+  LeaderElector,
   type Logger,
   loadKubeConfig,
   startHealthServer,
@@ -17,7 +18,11 @@ import { OperatorError } from "./errors.ts";
 export type RunningOperator = {
   config: OperatorConfig;
   controller: Controller;
+  /** Present when leader election is on. */
+  elector: LeaderElector | undefined;
   health: HealthServer;
+  /** False once a watch gave up or leadership was lost: the process should exit. */
+  healthy(): boolean;
   log: Logger;
   /** Stops the controller (running reconciles finish) and the HTTP server. */
   stop(): Promise<void>;
@@ -41,29 +46,51 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
   const metrics = createMetrics({ defaultMetrics: true });
   const client = new HttpKubeClient(loadKubeConfig(options.kubeconfig));
   const controller = new Controller({ client, config, log, metrics, ...options.controller });
-  const health = await startHealthServer(
-    config.port,
-    { healthy: () => controller.healthy, ready: () => controller.ready },
-    metrics.registry,
-    options.host,
-  );
+  const elector = config.leaderElect
+    ? new LeaderElector({
+        client,
+        namespace: config.namespace,
+        name: config.leaseName,
+        identity: config.identity,
+        onEvent: (event) =>
+          log[event.type === "error" || event.type === "lost" ? "warn" : "info"](
+            `leader election: ${event.type}`,
+            event,
+          ),
+      })
+    : undefined;
+  let lostLeadership = false;
+  const healthy = () => controller.healthy && !lostLeadership;
+  // A replica standing by is ready: it serves its endpoints and takes over when the leader goes.
+  const ready = () => controller.ready || (elector !== undefined && !elector.isLeader && !lostLeadership);
+  const health = await startHealthServer(config.port, { healthy, ready }, metrics.registry, options.host);
   log.info("operator starting", {
     namespace: config.namespace,
     port: health.port,
     agentImage: config.agentImage,
+    leaderElection: elector ? { lease: config.leaseName, identity: elector.identity } : false,
   });
-  const started = controller.start();
-  started.catch((error: unknown) => log.error("controller failed to start", { error }));
+  const startController = () => {
+    controller.start().catch((error: unknown) => log.error("controller failed to start", { error }));
+  };
+  const electing = elector?.run(startController, () => {
+    lostLeadership = true;
+  });
+  if (!elector) startController();
   let stopping: Promise<void> | undefined;
   return {
     config,
     controller,
+    elector,
     health,
+    healthy,
     log,
     stop: () => {
       stopping ??= (async () => {
         log.info("operator stopping");
         await controller.stop();
+        await elector?.stop();
+        await electing;
         await health.close();
         log.info("operator stopped");
       })();
@@ -103,11 +130,12 @@ export async function runOperator(argv: readonly string[], env = process.env): P
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
-    // An informer that gave up leaves the operator blind: exit so the pod restarts.
+    // An informer that gave up leaves the operator blind, and a replica that lost the Lease may race the new
+    // leader: exit so the pod restarts.
     const check = setInterval(() => {
-      if (!running.controller.healthy) {
+      if (!running.healthy()) {
         clearInterval(check);
-        running.log.error("a watch gave up; exiting");
+        running.log.error("unhealthy (a watch gave up or leadership was lost); exiting");
         running.stop().then(
           () => resolve(1),
           () => resolve(1),

@@ -151,6 +151,10 @@ export class HttpKubeClient implements KubeClient {
     return this.#json("POST", path, body);
   }
 
+  replace(path: string, body: unknown): Promise<KubeObject> {
+    return this.#json("PUT", path, body);
+  }
+
   patch(path: string, body: unknown, type: PatchType, query?: Query): Promise<KubeObject> {
     return this.#json("PATCH", withQuery(path, query), body, CONTENT_TYPES[type]);
   }

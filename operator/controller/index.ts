@@ -22,6 +22,7 @@ export type {
   Query,
   WatchEvent,
 } from "./kube-types.ts";
+export { type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from "./logger.ts";
 export { createMetrics, type OperatorMetrics } from "./metrics.ts";
 export {
@@ -32,5 +33,5 @@ export {
   toNodeInfo,
 } from "./reconcile.ts";
 export { FIELD_MANAGER, kubeWriter, type ReconcileReader, type ReconcileWriter } from "./reconcile-api.ts";
-export { daemonSetsPath, nodesPath, xdpCountersPath } from "./resources.ts";
+export { daemonSetsPath, leasesPath, nodesPath, xdpCountersPath } from "./resources.ts";
 export { WorkQueue, type WorkQueueOptions } from "./workqueue.ts";

@@ -32,6 +32,9 @@ function scripted(lists: ListResult[], watches: WatchScript[]) {
     create: async () => {
       throw new Error("unused");
     },
+    replace: async () => {
+      throw new Error("unused");
+    },
     patch: async () => {
       throw new Error("unused");
     },

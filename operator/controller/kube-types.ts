@@ -51,6 +51,8 @@ export type KubeClient = {
     onOpen?: () => void,
   ): Promise<void>;
   create(path: string, body: unknown): Promise<KubeObject>;
+  /** PUT: replaces the object; a metadata.resourceVersion in `body` is a precondition (409 when stale). */
+  replace(path: string, body: unknown): Promise<KubeObject>;
   patch(path: string, body: unknown, type: PatchType, query?: Query): Promise<KubeObject>;
 };
 

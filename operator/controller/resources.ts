@@ -15,3 +15,8 @@ export function daemonSetsPath(namespace: string, name?: string): string {
 export function nodesPath(name?: string): string {
   return name === undefined ? "/api/v1/nodes" : `/api/v1/nodes/${encodeURIComponent(name)}`;
 }
+
+export function leasesPath(namespace: string, name?: string): string {
+  const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}

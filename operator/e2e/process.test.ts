@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { daemonSetsPath } from "../controller/index.ts";
+import { daemonSetsPath, leasesPath } from "../controller/index.ts";
 import { eventually, NAMESPACE, operatorEnv, startCluster, xdpCounterYaml } from "./harness.ts";
 
 const main = join(import.meta.dirname, "..", "main.ts");
@@ -82,6 +82,8 @@ test("the operator process serves health, readiness and metrics, reconciles, log
     assert.ok(metrics.includes(name), name);
   }
   assert.equal((await get(port, "/nope")).status, 404);
+  const lease = await cluster.admin.get(leasesPath(NAMESPACE, "xdp-counter-operator"));
+  assert.match((lease?.spec as { holderIdentity?: string }).holderIdentity ?? "", /^xdp-counter-operator_/);
 
   run.child.kill("SIGTERM");
   assert.equal(await run.exited, 0);
@@ -94,4 +96,11 @@ test("the operator process serves health, readiness and metrics, reconciles, log
   assert.ok(lines.every((l) => l.time && l.level && l.msg));
   assert.ok(lines.some((l) => l.msg === "caches synced"));
   assert.equal(lines.at(-1)?.msg, "operator stopped");
+  assert.ok(lines.some((l) => l.msg === "leader election: acquired"));
+  const released = await cluster.admin.get(leasesPath(NAMESPACE, "xdp-counter-operator"));
+  assert.equal(
+    (released?.spec as { holderIdentity?: string }).holderIdentity,
+    "",
+    "the Lease is released on SIGTERM",
+  );
 });
