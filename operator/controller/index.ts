@@ -25,6 +25,7 @@ export type {
 export { type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from "./logger.ts";
 export { createMetrics, type OperatorMetrics } from "./metrics.ts";
+export { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES, type PolicyRule } from "./rbac.ts";
 export {
   type ReconcileDeps,
   ReconcileOutcome,
