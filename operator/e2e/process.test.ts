@@ -83,7 +83,10 @@ test("the operator process serves health, readiness and metrics, reconciles, log
   }
   assert.equal((await get(port, "/nope")).status, 404);
   const lease = await cluster.admin.get(leasesPath(NAMESPACE, "xdp-counter-operator"));
-  assert.match((lease?.spec as { holderIdentity?: string }).holderIdentity ?? "", /^xdp-counter-operator_/);
+  assert.match(
+    (lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? "",
+    /^xdp-counter-operator_/,
+  );
 
   run.child.kill("SIGTERM");
   assert.equal(await run.exited, 0);
@@ -99,7 +102,7 @@ test("the operator process serves health, readiness and metrics, reconciles, log
   assert.ok(lines.some((l) => l.msg === "leader election: acquired"));
   const released = await cluster.admin.get(leasesPath(NAMESPACE, "xdp-counter-operator"));
   assert.equal(
-    (released?.spec as { holderIdentity?: string }).holderIdentity,
+    (released?.spec as { holderIdentity?: string } | undefined)?.holderIdentity,
     "",
     "the Lease is released on SIGTERM",
   );
