@@ -42,6 +42,7 @@ export class LeaderElector {
   #observed: { record: string; at: number } | undefined;
   #leader = false;
   #abort = new AbortController();
+  #inflight: Promise<boolean> | undefined;
 
   constructor(options: LeaderElectionOptions) {
     this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
@@ -123,13 +124,12 @@ export class LeaderElector {
     });
   }
 
-  async #attempt(): Promise<boolean> {
-    try {
-      return await this.tryAcquireOrRenew();
-    } catch (error) {
+  #attempt(): Promise<boolean> {
+    this.#inflight = this.tryAcquireOrRenew().catch((error: unknown) => {
       this.#o.onEvent?.({ type: "error", reason: errorMessage(error) });
       return false;
-    }
+    });
+    return this.#inflight;
   }
 
   /**
@@ -162,20 +162,24 @@ export class LeaderElector {
   /** Stops campaigning; a leader hands the Lease back at once (holder emptied) so a successor need not wait. */
   async stop(): Promise<void> {
     this.#abort.abort();
+    // A renewal still in flight would otherwise land after the release and hold the Lease again.
+    await this.#inflight;
     if (!this.#leader) return;
     this.#leader = false;
-    try {
-      const lease = await this.#o.client.get(this.#path());
-      const spec = (lease?.spec ?? {}) as LeaseSpec;
-      if (lease && spec.holderIdentity === this.identity) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const lease = await this.#o.client.get(this.#path());
+        const spec = (lease?.spec ?? {}) as LeaseSpec;
+        if (!lease || spec.holderIdentity !== this.identity) return;
         await this.#o.client.replace(this.#path(), {
           ...lease,
           spec: { ...spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(new Date()) },
         });
         this.#o.onEvent?.({ type: "released", holder: this.identity });
+        return;
+      } catch (error) {
+        this.#o.onEvent?.({ type: "error", reason: errorMessage(error) });
       }
-    } catch (error) {
-      this.#o.onEvent?.({ type: "error", reason: errorMessage(error) });
     }
   }
 }

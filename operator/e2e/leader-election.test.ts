@@ -24,6 +24,10 @@ test("one replica leads; a released Lease passes to the other at once, an abando
 
   const a = make("a");
   const b = make("b");
+  t.after(async () => {
+    await a.stop();
+    await b.stop();
+  });
   const led: string[] = [];
   const runA = a.run(
     () => led.push("a"),
