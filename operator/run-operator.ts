@@ -45,7 +45,16 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
   const log = createLogger(config.logLevel, options.write);
   const metrics = createMetrics({ defaultMetrics: true });
   const client = new HttpKubeClient(loadKubeConfig(options.kubeconfig));
-  const controller = new Controller({ client, config, log, metrics, ...options.controller });
+  const controller = new Controller({
+    client,
+    config,
+    log,
+    metrics,
+    // About eight minutes of failures in a row (backoff up to 30 s): then exit, so the pod restarts and its
+    // status shows that something is wrong (no CRD, no permission, no API server).
+    maxWatchFailures: 20,
+    ...options.controller,
+  });
   const elector = config.leaderElect
     ? new LeaderElector({
         client,
