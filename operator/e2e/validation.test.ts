@@ -1,10 +1,11 @@
 // Invalid XdpCounters are refused by the API server itself (the CRD's schema), with the field named, so
-// they never reach the operator.
+// they never reach the operator; what gets past the server becomes a condition, not a crash loop.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { daemonSetsPath } from "../controller/index.ts";
 import {
   type Cluster,
+  eventually,
   type InProcessOperator,
   NAMESPACE,
   startCluster,
@@ -76,4 +77,28 @@ test("nothing refused ever reached the operator", async () => {
   assert.equal(await cluster.getXdpCounter("bad"), undefined);
   assert.deepEqual((await cluster.admin.list(daemonSetsPath(NAMESPACE))).items, []);
   assert.deepEqual(cluster.operatorWrites(), []);
+});
+
+test("what only CEL or zod refuses reaches the operator, which reports InvalidSpec instead of failing", async () => {
+  // A real API server refuses reportInterval above 1h by the CRD's CEL rule; the test server runs no CEL,
+  // which stands for a CRD older than the operator. Either way the operator must not crash-loop.
+  const res = await cluster.kubectl(
+    ["apply", "-f", "-"],
+    xdpCounterYaml("too-slow", { reportInterval: "2h" }),
+  );
+  assert.equal(res.code, 0, res.stderr);
+  const reason = await eventually(async () => {
+    const out = await cluster.kubectl([
+      "get",
+      "xdpc",
+      "too-slow",
+      "-o",
+      'jsonpath={.status.conditions[?(@.type=="Ready")].reason}/{.status.conditions[?(@.type=="Ready")].message}',
+    ]);
+    return out.stdout.startsWith("InvalidSpec") && out.stdout;
+  }, "condition InvalidSpec");
+  assert.match(reason, /spec\.reportInterval: must be at most 1h/);
+  assert.deepEqual((await cluster.admin.list(daemonSetsPath(NAMESPACE))).items, [], "no agents for it");
+  const del = await cluster.kubectl(["delete", "xdpc", "too-slow", "--timeout=10s"]);
+  assert.equal(del.code, 0, del.stderr);
 });
