@@ -13,7 +13,7 @@ export const ControllerErrorCode = {
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
 
-export type ControllerErrorOptions = ErrorOptions & { statusCode?: number; reason?: string };
+export type ControllerErrorOptions = ErrorOptions & { statusCode?: number; reason?: string; path?: string };
 
 export class ControllerError extends Error {
   override name = "ControllerError";
@@ -22,11 +22,14 @@ export class ControllerError extends Error {
   readonly statusCode: number | undefined;
   /** The Status reason (NotFound, Conflict, Invalid, Gone, …) when the server sent one. */
   readonly reason: string | undefined;
+  /** The API path of the failed request, without its query. */
+  readonly path: string | undefined;
   constructor(code: ControllerErrorCode, message: string, options: ControllerErrorOptions = {}) {
     super(message, options);
     this.code = code;
     this.statusCode = options.statusCode;
     this.reason = options.reason;
+    this.path = options.path;
   }
 }
 

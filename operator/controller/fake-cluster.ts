@@ -69,7 +69,10 @@ export class FakeCluster implements ReconcileReader, ReconcileWriter {
   #must(name: string): KubeObject {
     const obj = this.xdpCounters.get(name);
     if (!obj)
-      throw new ControllerError(ControllerErrorCode.ApiStatus, `${name} not found`, { statusCode: 404 });
+      throw new ControllerError(ControllerErrorCode.ApiStatus, `${name} not found`, {
+        statusCode: 404,
+        path: `/apis/xdpcounter.dev/v1alpha1/xdpcounters/${name}`,
+      });
     return obj;
   }
 

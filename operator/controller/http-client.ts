@@ -53,6 +53,7 @@ function statusError(method: string, path: string, code: number, body: string): 
   const errorCode = code === 410 ? ControllerErrorCode.WatchExpired : ControllerErrorCode.ApiStatus;
   return new ControllerError(errorCode, `${method} ${path}: ${code} ${reason ?? ""}: ${message}`, {
     statusCode: code,
+    path: path.split("?")[0] as string,
     ...(reason ? { reason } : {}),
   });
 }

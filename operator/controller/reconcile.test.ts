@@ -315,3 +315,12 @@ test("a DaemonSet of the same name owned by something else is left alone and rep
   assert.equal((await reconcile("edge", deps)).outcome, ReconcileOutcome.Synced);
   assert.equal(cluster.writes.filter((w) => w.verb === "apply").length, 1);
 });
+
+test("an XdpCounter deleted between the cached read and the write is gone, not an error", async () => {
+  const { cluster, deps } = setup();
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
+  const cached = cluster.getXdpCounter("edge");
+  cluster.xdpCounters.delete("edge");
+  const read = { getXdpCounter: () => cached, getDaemonSet: () => undefined, listNodes: () => [] };
+  assert.equal((await reconcile("edge", { ...deps, read })).outcome, ReconcileOutcome.Gone);
+});

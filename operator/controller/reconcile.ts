@@ -29,8 +29,10 @@ import {
   toOperatorStatus,
 } from "../status/index.ts";
 import { isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
+import { ControllerError, isStatus } from "./errors.ts";
 import type { KubeObject } from "./kube-types.ts";
 import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
+import { xdpCountersPath } from "./resources.ts";
 
 /** The finalizer the API server adds for `kubectl delete --cascade=foreground`. */
 export const FOREGROUND_DELETION = "foregroundDeletion";
@@ -85,6 +87,19 @@ function finalizerPatch(obj: { metadata: { resourceVersion?: string } }, finaliz
 }
 
 export async function reconcile(name: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+  try {
+    return await reconcileOnce(name, deps);
+  } catch (error) {
+    // Deleted between the read from the cache and our write: nothing left to do (its DELETED event follows).
+    const path = error instanceof ControllerError ? error.path : undefined;
+    if (isStatus(error, 404) && path?.startsWith(xdpCountersPath(name))) {
+      return { outcome: ReconcileOutcome.Gone };
+    }
+    throw error;
+  }
+}
+
+async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<ReconcileResult> {
   const raw = deps.read.getXdpCounter(name);
   if (!raw) return { outcome: ReconcileOutcome.Gone };
   let xdpc: XdpCounter;
@@ -129,7 +144,8 @@ export async function reconcile(name: string, deps: ReconcileDeps): Promise<Reco
       deleting,
       // While deleting, a missing DaemonSet is the collector's doing, not a fault.
       daemonSetFound: true,
-      ...(conflict ? { daemonSetConflict: conflict } : {}),
+      // While deleting, the old DaemonSet being collected is expected, not a conflict to report.
+      ...(conflict && !deleting ? { daemonSetConflict: conflict } : {}),
       desiredNodes: aggregate.desiredNodes,
       readyNodes: aggregate.readyNodes,
       notReadyNodes: aggregate.notReadyNodes,
