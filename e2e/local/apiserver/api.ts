@@ -2,7 +2,8 @@
 // with resourceVersion preconditions, generation, the status subresource, CRD schemas, managedFields and
 // finalizers. Garbage collection runs in gc.ts after writes.
 import { randomUUID } from "node:crypto";
-import { extraSelectableFields } from "./builtins.ts";
+import type { UserInfo } from "./auth.ts";
+import { extraSelectableFields, pruneUnknownTopLevel } from "./builtins.ts";
 import { crdStatus, crdTerminating, validateCrd } from "./crds.ts";
 import {
   ApiError,
@@ -41,6 +42,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Collects warnings for the Warning response header. */
   warnings?: string[];
+  /** Who writes (absent for the server's own writes): RBAC objects are checked against their rights. */
+  user?: UserInfo;
 }
 
 export type PatchType = "merge" | "json" | "strategic" | "apply";
@@ -95,6 +98,8 @@ export class Api {
   maxObjectBytes = 1.5 * 1024 * 1024;
   /** Called after every committed change, to let garbage collection run. */
   onChange: () => void = () => {};
+  /** Checks a write against its writer's rights beyond the request's own authorisation (RBAC escalation). */
+  checkWriter: (user: UserInfo, ri: ResourceInfo, obj: KubeObject) => void = () => {};
   /** Called when a resource stops being served (its CRD is gone), with its storage key. */
   onResourceRemoved: (key: string) => void = () => {};
 
@@ -248,16 +253,17 @@ export class Api {
             field: `metadata.ownerReferences[${i}].${f}`,
           });
     });
+    const removed = pruneUnknownTopLevel(obj, ri.crd ? undefined : ri.kind);
+    if (ri.schema) removed.push(...prune(obj, ri.schema));
+    if (removed.length && opts.fieldValidation === "Strict")
+      throw badRequest(
+        `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
+          .map((f) => `unknown field "${f}"`)
+          .join(", ")}`,
+      );
+    if (removed.length && opts.fieldValidation === "Warn")
+      for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
     if (ri.schema) {
-      const removed = prune(obj, ri.schema);
-      if (removed.length && opts.fieldValidation === "Strict")
-        throw badRequest(
-          `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
-            .map((f) => `unknown field "${f}"`)
-            .join(", ")}`,
-        );
-      if (removed.length && opts.fieldValidation === "Warn")
-        for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
       applyDefaults(obj, ri.schema);
       causes.push(...validate(obj, ri.schema));
     }
@@ -271,6 +277,7 @@ export class Api {
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io")
       causes.push(...validateCrd(obj));
     if (causes.length) throw invalid(ri.kind, ri.group, name, causes);
+    if (opts.user) this.checkWriter(opts.user, ri, obj);
   }
 
   /** Persists a new or changed object: the common tail of every write. */
@@ -412,6 +419,7 @@ export class Api {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
       throw conflict(ri, name, staleMessage);
+    checkUid(ri, name, obj, old);
     return this.#write(ri, old, obj, opts, subresource);
   }
 
@@ -477,6 +485,7 @@ export class Api {
       );
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
+    checkUid(ri, name, obj, old);
     return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj), opts, subresource);
   }
 
@@ -573,13 +582,19 @@ export class Api {
       else delete next.metadata.finalizers;
       const shorter =
         grace > 0 && grace < (next.metadata.deletionGracePeriodSeconds ?? Number.POSITIVE_INFINITY);
+      const bumpGeneration = () => {
+        // as the API server's BeforeDelete does when it sets or shortens the deletion
+        if (next.metadata.generation) next.metadata.generation++;
+      };
       if (shorter) {
         // graceful deletion of a running pod: its node stops it, then deletes it with grace 0
         next.metadata.deletionTimestamp = timestamp(grace * 1000);
         next.metadata.deletionGracePeriodSeconds = grace;
+        bumpGeneration();
       } else if (!next.metadata.deletionTimestamp) {
         next.metadata.deletionTimestamp = timestamp();
         next.metadata.deletionGracePeriodSeconds = 0;
+        bumpGeneration();
       }
       if (ri.kind === "Namespace" && ri.group === "")
         next.status = { ...(isObject(next.status) ? next.status : {}), phase: "Terminating" };
@@ -641,6 +656,17 @@ export class Api {
       { name: manager, apiVersion: apiVersionOf(ri) },
     );
   }
+}
+
+/** A uid in a write is a precondition: it must be the stored object's. */
+function checkUid(ri: ResourceInfo, name: string, given: KubeObject, old: KubeObject): void {
+  const uid = given.metadata.uid;
+  if (uid && uid !== old.metadata.uid)
+    throw conflict(
+      ri,
+      name,
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid}`,
+    );
 }
 
 /** Everything but metadata and status: what bumps metadata.generation. */

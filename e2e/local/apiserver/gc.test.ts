@@ -94,6 +94,7 @@ test("finalizers hold deletion; removing the last one deletes; none can be added
   assert.equal(got.status, 200);
   assert.match(got.body.metadata.deletionTimestamp, /Z$/);
   assert.equal(got.body.metadata.deletionGracePeriodSeconds, 0);
+  assert.equal(got.body.metadata.generation, 2, "setting deletionTimestamp bumps generation");
 
   const add = await call(s, "PATCH", `${cms}/held`, {
     body: { metadata: { finalizers: ["example.com/a", "example.com/b", "example.com/c"] } },

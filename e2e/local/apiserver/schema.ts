@@ -29,9 +29,11 @@ function pruneNode(
   if (!isObject(value)) return;
   const props = schema.properties;
   const additional = schema.additionalProperties;
+  // an embedded resource keeps its apiVersion, kind and metadata, like the root object
+  const embedded = root || schema["x-kubernetes-embedded-resource"] === true;
   for (const key of Object.keys(value)) {
     const child = `${path ? `${path}.` : ""}${key}`;
-    if (root && rootFields.has(key)) {
+    if (embedded && rootFields.has(key)) {
       if (key !== "metadata") pruneNode(value[key], props?.[key], child, removed);
       continue;
     }

@@ -16,8 +16,10 @@ import {
 } from "./api.ts";
 import { Authenticator, Authorizer, impersonate, serviceAccountUser, type UserInfo } from "./auth.ts";
 import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType } from "./body.ts";
+import { bootstrapRbac } from "./bootstrap.ts";
 import { aggregatedDiscovery, aggregatedDiscoveryType, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
+import { checkEscalation } from "./escalation.ts";
 import { Controllers } from "./gc.ts";
 import { kubeconfigYaml } from "./kubeconfig.ts";
 import { decodeProtobuf } from "./protobuf.ts";
@@ -159,6 +161,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const authz = new Authorizer(store);
   const watches = new Watches();
   api.onResourceRemoved = (key) => watches.closeKey(key);
+  api.checkWriter = (user, ri, obj) => checkEscalation(authz, store, user, ri, obj);
   const maxBody = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
   const logUnknown =
@@ -169,6 +172,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const nsInfo = registry.get("", "v1", "namespaces") as ResourceInfo;
   for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"])
     api.create(nsInfo, undefined, { metadata: { name } }, admin);
+  bootstrapRbac(api, admin);
 
   const loadYaml = (path: string): KubeObject[] => {
     const out: KubeObject[] = [];
@@ -188,7 +192,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   };
   for (const file of options.crds ?? []) loadYaml(file);
 
-  async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const query = url.searchParams;
@@ -196,7 +200,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const accept = String(req.headers.accept ?? "");
 
     if (/^\/(healthz|livez|readyz)$/.test(path)) return send(res, 200, "ok");
-    record.userAgent ||= "-";
     const user: UserInfo = impersonate(authz, authn.authenticate(req.headers.authorization), req.headers);
 
     const r = route(registry, path);
@@ -232,7 +235,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       ...(subresource ? { subresource } : {}),
       ...(name ? { name } : {}),
       ...(ri.namespaced && namespace ? { namespace } : {}),
+      // a namespace's own namespace is itself, as the API server's request info has it
+      ...(ri.group === "" && ri.plural === "namespaces" && name ? { namespace: name } : {}),
     });
+    if (ri.namespaced && namespace === undefined && method !== "GET" && method !== "HEAD")
+      throw new ApiError(
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+      );
 
     if (ri.verbs && !ri.verbs.includes(verbFor(method, r)))
       throw new ApiError(
@@ -265,6 +275,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       );
     const write: WriteOptions & { force?: boolean } = {
       manager: managerFrom(query, req),
+      user,
       fieldValidation,
       warnings,
       dryRun: query.getAll("dryRun").includes("All"),
@@ -430,7 +441,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     requests.push(record);
     if (requests.length > 2000) requests.shift();
     req.on("error", () => res.destroy());
-    handle(req, res, record)
+    handle(req, res)
       .catch((err: unknown) => {
         const e = toApiError(err);
         if (e.reason === "InternalError") console.error("apiserver: internal error", err);
