@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { daemonSetsPath } from "../controller/index.ts";
 import { eventually, NAMESPACE, startCluster, startController, xdpCounterYaml } from "./harness.ts";
 
-test("20 XdpCounters on 8 nodes converge, then the operator writes nothing", async (t) => {
+test("20 XdpCounters on 8 nodes converge, then the operator writes nothing; a relabelled node moves", async (t) => {
   const cluster = await startCluster();
   t.after(() => cluster.stop());
   for (let n = 0; n < 8; n++) await cluster.addNode(`node-${n}`, { pool: n % 2 === 0 ? "even" : "odd" });
@@ -43,4 +43,24 @@ test("20 XdpCounters on 8 nodes converge, then the operator writes nothing", asy
   await new Promise((r) => setTimeout(r, 1_500));
   assert.deepEqual(cluster.operatorWrites().slice(before), [], "quiet once converged");
   assert.equal(operator.controller.queue.depth, 0);
+
+  // A node relabelled out of a selector runs no agent for it any more: its entry goes, the totals follow.
+  const label = await cluster.kubectl(["label", "node", "node-0", "pool=odd", "--overwrite"]);
+  assert.equal(label.code, 0, label.stderr);
+  await eventually(async () => {
+    const status = (await cluster.getXdpCounter("counter-0"))?.status as
+      | { nodes?: Record<string, unknown>; desiredNodes?: number; totals?: { packets: { pass: string } } }
+      | undefined;
+    return (
+      status?.desiredNodes === 3 &&
+      !("node-0" in (status.nodes ?? {})) &&
+      status.totals?.packets.pass === "15"
+    );
+  }, "node-0's entry removed from counter-0");
+  await eventually(
+    async () =>
+      ((await cluster.getXdpCounter("counter-1"))?.status as { desiredNodes?: number } | undefined)
+        ?.desiredNodes === 5,
+    "node-0 now desired by counter-1",
+  );
 });
