@@ -13,6 +13,9 @@ describe("operator configuration", () => {
   it("fills defaults around the two required settings", () => {
     assert.deepEqual(parseOperatorConfig(minimal), {
       namespace: "xdp-system",
+      leaderElect: true,
+      leaseName: "xdp-counter-operator",
+      identity: "xdp-counter-operator",
       agentImage: "ghcr.io/x/xdp-counter:0.1.0",
       agentImagePullPolicy: "IfNotPresent",
       agentCommand: ["xdp-counter", "agent"],
@@ -28,6 +31,17 @@ describe("operator configuration", () => {
       agentTerminationGracePeriodSeconds: 30,
       agentMaxUnavailable: "10%",
     });
+  });
+
+  it("reads leader election settings; the identity falls back to POD_NAME, then HOSTNAME", () => {
+    const off = parseOperatorConfig({ ...minimal, XDP_COUNTER_LEADER_ELECT: "false", HOSTNAME: "host-1" });
+    assert.equal(off.leaderElect, false);
+    assert.equal(off.identity, "host-1");
+    assert.equal(parseOperatorConfig({ ...minimal, POD_NAME: "op-0", HOSTNAME: "h" }).identity, "op-0");
+    assert.throws(
+      () => parseOperatorConfig(minimal, ["--leader-elect", "yes"]),
+      /--leader-elect.*must be true or false/,
+    );
   });
 
   it("takes POD_NAMESPACE when XDP_COUNTER_NAMESPACE is unset", () => {

@@ -39,6 +39,8 @@ const maxUnavailable = z
   )
   .transform((text) => (text.endsWith("%") ? text : Number(text)));
 
+const bool = z.enum(["true", "false"], "must be true or false").transform((text) => text === "true");
+
 export type Setting = {
   env: readonly string[];
   flag: string;
@@ -52,6 +54,25 @@ export const SETTINGS = {
     flag: "namespace",
     schema: dnsLabel,
     description: "The namespace of the operator, where the agent DaemonSets are created.",
+  },
+  leaderElect: {
+    env: ["XDP_COUNTER_LEADER_ELECT"],
+    flag: "leader-elect",
+    schema: bool.default(true),
+    description:
+      "Whether replicas elect a leader through a Lease in the namespace, so only one reconciles at a time.",
+  },
+  leaseName: {
+    env: ["XDP_COUNTER_LEASE_NAME"],
+    flag: "lease-name",
+    schema: dnsSubdomain.default("xdp-counter-operator"),
+    description: "The name of the leader election Lease.",
+  },
+  identity: {
+    env: ["XDP_COUNTER_IDENTITY", "POD_NAME", "HOSTNAME"],
+    flag: "identity",
+    schema: z.string().min(1).max(128).default("xdp-counter-operator"),
+    description: "This replica's name in the Lease; the pod name from the downward API.",
   },
   agentImage: {
     env: ["XDP_COUNTER_AGENT_IMAGE"],

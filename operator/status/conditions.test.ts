@@ -61,6 +61,7 @@ describe("computeConditions", () => {
   it("gives actionable reasons", () => {
     const cases: [Partial<Observations>, string, string][] = [
       [{ daemonSetFound: false }, "DaemonSetMissing", "DaemonSetMissing"],
+      [{ daemonSetConflict: "owned by another XdpCounter" }, "DaemonSetConflict", "DaemonSetConflict"],
       [{ desiredNodes: 0, readyNodes: 0 }, "NoNodesSelected", "NoErrors"],
       [{ readyNodes: 2, notReadyNodes: ["c"] }, "NodesNotReady", "NoErrors"],
       [{ specError: "reportInterval: must be at most 1h" }, "InvalidSpec", "InvalidSpec"],

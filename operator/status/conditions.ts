@@ -8,6 +8,7 @@ export const ConditionReason = {
   NodesNotReady: "NodesNotReady",
   NoNodesSelected: "NoNodesSelected",
   DaemonSetMissing: "DaemonSetMissing",
+  DaemonSetConflict: "DaemonSetConflict",
   InvalidSpec: "InvalidSpec",
   Deleting: "Deleting",
   ForeignXdpProgram: "ForeignXdpProgram",
@@ -22,6 +23,8 @@ export type Observations = {
   specError?: string;
   deleting?: boolean;
   daemonSetFound: boolean;
+  /** Why the operator cannot take the DaemonSet's name (another owner holds it), when it cannot. */
+  daemonSetConflict?: string;
   desiredNodes: number;
   readyNodes: number;
   notReadyNodes: readonly string[];
@@ -47,6 +50,9 @@ function ready(o: Observations): Verdict {
       reason: "Deleting",
       message: "The agents are detaching and unpinning before removal.",
     };
+  }
+  if (o.daemonSetConflict) {
+    return { status: "False", reason: "DaemonSetConflict", message: o.daemonSetConflict };
   }
   if (!o.daemonSetFound) {
     return {
@@ -80,6 +86,9 @@ function ready(o: Observations): Verdict {
 
 function degraded(o: Observations): Verdict {
   if (o.specError) return { status: "True", reason: "InvalidSpec", message: `Fix the spec: ${o.specError}` };
+  if (o.daemonSetConflict) {
+    return { status: "True", reason: "DaemonSetConflict", message: o.daemonSetConflict };
+  }
   if (!o.daemonSetFound) {
     return { status: "True", reason: "DaemonSetMissing", message: "The agent DaemonSet does not exist." };
   }

@@ -1,0 +1,19 @@
+// The permissions the operator needs, and no more: what the Helm chart's ClusterRole and Role must grant.
+// An integration test runs the operator with exactly these (operator/e2e/rbac.test.ts).
+import { GROUP, PLURAL } from "../../api/v1alpha1/index.ts";
+
+export type PolicyRule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+
+/** Cluster-wide: XdpCounters (cluster-scoped) and Nodes. */
+export const OPERATOR_CLUSTER_RULES: readonly PolicyRule[] = [
+  // watch and read; patch for the finalizer.
+  { apiGroups: [GROUP], resources: [PLURAL], verbs: ["get", "list", "watch", "patch"] },
+  { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["patch"] },
+  { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+];
+
+/** In the operator's namespace: the agent DaemonSets (server-side apply creates them) and the Lease. */
+export const OPERATOR_NAMESPACE_RULES: readonly PolicyRule[] = [
+  { apiGroups: ["apps"], resources: ["daemonsets"], verbs: ["get", "list", "watch", "create", "patch"] },
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+];

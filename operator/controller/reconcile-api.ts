@@ -1,0 +1,37 @@
+// What reconcile reads (from the informers' caches) and writes (through the API server): few calls, so unit
+// tests can fake them in memory.
+import type { DaemonSet } from "../daemonset/index.ts";
+import type { JsonObject } from "../status/index.ts";
+import type { KubeClient, KubeObject } from "./kube-types.ts";
+import { daemonSetsPath, xdpCountersPath } from "./resources.ts";
+
+export const FIELD_MANAGER = "xdp-counter-operator";
+
+export type ReconcileReader = {
+  getXdpCounter(name: string): KubeObject | undefined;
+  getDaemonSet(name: string): KubeObject | undefined;
+  listNodes(): KubeObject[];
+};
+
+export type ReconcileWriter = {
+  /** JSON merge patch on the XdpCounter itself (finalizers, with a resourceVersion precondition). */
+  patchXdpCounter(name: string, patch: JsonObject): Promise<KubeObject>;
+  /** JSON merge patch on the status subresource. */
+  patchXdpCounterStatus(name: string, patch: JsonObject): Promise<KubeObject>;
+  /** Server-side apply of the whole desired DaemonSet (creates it when missing). */
+  applyDaemonSet(ds: DaemonSet): Promise<KubeObject>;
+};
+
+export function kubeWriter(client: KubeClient): ReconcileWriter {
+  return {
+    patchXdpCounter: (name, patch) =>
+      client.patch(xdpCountersPath(name), patch, "merge", { fieldManager: FIELD_MANAGER }),
+    patchXdpCounterStatus: (name, patch) =>
+      client.patch(xdpCountersPath(name, "status"), patch, "merge", { fieldManager: FIELD_MANAGER }),
+    applyDaemonSet: (ds) =>
+      client.patch(daemonSetsPath(ds.metadata.namespace, ds.metadata.name), ds, "apply", {
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      }),
+  };
+}

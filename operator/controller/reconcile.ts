@@ -1,0 +1,293 @@
+// Reconcile one XdpCounter, level-triggered and idempotent (controller-runtime style):
+//   gone → done; being deleted → agents in clean mode, finalizer removed once every node is Clean or gone;
+//   else finalizer ensured, DaemonSet applied from the spec alone (no write when up to date), then the
+//   status computed and written once, as a merge patch, only if it changed.
+// An XdpCounter the operator cannot use (its spec fails the schema) gets a condition, not a crash loop.
+import {
+  ApiError,
+  ApiErrorCode,
+  type Condition,
+  condition,
+  type InvalidNodeEntry,
+  parseDuration,
+  readXdpCounter,
+  type XdpCounter,
+  type XdpCounterStatus,
+  xdpCounterStatus,
+} from "../../api/v1alpha1/index.ts";
+import { daemonSetName, type RenderConfig, renderDaemonSet } from "../daemonset/index.ts";
+import { canRemoveFinalizer, FINALIZER, withFinalizer, withoutFinalizer } from "../finalizer/index.ts";
+import {
+  aggregateStatus,
+  computeConditions,
+  type JsonObject,
+  type NodeInfo,
+  type OperatorStatus,
+  STALE_AFTER_INTERVALS,
+  statusPatch,
+  type Taint,
+  toOperatorStatus,
+} from "../status/index.ts";
+import { isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
+import { ControllerError, isStatus } from "./errors.ts";
+import type { KubeObject } from "./kube-types.ts";
+import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
+import { xdpCountersPath } from "./resources.ts";
+
+/** The finalizer the API server adds for `kubectl delete --cascade=foreground`. */
+export const FOREGROUND_DELETION = "foregroundDeletion";
+
+export type ReconcileDeps = {
+  read: ReconcileReader;
+  write: ReconcileWriter;
+  config: RenderConfig;
+  now: () => Date;
+};
+
+export const ReconcileOutcome = {
+  /** The XdpCounter does not exist (any more). */
+  Gone: "Gone",
+  /** Being deleted without our finalizer: nothing left to do. */
+  Released: "Released",
+  /** Being deleted: agents in clean mode, waiting for nodes to report Clean. */
+  WaitingForClean: "WaitingForClean",
+  /** Being deleted and every node is clean: finalizer removed. */
+  FinalizerRemoved: "FinalizerRemoved",
+  /** The spec fails the schema: condition InvalidSpec written, DaemonSet left as it was. */
+  InvalidSpec: "InvalidSpec",
+  /** The DaemonSet's name is taken by an object this XdpCounter does not own: left alone, retried later. */
+  DaemonSetConflict: "DaemonSetConflict",
+  Synced: "Synced",
+} as const;
+export type ReconcileOutcome = (typeof ReconcileOutcome)[keyof typeof ReconcileOutcome];
+
+export type ReconcileResult = {
+  outcome: ReconcileOutcome;
+  /** Reconcile again after this long even without events (node entries go stale with time). */
+  requeueAfterMs?: number;
+  waitingFor?: string[];
+  wroteDaemonSet?: boolean;
+  wroteStatus?: boolean;
+};
+
+export function toNodeInfo(node: KubeObject): NodeInfo {
+  const spec = (node.spec ?? {}) as { taints?: Taint[] };
+  const info: NodeInfo = { name: node.metadata.name };
+  if (node.metadata.labels) info.labels = node.metadata.labels;
+  if (spec.taints) info.taints = spec.taints;
+  return info;
+}
+
+function finalizerPatch(obj: { metadata: { resourceVersion?: string } }, finalizers: string[]): JsonObject {
+  // A merge patch replaces the finalizers list whole; the resourceVersion makes it a precondition, so a
+  // finalizer someone else added meanwhile is never lost (the write fails with 409 and is retried).
+  const metadata: JsonObject = { finalizers };
+  if (obj.metadata.resourceVersion) metadata.resourceVersion = obj.metadata.resourceVersion;
+  return { metadata };
+}
+
+export async function reconcile(name: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+  try {
+    return await reconcileOnce(name, deps);
+  } catch (error) {
+    // Deleted between the read from the cache and our write: nothing left to do (its DELETED event follows).
+    const path = error instanceof ControllerError ? error.path : undefined;
+    if (isStatus(error, 404) && path?.startsWith(xdpCountersPath(name))) {
+      return { outcome: ReconcileOutcome.Gone };
+    }
+    throw error;
+  }
+}
+
+async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const raw = deps.read.getXdpCounter(name);
+  if (!raw) return { outcome: ReconcileOutcome.Gone };
+  let xdpc: XdpCounter;
+  let invalidNodes: InvalidNodeEntry[];
+  try {
+    ({ object: xdpc, invalidNodes } = readXdpCounter(raw));
+  } catch (error) {
+    if (error instanceof ApiError && error.code === ApiErrorCode.InvalidXdpCounter) {
+      return await reconcileInvalid(raw, error.message, deps);
+    }
+    throw error;
+  }
+  const deleting = Boolean(xdpc.metadata.deletionTimestamp);
+  const finalizers = xdpc.metadata.finalizers ?? [];
+  if (deleting && !finalizers.includes(FINALIZER)) return { outcome: ReconcileOutcome.Released };
+  if (!deleting && !finalizers.includes(FINALIZER)) {
+    const updated = await deps.write.patchXdpCounter(name, finalizerPatch(xdpc, withFinalizer(finalizers)));
+    xdpc = { ...xdpc, metadata: { ...xdpc.metadata, ...pickMeta(updated) } };
+  }
+
+  // Children from the spec alone (clean mode follows from deletionTimestamp).
+  const desired = withDesiredHash(renderDaemonSet(xdpc, deps.config));
+  const live = deps.read.getDaemonSet(desired.metadata.name);
+  let wroteDaemonSet = false;
+  // Foreground deletion: the garbage collector deletes the DaemonSet first and would delete a new one at
+  // once, so wait until it is done (it drops foregroundDeletion), then bring the agents back in clean mode.
+  const collecting = deleting && finalizers.includes(FOREGROUND_DELETION);
+  const conflict = live ? daemonSetConflict(live, xdpc) : undefined;
+  if (!collecting && !conflict && (!live || !isUpToDate(live, desired))) {
+    await deps.write.applyDaemonSet(desired);
+    wroteDaemonSet = true;
+  }
+
+  // Status, once, only if it changed.
+  const now = deps.now();
+  const nodes = deps.read.listNodes().map(toNodeInfo);
+  const aggregate = aggregateStatus(xdpc, { nodes, now });
+  const generation = xdpc.metadata.generation ?? 0;
+  const conditions = computeConditions(
+    xdpc.status?.conditions,
+    {
+      deleting,
+      // While deleting, a missing DaemonSet is the collector's doing, not a fault.
+      daemonSetFound: true,
+      // While deleting, the old DaemonSet being collected is expected, not a conflict to report.
+      ...(conflict && !deleting ? { daemonSetConflict: conflict } : {}),
+      desiredNodes: aggregate.desiredNodes,
+      readyNodes: aggregate.readyNodes,
+      notReadyNodes: aggregate.notReadyNodes,
+      nodeErrors: [
+        ...aggregate.nodeErrors,
+        ...invalidNodes.map((n) => ({ node: n.node, message: `invalid status entry: ${n.message}` })),
+      ],
+      interfaceErrors: aggregate.interfaceErrors,
+    },
+    generation,
+    now,
+  );
+  const patch = statusPatch(xdpc.status, toOperatorStatus(aggregate, conditions, generation));
+  let resourceVersion = xdpc.metadata.resourceVersion;
+  if (patch) {
+    const updated = await deps.write.patchXdpCounterStatus(name, patch);
+    resourceVersion = updated.metadata.resourceVersion ?? resourceVersion;
+  }
+  const wroteStatus = patch !== null;
+
+  if (deleting) {
+    const decision = canRemoveFinalizer(xdpc, nodes);
+    if (!decision.removable) {
+      return {
+        outcome: ReconcileOutcome.WaitingForClean,
+        waitingFor: decision.waitingFor,
+        wroteDaemonSet,
+        wroteStatus,
+      };
+    }
+    await deps.write.patchXdpCounter(
+      name,
+      finalizerPatch({ metadata: { resourceVersion } }, withoutFinalizer(finalizers)),
+    );
+    return { outcome: ReconcileOutcome.FinalizerRemoved, wroteDaemonSet, wroteStatus };
+  }
+  const intervalMs = parseDuration(xdpc.spec.reportInterval);
+  if (conflict) {
+    // Most often the DaemonSet of a deleted XdpCounter of the same name, which the collector removes soon.
+    return {
+      outcome: ReconcileOutcome.DaemonSetConflict,
+      requeueAfterMs: 2_000,
+      wroteDaemonSet,
+      wroteStatus,
+    };
+  }
+  return {
+    outcome: ReconcileOutcome.Synced,
+    requeueAfterMs: STALE_AFTER_INTERVALS * intervalMs + 1_000,
+    wroteDaemonSet,
+    wroteStatus,
+  };
+}
+
+/** Why `live` is not ours to write, when it is not: another owner, or being deleted. */
+function daemonSetConflict(live: KubeObject, xdpc: XdpCounter): string | undefined {
+  const name = `${live.metadata.namespace}/${live.metadata.name}`;
+  const controller = live.metadata.ownerReferences?.find((ref) => ref.controller === true);
+  if (!controller || controller.uid !== xdpc.metadata.uid) {
+    const owner = controller
+      ? `${controller.kind} ${controller.name} (uid ${controller.uid})`
+      : "no controller";
+    return `DaemonSet ${name} exists but belongs to ${owner}; it is left alone. Delete it, or rename this XdpCounter.`;
+  }
+  if (live.metadata.deletionTimestamp) {
+    return `DaemonSet ${name} is being deleted; the operator recreates it once it is gone.`;
+  }
+  return undefined;
+}
+
+function pickMeta(obj: KubeObject): { resourceVersion?: string; finalizers?: string[] } {
+  const out: { resourceVersion?: string; finalizers?: string[] } = {};
+  if (obj.metadata.resourceVersion) out.resourceVersion = obj.metadata.resourceVersion;
+  if (obj.metadata.finalizers) out.finalizers = obj.metadata.finalizers;
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * An XdpCounter whose spec the schema refuses (the API server checks patterns and enums, but not every zod
+ * refinement, and a CRD may be older than the operator): write condition InvalidSpec naming the fields, keep
+ * the DaemonSet as it was, and still let a deletion finish.
+ */
+async function reconcileInvalid(
+  raw: KubeObject,
+  message: string,
+  deps: ReconcileDeps,
+): Promise<ReconcileResult> {
+  const name = raw.metadata.name;
+  const deleting = Boolean(raw.metadata.deletionTimestamp);
+  const finalizers = raw.metadata.finalizers ?? [];
+  const parsed = xdpCounterStatus.safeParse(raw.status ?? {});
+  const prev: XdpCounterStatus | undefined = parsed.success ? parsed.data : undefined;
+  const prevConditions = Array.isArray((raw.status as { conditions?: unknown } | undefined)?.conditions)
+    ? ((raw.status as { conditions: unknown[] }).conditions.filter(
+        (c) => condition.safeParse(c).success,
+      ) as Condition[])
+    : undefined;
+  const generation = raw.metadata.generation ?? 0;
+  const conditions = computeConditions(
+    prevConditions,
+    {
+      specError: message,
+      deleting,
+      daemonSetFound: deps.read.getDaemonSet(daemonSetName(name)) !== undefined,
+      desiredNodes: prev?.desiredNodes ?? 0,
+      readyNodes: prev?.readyNodes ?? 0,
+      notReadyNodes: [],
+      nodeErrors: [],
+      interfaceErrors: [],
+    },
+    generation,
+    deps.now(),
+  );
+  const next: OperatorStatus = { ...prev, observedGeneration: generation, conditions };
+  delete (next as { nodes?: unknown }).nodes;
+  const patch = statusPatch(prev, next);
+  let resourceVersion = raw.metadata.resourceVersion;
+  if (patch) {
+    const updated = await deps.write.patchXdpCounterStatus(name, patch);
+    resourceVersion = updated.metadata.resourceVersion ?? resourceVersion;
+  }
+  if (deleting && finalizers.includes(FINALIZER)) {
+    // Without a usable spec no clean-mode DaemonSet can be rendered: wait for entries that are not Clean on
+    // nodes that still exist, as canRemoveFinalizer would with every node selected.
+    const existing = new Set(deps.read.listNodes().map((n) => n.metadata.name));
+    const entries = isRecord(raw.status) && isRecord(raw.status.nodes) ? raw.status.nodes : {};
+    const waitingFor = Object.entries(entries)
+      .filter(([node, entry]) => existing.has(node) && !(isRecord(entry) && entry.phase === "Clean"))
+      .map(([node]) => node)
+      .sort();
+    if (waitingFor.length > 0) {
+      return { outcome: ReconcileOutcome.WaitingForClean, waitingFor, wroteStatus: patch !== null };
+    }
+    await deps.write.patchXdpCounter(
+      name,
+      finalizerPatch({ metadata: { resourceVersion } }, withoutFinalizer(finalizers)),
+    );
+    return { outcome: ReconcileOutcome.FinalizerRemoved, wroteStatus: patch !== null };
+  }
+  return { outcome: ReconcileOutcome.InvalidSpec, wroteStatus: patch !== null };
+}

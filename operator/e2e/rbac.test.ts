@@ -1,0 +1,88 @@
+// The operator runs with exactly the permissions of OPERATOR_CLUSTER_RULES and OPERATOR_NAMESPACE_RULES, as a
+// ServiceAccount, through create, status, deletion and leader election.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseOperatorConfig } from "../config/index.ts";
+import {
+  Controller,
+  createMetrics,
+  daemonSetsPath,
+  HttpKubeClient,
+  LeaderElector,
+  loadKubeConfig,
+  OPERATOR_CLUSTER_RULES,
+  OPERATOR_NAMESPACE_RULES,
+  silentLogger,
+} from "../controller/index.ts";
+import { eventually, NAMESPACE, operatorEnv, startCluster, xdpCounterYaml } from "./harness.ts";
+
+const rbac = "/apis/rbac.authorization.k8s.io/v1";
+
+test("the operator works with only the permissions it declares", async (t) => {
+  const cluster = await startCluster();
+  t.after(() => cluster.stop());
+  const { admin } = cluster;
+  await cluster.addNode("n1");
+  await admin.create(`/api/v1/namespaces/${NAMESPACE}/serviceaccounts`, { metadata: { name: "operator" } });
+  const subjects = [{ kind: "ServiceAccount", name: "operator", namespace: NAMESPACE }];
+  await admin.create(`${rbac}/clusterroles`, {
+    metadata: { name: "xdp-counter-operator" },
+    rules: OPERATOR_CLUSTER_RULES,
+  });
+  await admin.create(`${rbac}/clusterrolebindings`, {
+    metadata: { name: "xdp-counter-operator" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "xdp-counter-operator" },
+    subjects,
+  });
+  await admin.create(`${rbac}/namespaces/${NAMESPACE}/roles`, {
+    metadata: { name: "xdp-counter-operator" },
+    rules: OPERATOR_NAMESPACE_RULES,
+  });
+  await admin.create(`${rbac}/namespaces/${NAMESPACE}/rolebindings`, {
+    metadata: { name: "xdp-counter-operator" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "xdp-counter-operator" },
+    subjects,
+  });
+
+  const client = new HttpKubeClient(
+    loadKubeConfig(cluster.server.kubeconfigFor({ namespace: NAMESPACE, serviceAccount: "operator" })),
+  );
+  const elector = new LeaderElector({
+    client,
+    namespace: NAMESPACE,
+    name: "xdp-counter-operator",
+    identity: "op",
+  });
+  assert.equal(await elector.tryAcquireOrRenew(), true, "creates the Lease");
+  assert.equal(await elector.tryAcquireOrRenew(), true, "renews the Lease");
+
+  const controller = new Controller({
+    client,
+    config: parseOperatorConfig(operatorEnv),
+    log: silentLogger,
+    metrics: createMetrics(),
+    maxWatchFailures: 3,
+  });
+  t.after(() => controller.stop());
+  await controller.start();
+  const apply = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml("edge", {}));
+  assert.equal(apply.code, 0, apply.stderr);
+  await eventually(
+    async () => (await admin.list(daemonSetsPath(NAMESPACE))).items.length === 1,
+    "the DaemonSet",
+  );
+  await cluster.report("edge", "n1", {});
+  await eventually(
+    async () =>
+      ((await cluster.getXdpCounter("edge"))?.status as { readyNodes?: number } | undefined)?.readyNodes ===
+      1,
+    "status written",
+  );
+  const del = await cluster.kubectl(["delete", "xdpc", "edge", "--wait=false"]);
+  assert.equal(del.code, 0, del.stderr);
+  await cluster.report("edge", "n1", { phase: "Clean" });
+  await eventually(async () => (await cluster.getXdpCounter("edge")) === undefined, "finalizer removed");
+  assert.ok(controller.healthy);
+  const forbidden = cluster.server.requests.filter((r) => r.status === 403);
+  assert.deepEqual(forbidden, [], "nothing was forbidden");
+});
