@@ -1,0 +1,291 @@
+// The counter on one interface, from attach to detach, with its pins as the source of truth: any process
+// (a restarted CLI, an agent's successor) finds, continues, changes or removes what an earlier one attached.
+import { mkdirSync } from "node:fs";
+import { CounterReader, type Counters } from "./counters.ts";
+import { BpfError, BpfErrorCode } from "./errors.ts";
+import { linkInfo, mapInfo, programAction } from "./info.ts";
+import { BPF_MAP_TYPE_PERCPU_ARRAY, type CounterAction, REC_SIZE, XDP_ACTIONS } from "./layout.ts";
+import { native } from "./libbpf.ts";
+import { LoadedCounter } from "./object.ts";
+import {
+  DEFAULT_PIN_ROOT,
+  openPin,
+  type PinPaths,
+  pin,
+  pinnedInterfaces,
+  pinPaths,
+  removePins,
+  requireBpffs,
+} from "./pins.ts";
+import {
+  type AttachMode,
+  attachXdp,
+  describeProgram,
+  detachLink,
+  ifindexOf,
+  queryXdp,
+  replaceLinkProgram,
+} from "./xdp.ts";
+
+export interface CounterLocation {
+  iface: string;
+  /** whose counter: an XdpCounter's name, or STANDALONE_OWNER for the CLI */
+  owner: string;
+  /** defaults to /sys/fs/bpf/xdp-counter */
+  pinRoot?: string;
+}
+
+export interface CounterSpec extends CounterLocation {
+  mode: AttachMode;
+  action: CounterAction;
+  objectPath?: string;
+}
+
+/** How attach found the interface. */
+export type AttachOutcome =
+  | "attached" // nothing was there: loaded and attached afresh (continuing pinned counters if any)
+  | "adopted" // our program was already attached as asked: nothing changed
+  | "replaced" // our program was attached with another action: swapped atomically, counters kept
+  | "reattached"; // our program was attached in another mode: detached and attached again, counters kept
+
+const close = (fd: number | undefined): void => {
+  if (fd !== undefined && fd >= 0) native.close(fd);
+};
+
+/** Opens the pinned stats map, checking it is an xdp-counter map and not something else under that name. */
+function openStats(paths: PinPaths, iface: string): number | undefined {
+  const fd = openPin(paths.stats);
+  if (fd === undefined) return undefined;
+  const info = mapInfo(fd);
+  if (
+    info.type !== BPF_MAP_TYPE_PERCPU_ARRAY ||
+    info.keySize !== 4 ||
+    info.valueSize !== REC_SIZE ||
+    info.maxEntries !== XDP_ACTIONS.length
+  ) {
+    close(fd);
+    throw new BpfError({
+      code: BpfErrorCode.PinFailed,
+      op: "open pinned counters",
+      iface,
+      detail: `${paths.stats} is not an xdp-counter stats map (type ${info.type}, value size ${info.valueSize}, ${info.maxEntries} entries)`,
+    });
+  }
+  return fd;
+}
+
+/** A live counter: reads its interface's totals until closed. Closing leaves it attached and pinned. */
+export class AttachedCounter implements Disposable {
+  readonly iface: string;
+  readonly ifindex: number;
+  readonly mode: "native" | "generic";
+  readonly action: CounterAction;
+  readonly outcome: AttachOutcome;
+  readonly progId: number;
+  readonly #mapFd: number;
+  readonly #reader: CounterReader;
+
+  constructor(init: {
+    iface: string;
+    ifindex: number;
+    mode: "native" | "generic";
+    action: CounterAction;
+    outcome: AttachOutcome;
+    progId: number;
+    mapFd: number;
+  }) {
+    this.iface = init.iface;
+    this.ifindex = init.ifindex;
+    this.mode = init.mode;
+    this.action = init.action;
+    this.outcome = init.outcome;
+    this.progId = init.progId;
+    this.#mapFd = init.mapFd;
+    this.#reader = new CounterReader(init.mapFd, init.iface);
+  }
+
+  read(): Counters {
+    return this.#reader.read();
+  }
+
+  close(): void {
+    close(this.#mapFd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Makes sure the counter runs on the interface as specified, and returns it for reading. Never touches a
+ * program that is not ours; never resets pinned counters.
+ */
+export function attachCounter(spec: CounterSpec): AttachedCounter {
+  const { iface, mode, action } = spec;
+  const root = spec.pinRoot ?? DEFAULT_PIN_ROOT;
+  requireBpffs(root);
+  const ifindex = ifindexOf(iface);
+  const paths = pinPaths(root, spec.owner, iface);
+  mkdirSync(paths.dir, { recursive: true });
+
+  let mapFd: number | undefined;
+  let linkFd: number | undefined;
+  try {
+    mapFd = openStats(paths, iface);
+    linkFd = openPin(paths.link);
+    const state = queryXdp(ifindex, iface);
+
+    if (linkFd !== undefined) {
+      const link = linkInfo(linkFd);
+      const ours = link.ifindex === ifindex && state.progId !== 0 && state.progId === link.progId;
+      if (ours && mapFd !== undefined) {
+        const current = state.mode === "native" ? "native" : "generic";
+        const currentAction = programAction(state.progId);
+        if (mode === "auto" || mode === current) {
+          if (currentAction === action) {
+            return new AttachedCounter({
+              iface,
+              ifindex,
+              mode: current,
+              action,
+              outcome: "adopted",
+              progId: state.progId,
+              mapFd,
+            });
+          }
+          using loaded = LoadedCounter.load({ action, objectPath: spec.objectPath, reuseMapFd: mapFd });
+          replaceLinkProgram(linkFd, loaded.progFd, iface);
+          const progId = queryXdp(ifindex, iface).progId;
+          return new AttachedCounter({
+            iface,
+            ifindex,
+            mode: current,
+            action,
+            outcome: "replaced",
+            progId,
+            mapFd,
+          });
+        }
+        // Another mode was asked for: a link cannot change mode, so detach and attach again below.
+        detachLink(linkFd, iface);
+        return freshAttach(spec, ifindex, paths, mapFd, "reattached");
+      }
+      // A stale link: its interface is gone or was recreated, or it was detached. Counters stay pinned.
+      close(linkFd);
+      linkFd = undefined;
+    }
+    if (state.progId !== 0) {
+      throw new BpfError({
+        code: BpfErrorCode.ForeignProgram,
+        op: "attach XDP program",
+        iface,
+        detail: `${describeProgram(state)} is already attached; xdp-counter never replaces another XDP program`,
+      });
+    }
+    return freshAttach(spec, ifindex, paths, mapFd, "attached");
+  } catch (err) {
+    close(mapFd);
+    removePins({ ...paths, link: "", stats: "" }); // only empty directories: counters already pinned stay
+    throw err;
+  } finally {
+    close(linkFd);
+  }
+}
+
+function freshAttach(
+  spec: CounterSpec,
+  ifindex: number,
+  paths: PinPaths,
+  mapFd: number | undefined,
+  outcome: AttachOutcome,
+): AttachedCounter {
+  using loaded = LoadedCounter.load({ action: spec.action, objectPath: spec.objectPath, reuseMapFd: mapFd });
+  const link = attachXdp(loaded.progFd, ifindex, spec.mode, spec.iface);
+  try {
+    pin(link.fd, paths.link);
+    if (mapFd === undefined) pin(loaded.mapFd, paths.stats);
+  } catch (err) {
+    detachLink(link.fd, spec.iface);
+    throw err;
+  } finally {
+    close(link.fd); // the pin holds the link from here on
+  }
+  const statsFd = mapFd ?? (openStats(paths, spec.iface) as number);
+  const progId = queryXdp(ifindex, spec.iface).progId;
+  return new AttachedCounter({
+    iface: spec.iface,
+    ifindex,
+    mode: link.mode,
+    action: spec.action,
+    outcome,
+    progId,
+    mapFd: statsFd,
+  });
+}
+
+export interface CounterStatus {
+  iface: string;
+  /** attached here and now: the pinned link is live on an interface of that name in this namespace */
+  attached: boolean;
+  mode: "native" | "generic" | undefined;
+  action: CounterAction | undefined;
+  counters: Counters | undefined;
+}
+
+/** What a pinned counter is doing, without changing anything. */
+export function counterStatus(loc: CounterLocation): CounterStatus {
+  const root = loc.pinRoot ?? DEFAULT_PIN_ROOT;
+  requireBpffs(root);
+  const paths = pinPaths(root, loc.owner, loc.iface);
+  const mapFd = openStats(paths, loc.iface);
+  const linkFd = openPin(paths.link);
+  try {
+    const counters = mapFd === undefined ? undefined : new CounterReader(mapFd, loc.iface).read();
+    let attached = false;
+    let mode: CounterStatus["mode"];
+    let action: CounterStatus["action"];
+    if (linkFd !== undefined) {
+      const link = linkInfo(linkFd);
+      const ifindex = native.if_nametoindex(loc.iface);
+      const state = ifindex ? queryXdp(ifindex, loc.iface) : { progId: 0, mode: undefined };
+      attached = ifindex !== 0 && link.ifindex === ifindex && state.progId === link.progId;
+      if (attached) {
+        mode = state.mode === "native" ? "native" : "generic";
+        const a = programAction(state.progId);
+        action = a === "pass" || a === "drop" ? a : undefined;
+      }
+    }
+    return { iface: loc.iface, attached, mode, action, counters };
+  } finally {
+    close(mapFd);
+    close(linkFd);
+  }
+}
+
+/** Every counter pinned for an owner. */
+export function listCounters(owner: string, pinRoot = DEFAULT_PIN_ROOT): CounterStatus[] {
+  requireBpffs(pinRoot);
+  return pinnedInterfaces(pinRoot, owner).map((iface) => counterStatus({ iface, owner, pinRoot }));
+}
+
+/**
+ * Detaches the counter (through its pinned link, so any process can) and removes its pins. Returns the
+ * final counters, or undefined if nothing was pinned there.
+ */
+export function detachCounter(loc: CounterLocation): Counters | undefined {
+  const root = loc.pinRoot ?? DEFAULT_PIN_ROOT;
+  requireBpffs(root);
+  const paths = pinPaths(root, loc.owner, loc.iface);
+  const linkFd = openPin(paths.link);
+  const mapFd = openPin(paths.stats);
+  try {
+    if (linkFd !== undefined) detachLink(linkFd, loc.iface);
+    const final = mapFd === undefined ? undefined : new CounterReader(mapFd, loc.iface).read();
+    removePins(paths);
+    return final;
+  } finally {
+    close(linkFd);
+    close(mapFd);
+  }
+}

@@ -1,0 +1,249 @@
+// The standalone CLI on real veth pairs, as root: exact counts, drop, restarts, detach, and bad input.
+// Every test makes its own namespaces and removes them (t.after), on failure too.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runCli, startCli, statusOf } from "../../testing/cli.ts";
+import { sh, VethPair } from "../../testing/netns.ts";
+import { DEFAULT_PIN_ROOT, STANDALONE_OWNER } from "../bpf/index.ts";
+
+const pinDir = (iface: string): string => join(DEFAULT_PIN_ROOT, STANDALONE_OWNER, iface);
+
+async function pair(t: { after: (fn: () => Promise<void>) => void }, gro = false): Promise<VethPair> {
+  const p = await VethPair.create({ gro });
+  t.after(async () => {
+    await runCli(p.node.ns, ["detach", "--iface", p.node.iface]);
+    await p.destroy();
+  });
+  return p;
+}
+
+test("pass: every packet counted once, bytes are the frames' lengths, and the stack gets them all", async (t) => {
+  const p = await pair(t);
+  const attach = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--mode", "native"]);
+  assert.equal(attach.code, 0, attach.stderr);
+  assert.match(attach.stdout, /attached \(native mode, action pass\)/);
+
+  const rx0 = await p.stats(p.node);
+  const ip0 = await p.ipInReceives(p.node);
+  const small = await p.send(70_000, 64);
+  const large = await p.send(30_001, 1514);
+  const n = BigInt(small + large);
+  assert.equal(n, 100_001n);
+
+  const s = await statusOf(p.node.ns, p.node.iface);
+  const rx1 = await p.stats(p.node);
+  assert.equal(s.packets.pass, n);
+  assert.equal(s.packets.pass, rx1.rxPackets - rx0.rxPackets);
+  assert.equal(s.bytes.pass, 70_000n * 64n + 30_001n * 1514n);
+  for (const a of ["aborted", "drop", "tx", "redirect"]) assert.equal(s.packets[a], 0n, `${a} packets`);
+  assert.equal((await p.ipInReceives(p.node)) - ip0, n, "the IP stack received every packet");
+  assert.deepEqual([s.attached, s.mode, s.action], [true, "native", "pass"]);
+});
+
+test("generic mode counts as exactly as native", async (t) => {
+  const p = await pair(t, true);
+  const attach = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--mode", "generic"]);
+  assert.equal(attach.code, 0, attach.stderr);
+  const sent = await p.send(100_000, 128);
+  const s = await statusOf(p.node.ns, p.node.iface);
+  assert.equal(s.mode, "generic");
+  assert.equal(s.packets.pass, BigInt(sent));
+  assert.equal(s.bytes.pass, BigInt(sent) * 128n);
+});
+
+test("drop: every packet dropped and counted, nothing reaches the stack, no replies", async (t) => {
+  const p = await pair(t);
+  const attach = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--action", "drop"]);
+  assert.equal(attach.code, 0, attach.stderr);
+  const ip0 = await p.ipInReceives(p.node);
+  const peer0 = await p.stats(p.peer);
+  const sent = BigInt(await p.send(100_000, 64));
+  const s = await statusOf(p.node.ns, p.node.iface);
+  assert.equal(s.packets.drop, sent);
+  assert.equal(s.bytes.drop, sent * 64n);
+  assert.equal(s.packets.pass, 0n);
+  assert.equal((await p.ipInReceives(p.node)) - ip0, 0n, "no packet reached the node's IP stack");
+  assert.equal((await p.stats(p.peer)).rxPackets - peer0.rxPackets, 0n, "the peer got no replies");
+});
+
+test("another process continues the pinned counters: restarts and action changes lose nothing", async (t) => {
+  const p = await pair(t);
+  assert.equal((await runCli(p.node.ns, ["attach", "--iface", p.node.iface])).code, 0);
+  const first = BigInt(await p.send(100_000, 64));
+
+  // A second process adopts what the first one attached, and reads the same totals.
+  const again = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--json"]);
+  assert.equal(again.code, 0, again.stderr);
+  const adopted = JSON.parse(again.stdout) as { outcome: string; counters: { pass: { packets: string } } };
+  assert.equal(adopted.outcome, "adopted");
+  assert.equal(adopted.counters.pass.packets, String(first));
+
+  // watch, started later and stopped, leaves a counter it did not attach in place.
+  const w = await runCli(p.node.ns, ["watch", "--iface", p.node.iface, "--count", "1", "--json"]);
+  assert.equal(w.code, 0, w.stderr);
+  assert.ok((await statusOf(p.node.ns, p.node.iface)).attached);
+
+  // Changing the action swaps the program atomically and keeps the counts.
+  const progBefore = await p.xdpProgId(p.node);
+  const swap = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--action", "drop", "--json"]);
+  assert.equal((JSON.parse(swap.stdout) as { outcome: string }).outcome, "replaced");
+  assert.notEqual(await p.xdpProgId(p.node), progBefore);
+  const second = BigInt(await p.send(50_000, 100));
+  const s = await statusOf(p.node.ns, p.node.iface);
+  assert.equal(s.packets.pass, first);
+  assert.equal(s.packets.drop, second);
+  assert.equal(s.bytes.drop, second * 100n);
+});
+
+test("watch prints live JSON, and Ctrl-C detaches and unpins what it attached", async (t) => {
+  const p = await pair(t);
+  const child = startCli(p.node.ns, ["watch", "--iface", p.node.iface, "--interval", "200ms", "--json"]);
+  t.after(() => {
+    child.kill("SIGKILL");
+  });
+  let buffered = "";
+  const lines: string[] = [];
+  let notify: () => void = () => {};
+  child.stdout.on("data", (d: Buffer) => {
+    buffered += d.toString();
+    const parts = buffered.split("\n");
+    buffered = parts.pop() ?? "";
+    lines.push(...parts);
+    notify();
+  });
+  const waitFor = async (pred: (l: string) => boolean, what: string): Promise<string> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const hit = lines.find(pred);
+      if (hit) return hit;
+      assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+      await new Promise<void>((r) => {
+        notify = r;
+        setTimeout(r, 200);
+      });
+    }
+  };
+  await waitFor((l) => l.includes('"interface"'), "the first sample");
+  const sent = await p.send(100_000, 64);
+  const line = await waitFor((l) => l.includes(`"pass":{"packets":"${sent}"`), `pass == ${sent}`);
+  const sample = JSON.parse(line) as {
+    interfaces: Array<{ interface: string; mode: string; rates: { pass: { pps: number } } }>;
+  };
+  assert.equal(sample.interfaces[0]?.interface, p.node.iface);
+  assert.equal(sample.interfaces[0]?.mode, "native");
+
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  child.kill("SIGINT");
+  assert.equal(await exited, 0);
+  assert.equal(await p.xdpProgId(p.node), 0, "no XDP program left on the interface");
+  assert.equal(existsSync(pinDir(p.node.iface)), false, "no pins left");
+});
+
+test("detach removes the program and the pins, from another process", async (t) => {
+  const p = await pair(t);
+  assert.equal((await runCli(p.node.ns, ["attach", "--iface", p.node.iface])).code, 0);
+  assert.ok(existsSync(join(pinDir(p.node.iface), "link")));
+  assert.ok(existsSync(join(pinDir(p.node.iface), "stats")));
+  const sent = await p.send(1000, 64);
+  const d = await runCli(p.node.ns, ["detach", "--iface", p.node.iface]);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, new RegExp(`pass ${sent} packets / ${sent * 64} bytes`));
+  assert.equal(await p.xdpProgId(p.node), 0);
+  assert.equal(existsSync(pinDir(p.node.iface)), false);
+  const s = await runCli(p.node.ns, ["status", "--json"]);
+  assert.ok(!s.stdout.includes(p.node.iface), "status no longer lists the interface");
+});
+
+test("a missing interface is refused by name with exit 4", async (t) => {
+  const p = await pair(t);
+  const r = await runCli(p.node.ns, ["attach", "--iface", "xcnosuch0"]);
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /xcnosuch0.*no interface of that name/);
+});
+
+test("someone else's XDP program is named, left attached and untouched (exit 5)", async (t) => {
+  const p = await pair(t);
+  const obj = new URL("../../bpf/xdp_tx.o", import.meta.url).pathname;
+  await sh("ip", [
+    "-n",
+    p.node.ns,
+    "link",
+    "set",
+    "dev",
+    p.node.iface,
+    "xdpgeneric",
+    "obj",
+    obj,
+    "sec",
+    "xdp",
+  ]);
+  const foreign = await p.xdpProgId(p.node);
+  assert.ok(foreign > 0);
+  for (const mode of ["auto", "native", "generic"]) {
+    const r = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--mode", mode]);
+    assert.equal(r.code, 5, `${mode}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      new RegExp(`program 'xdp_tx' \\(id ${foreign},.*generic mode\\) is already attached`),
+    );
+  }
+  assert.equal(await p.xdpProgId(p.node), foreign, "the foreign program is still the one attached");
+  assert.equal(existsSync(pinDir(p.node.iface)), false);
+});
+
+test("native mode demanded on a device without native XDP is refused (exit 4); auto falls back", async (t) => {
+  const p = await pair(t);
+  const bridge = `${p.node.iface.slice(0, -1)}b`;
+  await sh("ip", ["-n", p.node.ns, "link", "add", bridge, "type", "bridge"]);
+  const r = await runCli(p.node.ns, ["attach", "--iface", bridge, "--mode", "native"]);
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.stderr, new RegExp(`${bridge}.*no native XDP support`));
+  const auto = await runCli(p.node.ns, ["attach", "--iface", bridge, "--json"]);
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.equal((JSON.parse(auto.stdout) as { mode: string }).mode, "generic");
+  assert.equal((await runCli(p.node.ns, ["detach", "--iface", bridge])).code, 0);
+});
+
+test("no bpffs where pins live: exit 3, nothing attached", async (t) => {
+  const p = await pair(t);
+  const dir = mkdtempSync(join(tmpdir(), "xdp-counter-nobpffs-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--pin-root", join(dir, "pins")]);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /is not a BPF filesystem.*mount -t bpf bpf \/sys\/fs\/bpf/);
+  assert.equal(await p.xdpProgId(p.node), 0);
+});
+
+test("without root's privileges: exit 3 with a message saying what is needed", async (t) => {
+  const p = await pair(t);
+  // uid 0 with every capability dropped (empty bounding set): what an unprivileged user has, while the
+  // checkout stays readable wherever it lives.
+  const drop = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--"];
+  const r = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], drop);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /needs root \(or CAP_BPF and CAP_NET_ADMIN\)/);
+  assert.equal(await p.xdpProgId(p.node), 0);
+});
+
+test("bad flags are refused with exit 2 and the flag named", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ["watch", "--iface", "eth0", "--mode", "turbo"],
+      /--mode must be one of auto, native, generic, not "turbo"/,
+    ],
+    [["attach", "--iface", "eth0", "--action", "reject"], /--action must be one of pass, drop/],
+    [["watch", "--iface", "eth0", "--interval", "fast"], /--interval "fast" must be a duration/],
+    [["attach"], /attach needs at least one --iface/],
+    [["attach", "--iface", "a/b"], /--iface "a\/b" is not an interface name/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["status", "--keep"], /status takes no --keep/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(undefined, args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});

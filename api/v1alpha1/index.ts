@@ -1,0 +1,93 @@
+// The XdpCounter API, version v1alpha1: the zod schema, the types inferred from it, the agent
+// configuration, u64 and duration helpers, and the CRD built from the schema.
+export {
+  AGENT_CONFIG_ENV,
+  AGENT_MODES,
+  type AgentConfig,
+  type AgentMode,
+  agentConfig,
+  NODE_NAME_ENV,
+  parseAgentConfig,
+  type RenderedAgentConfig,
+  renderAgentConfig,
+  renderedAgentConfig,
+  serializeAgentConfig,
+} from "./agent-config.ts";
+export {
+  CONDITION_STATUSES,
+  CONDITION_TYPES,
+  type Condition,
+  type ConditionStatus,
+  type ConditionType,
+  condition,
+} from "./condition.ts";
+export {
+  type ActionCounters,
+  type ActionTotals,
+  addCounters,
+  byteCounters,
+  formatCounters,
+  packetCounters,
+  parseCounters,
+  XDP_ACTIONS,
+  type XdpAction,
+  zeroCounters,
+  zeroTotals,
+} from "./counters.ts";
+export { buildCrd, openApiSchema, PRINTER_COLUMNS } from "./crd.ts";
+export { CRD_PATH, renderCrdYaml } from "./crd-yaml.ts";
+export {
+  DEFAULT_REPORT_INTERVAL,
+  DURATION_PATTERN,
+  formatDuration,
+  MAX_REPORT_INTERVAL_MS,
+  MIN_REPORT_INTERVAL_MS,
+  parseDuration,
+  REPORT_INTERVAL_CEL,
+} from "./duration.ts";
+export { ApiError, ApiErrorCode } from "./errors.ts";
+export {
+  API_VERSION,
+  CATEGORIES,
+  CRD_NAME,
+  GROUP,
+  KIND,
+  LIST_KIND,
+  PLURAL,
+  SHORT_NAMES,
+  SINGULAR,
+  VERSION,
+} from "./group.ts";
+export {
+  hasBalancedBrackets,
+  INTERFACE_PATTERN,
+  interfacePattern,
+  MAX_INTERFACES,
+} from "./interface-name.ts";
+export { type InvalidNodeEntry, type ReadXdpCounter, readXdpCounter } from "./read-xdpcounter.ts";
+export {
+  ACTIONS,
+  type Action,
+  ATTACH_MODES,
+  type AttachMode,
+  type XdpCounterSpec,
+  type XdpCounterSpecInput,
+  xdpCounterSpec,
+} from "./spec.ts";
+export {
+  ATTACHED_MODES,
+  type InterfaceStatus,
+  interfaceStatus,
+  NODE_PHASES,
+  type NodePhase,
+  type NodeStatus,
+  nodeStatus,
+  type Totals,
+  totals,
+  type XdpCounterStatus,
+  xdpCounterStatus,
+} from "./status.ts";
+export { type JsonSchema, structuralSchema } from "./structural-schema.ts";
+export { type Toleration, toleration } from "./toleration.ts";
+export { formatU64, isU64String, parseU64, U64_MAX, U64_MAX_STRING, U64_PATTERN, u64String } from "./u64.ts";
+export { objectMeta, type XdpCounter, type XdpCounterInput, xdpCounter } from "./xdpcounter.ts";

@@ -1,0 +1,58 @@
+// spec of an XdpCounter: which nodes and interfaces to count on, how to attach, what to do with packets.
+import { z } from "zod";
+import { DEFAULT_REPORT_INTERVAL, reportInterval } from "./duration.ts";
+import { interfacePattern, MAX_INTERFACES } from "./interface-name.ts";
+import { toleration } from "./toleration.ts";
+
+export const ATTACH_MODES = ["auto", "native", "generic"] as const;
+export const ACTIONS = ["pass", "drop"] as const;
+export const MAX_TOLERATIONS = 64;
+
+export const xdpCounterSpec = z
+  .object({
+    nodeSelector: z
+      .record(z.string().min(1).max(316), z.string().max(63).describe("The label value the node must have."))
+      .optional()
+      .describe(
+        "Labels a node must have to run an agent, as in a Pod's spec.nodeSelector. Unset: every node that the tolerations allow.",
+      ),
+    tolerations: z
+      .array(toleration)
+      .max(MAX_TOLERATIONS)
+      .optional()
+      .describe(
+        "Tolerations of the agent pods, copied as-is into the DaemonSet. Unset: agents run only on untainted nodes.",
+      ),
+    interfaces: z
+      .array(interfacePattern)
+      .max(MAX_INTERFACES)
+      .default([])
+      .describe(
+        "Interfaces to count on, by name (eth0) or glob pattern (eth*, ens[0-9]*), matched on each node. Empty: the node's primary interface, the one that carries its default route.",
+      ),
+    attachMode: z
+      .enum(ATTACH_MODES)
+      .default("auto")
+      .describe(
+        "How to attach the XDP program: native (in the driver; fails where the driver lacks XDP), generic (in the kernel's network stack; works everywhere, slower), or auto (native where possible, else generic).",
+      ),
+    action: z
+      .enum(ACTIONS)
+      .default("pass")
+      .describe(
+        "What the XDP program does with each packet after counting it: pass (hand it on to the kernel) or drop (discard it).",
+      ),
+    reportInterval: reportInterval
+      .default(DEFAULT_REPORT_INTERVAL)
+      .describe(
+        "How often each agent writes its node's counters into status, as a duration such as 10s, 1m30s or 1h; between 1s and 1h.",
+      ),
+  })
+  .describe(
+    "What to count: the nodes and interfaces to attach to, how to attach, and what to do with packets.",
+  );
+
+export type XdpCounterSpec = z.output<typeof xdpCounterSpec>;
+export type XdpCounterSpecInput = z.input<typeof xdpCounterSpec>;
+export type AttachMode = (typeof ATTACH_MODES)[number];
+export type Action = (typeof ACTIONS)[number];

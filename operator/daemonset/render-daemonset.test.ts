@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseAgentConfig } from "../../api/v1alpha1/index.ts";
+import { parseOperatorConfig } from "../config/index.ts";
+import { makeXdpCounter } from "../testing.ts";
+import { boundedName, daemonSetName, selectorLabels } from "./names.ts";
+import { renderDaemonSet } from "./render-daemonset.ts";
+import type { EnvVar } from "./types.ts";
+
+const config = parseOperatorConfig({
+  XDP_COUNTER_NAMESPACE: "xdp-system",
+  XDP_COUNTER_AGENT_IMAGE: "registry.example/xdp-counter:1.2.3",
+  XDP_COUNTER_AGENT_PRIORITY_CLASS_NAME: "system-node-critical",
+  XDP_COUNTER_AGENT_CPU_LIMIT: "500m",
+});
+
+function env(ds: ReturnType<typeof renderDaemonSet>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const variable of ds.spec.template.spec.containers[0]?.env ?? ([] as EnvVar[])) {
+    if ("value" in variable) out[variable.name] = variable.value;
+  }
+  return out;
+}
+
+describe("names", () => {
+  it("keeps a short name", () => {
+    assert.equal(daemonSetName("edge"), "xdp-counter-edge");
+  });
+
+  it("bounds a long name to 63 characters with a hash that tells long names apart", () => {
+    const a = `${"a".repeat(100)}-one`;
+    const b = `${"a".repeat(100)}-two`;
+    assert.equal(daemonSetName(a).length, 63);
+    assert.match(daemonSetName(a), /^xdp-counter-a+-[0-9a-f]{8}$/);
+    assert.notEqual(daemonSetName(a), daemonSetName(b));
+    assert.equal(daemonSetName(a), daemonSetName(a), "stable");
+  });
+
+  it("never leaves a dash or dot before the hash", () => {
+    const name = `${"b".repeat(53)}.-.${"c".repeat(20)}`;
+    const bounded = boundedName(name);
+    assert.ok(bounded.length <= 63);
+    assert.match(bounded, /^b+-[0-9a-f]{8}$/);
+  });
+
+  it("makes label values that fit 63 characters", () => {
+    const long = `counter.${"x".repeat(200)}.example`;
+    assert.ok((selectorLabels(long)["xdpcounter.dev/xdpcounter"] ?? "").length <= 63);
+    assert.equal(selectorLabels("edge")["xdpcounter.dev/xdpcounter"], "edge");
+  });
+});
+
+describe("renderDaemonSet", () => {
+  const xdpc = makeXdpCounter("edge", {
+    nodeSelector: { "node-role.kubernetes.io/edge": "" },
+    tolerations: [{ key: "dedicated", operator: "Equal", value: "net", effect: "NoSchedule" }],
+    interfaces: ["eth*"],
+    action: "drop",
+  });
+  const ds = renderDaemonSet(xdpc, config);
+  const pod = ds.spec.template.spec;
+  const container = pod.containers[0];
+
+  it("lives in the operator's namespace, owned by the XdpCounter", () => {
+    assert.equal(ds.metadata.namespace, "xdp-system");
+    assert.equal(ds.metadata.name, "xdp-counter-edge");
+    assert.deepEqual(ds.metadata.ownerReferences, [
+      {
+        apiVersion: "xdpcounter.dev/v1alpha1",
+        kind: "XdpCounter",
+        name: "edge",
+        uid: "0b7c2a7e-uid",
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+  });
+
+  it("selects its pods by the three labels, and the pods carry them", () => {
+    const labels = {
+      "app.kubernetes.io/name": "xdp-counter",
+      "app.kubernetes.io/component": "agent",
+      "xdpcounter.dev/xdpcounter": "edge",
+    };
+    assert.deepEqual(ds.spec.selector.matchLabels, labels);
+    assert.deepEqual(ds.spec.template.metadata.labels, labels);
+  });
+
+  it("copies nodeSelector and tolerations exactly, adding none", () => {
+    assert.deepEqual(pod.nodeSelector, { "node-role.kubernetes.io/edge": "" });
+    assert.deepEqual(pod.tolerations, [
+      { key: "dedicated", operator: "Equal", value: "net", effect: "NoSchedule" },
+    ]);
+    const plain = renderDaemonSet(makeXdpCounter("plain"), config).spec.template.spec;
+    assert.equal(plain.nodeSelector, undefined);
+    assert.equal(plain.tolerations, undefined);
+  });
+
+  it("runs privileged on the host network with bpffs and /sys from the host", () => {
+    assert.equal(pod.hostNetwork, true);
+    assert.equal(pod.dnsPolicy, "ClusterFirstWithHostNet");
+    assert.deepEqual(container?.securityContext, { privileged: true });
+    assert.deepEqual(pod.volumes, [
+      { name: "bpffs", hostPath: { path: "/sys/fs/bpf", type: "Directory" } },
+      { name: "sys", hostPath: { path: "/sys", type: "Directory" } },
+    ]);
+    assert.deepEqual(
+      container?.volumeMounts.map((m) => [m.name, m.mountPath]),
+      [
+        ["bpffs", "/sys/fs/bpf"],
+        ["sys", "/host/sys"],
+      ],
+    );
+  });
+
+  it("hands the agent its configuration and node name", () => {
+    const vars = container?.env ?? [];
+    assert.deepEqual(
+      vars.find((v) => v.name === "NODE_NAME"),
+      { name: "NODE_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
+    );
+    const agent = parseAgentConfig({ ...env(ds), NODE_NAME: "node-a" });
+    assert.equal(agent.xdpCounter, "edge");
+    assert.equal(agent.action, "drop");
+    assert.deepEqual(agent.interfaces, ["eth*"]);
+    assert.equal(agent.reportIntervalMs, 10_000);
+    assert.equal(agent.mode, "count");
+  });
+
+  it("changes the pod template when the spec changes, so the agents roll", () => {
+    const changed = renderDaemonSet(makeXdpCounter("edge", { interfaces: ["eth*"], action: "pass" }), config);
+    assert.notDeepEqual(changed.spec.template, ds.spec.template);
+  });
+
+  it("switches agents to clean mode while the XdpCounter is deleted", () => {
+    const deleting = makeXdpCounter("edge", {}, undefined, { deletionTimestamp: "2026-11-25T12:00:00Z" });
+    assert.equal(
+      parseAgentConfig({ ...env(renderDaemonSet(deleting, config)), NODE_NAME: "n" }).mode,
+      "clean",
+    );
+  });
+
+  it("takes image, command, resources, probes and scheduling settings from the operator config", () => {
+    assert.equal(container?.image, "registry.example/xdp-counter:1.2.3");
+    assert.deepEqual(container?.command, ["xdp-counter", "agent"]);
+    assert.deepEqual(container?.resources, {
+      requests: { cpu: "20m", memory: "64Mi" },
+      limits: { cpu: "500m", memory: "256Mi" },
+    });
+    assert.deepEqual(container?.readinessProbe.httpGet, { path: "/readyz", port: 9731, scheme: "HTTP" });
+    assert.deepEqual(container?.livenessProbe.httpGet, { path: "/healthz", port: 9731, scheme: "HTTP" });
+    assert.equal(pod.serviceAccountName, "xdp-counter-agent");
+    assert.equal(pod.priorityClassName, "system-node-critical");
+    assert.equal(pod.terminationGracePeriodSeconds, 30);
+    assert.deepEqual(ds.spec.updateStrategy, {
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: "10%" },
+    });
+  });
+
+  it("names a long XdpCounter's DaemonSet within bounds", () => {
+    const long = renderDaemonSet(makeXdpCounter(`very-long-${"n".repeat(80)}`), config);
+    assert.ok(long.metadata.name.length <= 63);
+    assert.ok((long.spec.selector.matchLabels["xdpcounter.dev/xdpcounter"] ?? "").length <= 63);
+    assert.equal(long.metadata.ownerReferences[0]?.name, `very-long-${"n".repeat(80)}`);
+  });
+
+  it("refuses an XdpCounter without a uid (no owner reference possible)", () => {
+    const noUid = { ...xdpc, metadata: { name: "x" } };
+    assert.throws(() => renderDaemonSet(noUid, config), /no metadata.uid/);
+  });
+});

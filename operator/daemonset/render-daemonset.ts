@@ -1,0 +1,124 @@
+// The agent DaemonSet of one XdpCounter, from its spec and the operator configuration alone.
+import {
+  AGENT_CONFIG_ENV,
+  API_VERSION,
+  KIND,
+  NODE_NAME_ENV,
+  renderAgentConfig,
+  serializeAgentConfig,
+  type XdpCounter,
+} from "../../api/v1alpha1/index.ts";
+import type { OperatorConfig } from "../config/index.ts";
+import { OperatorError, OperatorErrorCode } from "../errors.ts";
+import { daemonSetName, selectorLabels } from "./names.ts";
+import type { DaemonSet, Probe } from "./types.ts";
+
+export const AGENT_CONTAINER = "agent";
+export const BPFFS_PATH = "/sys/fs/bpf";
+/** The host's /sys, read-only, where the container's own /sys would not do (e.g. /sys/kernel/btf). */
+export const HOST_SYS_MOUNT = "/host/sys";
+
+export type RenderConfig = Pick<
+  OperatorConfig,
+  | "namespace"
+  | "agentImage"
+  | "agentImagePullPolicy"
+  | "agentCommand"
+  | "agentPort"
+  | "agentCpuRequest"
+  | "agentMemoryRequest"
+  | "agentCpuLimit"
+  | "agentMemoryLimit"
+  | "agentServiceAccount"
+  | "agentPriorityClassName"
+  | "agentTerminationGracePeriodSeconds"
+  | "agentMaxUnavailable"
+>;
+
+function probe(path: string, port: number, failureThreshold: number): Probe {
+  return { httpGet: { path, port, scheme: "HTTP" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold };
+}
+
+export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonSet {
+  const { name, uid } = xdpc.metadata;
+  if (!uid) {
+    throw new OperatorError(OperatorErrorCode.InvalidXdpCounter, `XdpCounter ${name} has no metadata.uid`);
+  }
+  const labels = selectorLabels(name);
+  const requests: Record<string, string> = { cpu: config.agentCpuRequest, memory: config.agentMemoryRequest };
+  const limits: Record<string, string> = {};
+  if (config.agentCpuLimit) limits.cpu = config.agentCpuLimit;
+  if (config.agentMemoryLimit) limits.memory = config.agentMemoryLimit;
+
+  const podSpec: DaemonSet["spec"]["template"]["spec"] = {
+    serviceAccountName: config.agentServiceAccount,
+    // The agent attaches to the node's own interfaces and reports them, so it lives in the node's netns.
+    hostNetwork: true,
+    dnsPolicy: "ClusterFirstWithHostNet",
+    terminationGracePeriodSeconds: config.agentTerminationGracePeriodSeconds,
+    containers: [
+      {
+        name: AGENT_CONTAINER,
+        image: config.agentImage,
+        imagePullPolicy: config.agentImagePullPolicy,
+        command: [...config.agentCommand],
+        env: [
+          { name: AGENT_CONFIG_ENV, value: serializeAgentConfig(renderAgentConfig(xdpc)) },
+          { name: NODE_NAME_ENV, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
+        ],
+        ports: [{ name: "http", containerPort: config.agentPort, protocol: "TCP" }],
+        // Loading BPF programs and attaching XDP needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON at least, and
+        // write access to the host's bpffs; privileged is the one setting that works on every runtime.
+        securityContext: { privileged: true },
+        resources: Object.keys(limits).length > 0 ? { requests, limits } : { requests },
+        volumeMounts: [
+          // Pins live here, so counters survive agent restarts. HostToContainer: bpffs is mounted by the
+          // host (the volume type Directory refuses to start without it) and we never mount it ourselves.
+          { name: "bpffs", mountPath: BPFFS_PATH, mountPropagation: "HostToContainer" },
+          { name: "sys", mountPath: HOST_SYS_MOUNT, readOnly: true },
+        ],
+        readinessProbe: probe("/readyz", config.agentPort, 3),
+        livenessProbe: probe("/healthz", config.agentPort, 6),
+      },
+    ],
+    volumes: [
+      { name: "bpffs", hostPath: { path: BPFFS_PATH, type: "Directory" } },
+      { name: "sys", hostPath: { path: "/sys", type: "Directory" } },
+    ],
+  };
+  if (config.agentPriorityClassName) podSpec.priorityClassName = config.agentPriorityClassName;
+  // Exactly what the spec says: no extra selector terms, no blanket tolerations.
+  if (xdpc.spec.nodeSelector && Object.keys(xdpc.spec.nodeSelector).length > 0) {
+    podSpec.nodeSelector = { ...xdpc.spec.nodeSelector };
+  }
+  if (xdpc.spec.tolerations && xdpc.spec.tolerations.length > 0) {
+    podSpec.tolerations = xdpc.spec.tolerations.map((t) => ({ ...t }));
+  }
+
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: {
+      name: daemonSetName(name),
+      namespace: config.namespace,
+      labels: { ...labels, "app.kubernetes.io/managed-by": "xdp-counter-operator" },
+      ownerReferences: [
+        { apiVersion: API_VERSION, kind: KIND, name, uid, controller: true, blockOwnerDeletion: true },
+      ],
+    },
+    spec: {
+      selector: { matchLabels: labels },
+      updateStrategy: {
+        type: "RollingUpdate",
+        rollingUpdate: { maxUnavailable: config.agentMaxUnavailable },
+      },
+      template: {
+        metadata: {
+          labels: { ...labels },
+          annotations: { "kubectl.kubernetes.io/default-container": AGENT_CONTAINER },
+        },
+        spec: podSpec,
+      },
+    },
+  };
+}

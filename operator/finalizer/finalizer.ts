@@ -1,0 +1,37 @@
+// Clean removal: an XdpCounter keeps the finalizer until no selected node still holds its program or pins.
+// Pinned links outlive the agent process, so only an agent in clean mode removes them (docs/adr/0004).
+import type { XdpCounter } from "../../api/v1alpha1/index.ts";
+import { type NodeInfo, selectedNodeNames } from "../status/node-selection.ts";
+
+export const FINALIZER = "xdpcounter.dev/cleanup";
+
+export function hasFinalizer(xdpc: Pick<XdpCounter, "metadata">): boolean {
+  return xdpc.metadata.finalizers?.includes(FINALIZER) ?? false;
+}
+
+/** The finalizers with ours added (once). */
+export function withFinalizer(finalizers: readonly string[] | undefined): string[] {
+  const list = [...(finalizers ?? [])];
+  return list.includes(FINALIZER) ? list : [...list, FINALIZER];
+}
+
+/** The finalizers with ours removed, others kept in order. */
+export function withoutFinalizer(finalizers: readonly string[] | undefined): string[] {
+  return (finalizers ?? []).filter((f) => f !== FINALIZER);
+}
+
+export type FinalizerDecision = { removable: boolean; waitingFor: string[] };
+
+/**
+ * Whether the finalizer can go: every node that ever reported is Clean, or its Node is gone. A node that
+ * exists but is no longer selected runs no agent, so no clean-mode agent can ever come: it is not waited
+ * for (what that node still holds is the agent's to remove when it stops there; see the ADR).
+ */
+export function canRemoveFinalizer(xdpc: XdpCounter, nodes: readonly NodeInfo[]): FinalizerDecision {
+  const selected = selectedNodeNames(xdpc.spec, nodes);
+  const waitingFor = Object.entries(xdpc.status?.nodes ?? {})
+    .filter(([node, entry]) => entry.phase !== "Clean" && selected.has(node))
+    .map(([node]) => node)
+    .sort();
+  return { removable: waitingFor.length === 0, waitingFor };
+}

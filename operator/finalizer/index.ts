@@ -1,0 +1,8 @@
+export {
+  canRemoveFinalizer,
+  FINALIZER,
+  type FinalizerDecision,
+  hasFinalizer,
+  withFinalizer,
+  withoutFinalizer,
+} from "./finalizer.ts";

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { zeroCounters } from "../../api/v1alpha1/index.ts";
+import { makeXdpCounter, nodeEntry } from "../testing.ts";
+import { aggregateStatus, summarizeInterfaces } from "./aggregate-status.ts";
+
+const now = new Date("2026-11-25T12:00:20Z");
+const nodes = [{ name: "a" }, { name: "b" }, { name: "c" }];
+const iface = (name: string, mode: "native" | "generic" | "", extra = {}) => ({
+  name,
+  mode,
+  attached: mode !== "",
+  packets: zeroCounters(),
+  bytes: zeroCounters(),
+  ...extra,
+});
+
+describe("aggregateStatus", () => {
+  it("sums exactly above 2^53", () => {
+    const big = { ...zeroCounters(), pass: "9007199254740993", drop: "18446744073709551000" };
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      {
+        nodes: {
+          a: nodeEntry({ packets: big, bytes: big }),
+          b: nodeEntry({ packets: { ...zeroCounters(), pass: "9007199254740993", drop: "615" } }),
+        },
+      },
+    );
+    const result = aggregateStatus(xdpc, { nodes, now });
+    assert.equal(result.totals.packets.pass, "18014398509481986");
+    assert.equal(result.totals.packets.drop, "18446744073709551615");
+    assert.equal(result.totals.bytes.pass, "9007199254740993");
+  });
+
+  it("stops at 2^64-1 rather than failing when the cluster sum overflows", () => {
+    const max = { ...zeroCounters(), pass: "18446744073709551615" };
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      { nodes: { a: nodeEntry({ packets: max }), b: nodeEntry({ packets: max }) } },
+    );
+    assert.equal(aggregateStatus(xdpc, { nodes, now }).totals.packets.pass, "18446744073709551615");
+  });
+
+  it("counts desired and ready nodes, and lists those not ready", () => {
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      {
+        nodes: {
+          a: nodeEntry(),
+          b: nodeEntry({ reportedAt: "2026-11-25T11:59:40Z" }), // 40s old, interval 10s: stale
+          c: nodeEntry({ phase: "Error", error: "no such interface" }),
+        },
+      },
+    );
+    const result = aggregateStatus(xdpc, { nodes: [...nodes, { name: "d" }], now });
+    assert.equal(result.desiredNodes, 4);
+    assert.equal(result.readyNodes, 1);
+    assert.deepEqual(result.notReadyNodes, ["b", "c", "d"]);
+    assert.deepEqual(result.nodeErrors, [{ node: "c", message: "no such interface" }]);
+  });
+
+  it("a report exactly three intervals old is still fresh", () => {
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      { nodes: { a: nodeEntry({ reportedAt: "2026-11-25T11:59:50Z" }) } },
+    );
+    assert.equal(aggregateStatus(xdpc, { nodes: [{ name: "a" }], now }).readyNodes, 1);
+  });
+
+  it("marks entries of deleted and deselected nodes stale, and leaves them out of the totals", () => {
+    const one = { ...zeroCounters(), pass: "1" };
+    const xdpc = makeXdpCounter(
+      "edge",
+      { nodeSelector: { pool: "edge" } },
+      {
+        nodes: {
+          a: nodeEntry({ packets: one }),
+          gone: nodeEntry({ packets: one }),
+          moved: nodeEntry({ packets: one }),
+        },
+      },
+    );
+    const result = aggregateStatus(xdpc, {
+      nodes: [
+        { name: "a", labels: { pool: "edge" } },
+        { name: "moved", labels: { pool: "core" } },
+      ],
+      now,
+    });
+    assert.deepEqual(result.staleNodes, ["gone", "moved"]);
+    assert.equal(result.totals.packets.pass, "1");
+    assert.equal(result.desiredNodes, 1);
+  });
+
+  it("while deleting, keeps entries of nodes that still exist for the finalizer to wait on", () => {
+    const xdpc = makeXdpCounter(
+      "edge",
+      { nodeSelector: { pool: "edge" } },
+      { nodes: { moved: nodeEntry({ phase: "Cleaning" }), gone: nodeEntry() } },
+      { deletionTimestamp: "2026-11-25T12:00:00Z" },
+    );
+    const result = aggregateStatus(xdpc, { nodes: [{ name: "moved", labels: { pool: "core" } }], now });
+    assert.deepEqual(result.staleNodes, ["gone"]);
+  });
+
+  it("summarizes attached interfaces and collects interface errors", () => {
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      {
+        nodes: {
+          a: nodeEntry({ interfaces: [iface("eth0", "native"), iface("eth1", "generic")] }),
+          b: nodeEntry({
+            interfaces: [
+              iface("eth0", "native"),
+              iface("eth1", "", { reason: "ForeignXdpProgram", error: "program 42 (cilium) is attached" }),
+            ],
+          }),
+        },
+      },
+    );
+    const result = aggregateStatus(xdpc, { nodes, now });
+    assert.equal(result.interfaces, "eth0/native=2, eth1/generic=1");
+    assert.deepEqual(result.interfaceErrors, [
+      {
+        node: "b",
+        interface: "eth1",
+        reason: "ForeignXdpProgram",
+        message: "program 42 (cilium) is attached",
+      },
+    ]);
+  });
+
+  it("omits the summary when nothing is attached", () => {
+    const xdpc = makeXdpCounter("edge", {}, { nodes: { a: nodeEntry() } });
+    assert.equal(aggregateStatus(xdpc, { nodes, now }).interfaces, undefined);
+  });
+});
+
+describe("summarizeInterfaces", () => {
+  it("cuts a long summary to 256 characters and says how many were left out", () => {
+    const many = new Map(
+      Array.from({ length: 40 }, (_, i) => [`veth${String(i).padStart(6, "0")}/generic`, 1] as const),
+    );
+    const text = summarizeInterfaces(many) ?? "";
+    assert.ok(text.length <= 256, `${text.length}`);
+    const shown = text.split(", ").filter((p) => p.startsWith("veth")).length;
+    assert.match(text, new RegExp(`, \\+${40 - shown} more$`));
+  });
+});

@@ -1,0 +1,133 @@
+// What the operator concludes from the node entries the agents wrote: exact cluster totals, how many nodes
+// should and do count, a one-line interface summary, the problems to show as conditions, and which node
+// entries to remove because their node is gone or no longer selected.
+import {
+  addCounters,
+  formatCounters,
+  type NodeStatus,
+  parseDuration,
+  type Totals,
+  U64_MAX,
+  XDP_ACTIONS,
+  type XdpCounter,
+  zeroTotals,
+} from "../../api/v1alpha1/index.ts";
+import { type NodeInfo, selectedNodeNames } from "./node-selection.ts";
+
+/** A node entry older than this many report intervals does not count as ready. */
+export const STALE_AFTER_INTERVALS = 3;
+export const MAX_INTERFACES_SUMMARY = 256;
+
+export type NodesInfo = { nodes: readonly NodeInfo[]; now: Date };
+export type NodeProblem = { node: string; message: string };
+export type InterfaceProblem = { node: string; interface: string; reason: string; message: string };
+
+export type AggregatedStatus = {
+  totals: Totals;
+  desiredNodes: number;
+  readyNodes: number;
+  interfaces?: string;
+  /** Keys of status.nodes to remove with a null in the merge patch. */
+  staleNodes: string[];
+  /** Selected nodes without a recent Counting entry, sorted. */
+  notReadyNodes: string[];
+  nodeErrors: NodeProblem[];
+  interfaceErrors: InterfaceProblem[];
+};
+
+export function isFresh(entry: NodeStatus, reportIntervalMs: number, now: Date): boolean {
+  const reportedAt = Date.parse(entry.reportedAt);
+  return (
+    Number.isFinite(reportedAt) && now.getTime() - reportedAt <= STALE_AFTER_INTERVALS * reportIntervalMs
+  );
+}
+
+export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedStatus {
+  const entries = xdpc.status?.nodes ?? {};
+  const existing = new Set(info.nodes.map((node) => node.name));
+  const selected = selectedNodeNames(xdpc.spec, info.nodes);
+  const deleting = Boolean(xdpc.metadata.deletionTimestamp);
+  const intervalMs = parseDuration(xdpc.spec.reportInterval);
+
+  const packets = zeroTotals();
+  const bytes = zeroTotals();
+  const staleNodes: string[] = [];
+  const nodeErrors: NodeProblem[] = [];
+  const interfaceErrors: InterfaceProblem[] = [];
+  const attached = new Map<string, number>();
+  let readyNodes = 0;
+
+  for (const [node, entry] of Object.entries(entries).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // While cleaning up, an entry is kept until its node is gone: the finalizer waits on it.
+    const stale = deleting ? !existing.has(node) : !selected.has(node);
+    if (stale) {
+      staleNodes.push(node);
+      continue;
+    }
+    addCounters(packets, entry.packets);
+    addCounters(bytes, entry.bytes);
+    if (selected.has(node) && entry.phase === "Counting" && isFresh(entry, intervalMs, info.now))
+      readyNodes++;
+    if (entry.phase === "Error")
+      nodeErrors.push({ node, message: entry.error ?? "the agent reports an error" });
+    for (const iface of entry.interfaces) {
+      if (iface.attached) {
+        const key = `${iface.name}/${iface.mode || "unknown"}`;
+        attached.set(key, (attached.get(key) ?? 0) + 1);
+      }
+      if (iface.error || iface.reason) {
+        interfaceErrors.push({
+          node,
+          interface: iface.name,
+          reason: iface.reason ?? "InterfaceError",
+          message: iface.error ?? iface.reason ?? "",
+        });
+      }
+    }
+  }
+
+  const notReadyNodes = [...selected]
+    .filter((node) => {
+      const entry = entries[node];
+      return !(entry && entry.phase === "Counting" && isFresh(entry, intervalMs, info.now));
+    })
+    .sort();
+
+  const result: AggregatedStatus = {
+    totals: { packets: formatCounters(saturate(packets)), bytes: formatCounters(saturate(bytes)) },
+    desiredNodes: selected.size,
+    readyNodes,
+    staleNodes,
+    notReadyNodes,
+    nodeErrors,
+    interfaceErrors,
+  };
+  const summary = summarizeInterfaces(attached);
+  if (summary) result.interfaces = summary;
+  return result;
+}
+
+/** Cluster sums can exceed what one u64 holds only with thousands of nodes near 2^64; they stop there. */
+function saturate(totals: ReturnType<typeof zeroTotals>): ReturnType<typeof zeroTotals> {
+  for (const action of XDP_ACTIONS) if (totals[action] > U64_MAX) totals[action] = U64_MAX;
+  return totals;
+}
+
+/** `eth0/native=12, ens5/generic=3`: most common first, cut to fit the wide column's bound. */
+export function summarizeInterfaces(attached: ReadonlyMap<string, number>): string | undefined {
+  const parts = [...attached]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, count]) => `${key}=${count}`);
+  if (parts.length === 0) return undefined;
+  let text = "";
+  for (let i = 0; i < parts.length; i++) {
+    const next = text ? `${text}, ${parts[i]}` : (parts[i] as string);
+    const more = parts.length - i - 1;
+    const reserve = more > 0 ? `, +${more} more`.length : 0;
+    if (next.length + reserve > MAX_INTERFACES_SUMMARY) {
+      return text ? `${text}, +${parts.length - i} more` : `+${parts.length} interfaces`;
+    }
+    text = next;
+  }
+  return text;
+}

@@ -1,0 +1,29 @@
+export {
+  type AggregatedStatus,
+  aggregateStatus,
+  type InterfaceProblem,
+  isFresh,
+  MAX_INTERFACES_SUMMARY,
+  type NodeProblem,
+  type NodesInfo,
+  STALE_AFTER_INTERVALS,
+  summarizeInterfaces,
+} from "./aggregate-status.ts";
+export { ConditionReason, computeConditions, listSome, type Observations } from "./conditions.ts";
+export { applyMergePatch, diffMergePatch, type Json, type JsonObject, jsonEqual } from "./merge-patch.ts";
+export {
+  DAEMONSET_TOLERATIONS,
+  isSelected,
+  type NodeInfo,
+  selectedNodeNames,
+  type Taint,
+  tolerates,
+} from "./node-selection.ts";
+export {
+  OPERATOR_STATUS_FIELDS,
+  type OperatorStatus,
+  type OperatorStatusField,
+  type StatusPatch,
+  statusPatch,
+  toOperatorStatus,
+} from "./status-patch.ts";
