@@ -15,7 +15,7 @@ import {
 } from "./errors.ts";
 import type { TypeContext } from "./fieldsets.ts";
 import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
-import { nameSuffix, validateLabel, validateSubdomain } from "./names.ts";
+import { nameSuffix, validateLabel, validateMetadataMaps, validateSubdomain } from "./names.ts";
 import { deepEqual, jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
 import type { CrdSpec, Registry } from "./registry.ts";
 import { applyDefaults, prune, validate } from "./schema.ts";
@@ -77,6 +77,8 @@ function timestamp(): string {
 export class Api {
   readonly store: Store;
   readonly registry: Registry;
+  /** Largest stored object (its JSON), as etcd's default --max-request-bytes of 1.5 MiB. */
+  maxObjectBytes = 1.5 * 1024 * 1024;
   /** Called after every committed change, to let garbage collection run. */
   onChange: () => void = () => {};
 
@@ -219,6 +221,16 @@ export class Api {
     const name = obj.metadata.name ?? "";
     const causes: StatusCause[] = [];
     causes.push(...(ri.kind === "Namespace" ? validateLabel(name) : validateSubdomain(name)));
+    causes.push(...validateMetadataMaps(obj.metadata.labels, obj.metadata.annotations));
+    (obj.metadata.ownerReferences ?? []).forEach((ref, i) => {
+      for (const f of ["apiVersion", "kind", "name", "uid"] as const)
+        if (!ref[f])
+          causes.push({
+            reason: "FieldValueRequired",
+            message: "Required value",
+            field: `metadata.ownerReferences[${i}].${f}`,
+          });
+    });
     if (ri.schema) {
       const removed = prune(obj, ri.schema);
       if (removed.length && opts.fieldValidation === "Strict")
@@ -289,6 +301,8 @@ export class Api {
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdStatus(next, old);
     if (manager) recordUpdate(old, next, manager, this.typeContext(ri), ri.status);
     if (old && sameObject(old, next)) return this.present(ri, old);
+    if (Buffer.byteLength(JSON.stringify(next)) > this.maxObjectBytes)
+      throw new ApiError("Unknown", "etcdserver: request is too large");
     if (opts.dryRun) return this.present(ri, next);
     const key = storageKey(ri);
     let stored: KubeObject;

@@ -76,3 +76,50 @@ export function apiResourceList(registry: Registry, group: string, version: stri
     resources,
   };
 }
+
+export const aggregatedDiscoveryType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/** Whether the client asks for aggregated discovery (apidiscovery.k8s.io/v2) before the plain documents. */
+export function wantsAggregated(accept: string): boolean {
+  const first = accept.split(",")[0] ?? "";
+  return (
+    /as=APIGroupDiscoveryList/.test(first) && /v=v2(;|$)/.test(first) && /g=apidiscovery\.k8s\.io/.test(first)
+  );
+}
+
+/** The aggregated discovery document of /api (core group only) or /apis (all other groups). */
+export function aggregatedDiscovery(registry: Registry, core: boolean): object {
+  const items = registry
+    .groups()
+    .filter((g) => (g.group === "") === core)
+    .map((g) => ({
+      metadata: core ? {} : { name: g.group },
+      versions: g.versions.map((v) => ({
+        version: v,
+        freshness: "Current",
+        resources: registry
+          .inGroupVersion(g.group, v)
+          .sort((a, b) => a.plural.localeCompare(b.plural))
+          .map((r) => {
+            const responseKind = { group: r.group, version: r.version, kind: r.kind };
+            return {
+              resource: r.plural,
+              responseKind,
+              scope: r.namespaced ? "Namespaced" : "Cluster",
+              singularResource: r.singular,
+              verbs: r.verbs ?? allVerbs,
+              ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+              ...(r.categories.length ? { categories: r.categories } : {}),
+              ...(r.status
+                ? {
+                    subresources: [
+                      { subresource: "status", responseKind, verbs: ["get", "patch", "update"] },
+                    ],
+                  }
+                : {}),
+            };
+          }),
+      })),
+    }));
+  return { kind: "APIGroupDiscoveryList", apiVersion: "apidiscovery.k8s.io/v2", metadata: {}, items };
+}

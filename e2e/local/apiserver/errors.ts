@@ -16,6 +16,8 @@ export const StatusCodes = {
   UnsupportedMediaType: 415,
   Invalid: 422,
   InternalError: 500,
+  /** A failure without a reason (as etcd's own errors reach clients): `reason` is empty in the Status. */
+  Unknown: 500,
 } as const;
 
 export type StatusReason = keyof typeof StatusCodes;
@@ -67,7 +69,7 @@ export class ApiError extends Error {
       metadata: {},
       status: "Failure",
       message: this.message,
-      reason: this.reason,
+      reason: this.reason === "Unknown" ? "" : this.reason,
       code: this.code,
     };
     if (this.details) status.details = this.details;

@@ -202,3 +202,47 @@ test("delete returns Status or the object, deletecollection honours selectors", 
   const delPod = await call(s, "DELETE", "/api/v1/namespaces/default/pods/p");
   assert.equal(delPod.body.kind, "Pod", "pods return the deleted object");
 });
+
+test("metadata validation: label keys and values, ownerReferences", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  const ok = await call(s, "POST", base, {
+    body: cm("ok", {
+      labels: { "app.kubernetes.io/name": "x", empty: "" },
+      annotations: { "example.com/Any": "thing with spaces" },
+    }),
+  });
+  assert.equal(ok.status, 201);
+  const badValue = await call(s, "POST", base, { body: cm("bv", { labels: { app: "has space" } }) });
+  assert.equal(badValue.status, 422);
+  assert.equal(badValue.body.details.causes[0].field, "metadata.labels");
+  assert.match(
+    badValue.body.message,
+    /^ConfigMap "bv" is invalid: metadata.labels: Invalid value: "has space": a valid label must be an empty string or consist of alphanumeric characters/,
+  );
+  const badKey = await call(s, "POST", base, { body: cm("bk", { labels: { "-bad": "x" } }) });
+  assert.equal(badKey.status, 422);
+  assert.match(
+    badKey.body.message,
+    /metadata.labels: Invalid value: "-bad": name part must consist of alphanumeric characters/,
+  );
+  const longValue = await call(s, "POST", base, { body: cm("lv", { labels: { a: "x".repeat(64) } }) });
+  assert.equal(longValue.status, 422);
+  const badOwner = await call(s, "POST", base, {
+    body: cm("bo", { ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "ok" }] }),
+  });
+  assert.equal(badOwner.status, 422);
+  assert.equal(badOwner.body.details.causes[0].field, "metadata.ownerReferences[0].uid");
+});
+
+test("objects larger than etcd's request limit are refused", async (t) => {
+  const s = await startApiServer({ maxObjectBytes: 64 * 1024 });
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  const big = await call(s, "POST", base, { body: { ...cm("big"), data: { a: "x".repeat(70 * 1024) } } });
+  assert.equal(big.status, 500);
+  assert.equal(big.body.reason, "");
+  assert.equal(big.body.message, "etcdserver: request is too large");
+  assert.equal((await call(s, "GET", `${base}/big`)).status, 404);
+});

@@ -15,7 +15,16 @@ import {
 } from "./api.ts";
 import { Authenticator, Authorizer, impersonate, serviceAccountUser, type UserInfo } from "./auth.ts";
 import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType } from "./body.ts";
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, kubernetesVersion } from "./discovery.ts";
+import {
+  aggregatedDiscovery,
+  aggregatedDiscoveryType,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  kubernetesVersion,
+  wantsAggregated,
+} from "./discovery.ts";
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
 import { Controllers } from "./gc.ts";
 import { kubeconfigYaml } from "./kubeconfig.ts";
@@ -40,6 +49,8 @@ export interface ApiServerOptions {
   /** How often watches with allowWatchBookmarks get a BOOKMARK. */
   bookmarkIntervalMs?: number;
   maxBodyBytes?: number;
+  /** Largest object the store keeps (JSON bytes; default 1.5 MiB, etcd's request limit). */
+  maxObjectBytes?: number;
   /** Extra names or addresses the serving certificate is valid for (loopback is always included). */
   tlsHosts?: string[];
   /** Receives one line per request the server does not recognise (default: stderr). */
@@ -144,6 +155,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const store = new Store(options.historySize ?? 1000);
   const registry = new Registry();
   const api = new Api(store, registry);
+  if (options.maxObjectBytes) api.maxObjectBytes = options.maxObjectBytes;
   const controllers = new Controllers(api);
   api.onChange = () => controllers.schedule();
   const authn = new Authenticator(store);
@@ -233,7 +245,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
           "MethodNotAllowed",
           `the server does not allow this method on the requested resource`,
         );
-      const doc = nonResource(path, accept, req);
+      if ((path === "/api" || path === "/apis") && wantsAggregated(accept))
+        return send(res, 200, aggregatedDiscovery(registry, path === "/api"), {
+          "Content-Type": aggregatedDiscoveryType,
+        });
+      const doc = nonResource(path, req);
       if (doc === undefined) {
         logUnknown(`${method} ${req.url} accept=${accept}`);
         throw new ApiError("NotFound", "the server could not find the requested resource");
@@ -427,14 +443,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     throw new ApiError("MethodNotAllowed", "the server does not allow this method on the requested resource");
   }
 
-  function nonResource(path: string, accept: string, req: IncomingMessage): unknown {
+  function nonResource(path: string, req: IncomingMessage): unknown {
     const address = req.socket.localAddress ? `${host}:${(req.socket.address() as AddressInfo).port}` : host;
     if (path === "/version") return kubernetesVersion;
-    if (path === "/api") {
-      // aggregated discovery (apidiscovery.k8s.io) is not served: a plain APIVersions makes clients fall back
-      void accept;
-      return apiVersions(address);
-    }
+    if (path === "/api") return apiVersions(address);
     if (path === "/apis") return apiGroupList(registry);
     if (path === "/openapi/v2") return openApiV2(registry);
     if (path === "/openapi/v3") return openApiV3Index(registry);
