@@ -1,0 +1,236 @@
+// One pod's container as a local process: started in its node's namespaces (or the host's), restarted with
+// backoff when it exits (restartPolicy Always), probed for readiness over HTTP, stopped with SIGTERM and then
+// SIGKILL after the grace period. Its stdout and stderr are appended to a log file.
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { request } from "node:http";
+
+export interface ReadinessProbe {
+  host: string;
+  port: number;
+  path: string;
+  periodMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
+  initialDelayMs: number;
+}
+
+export interface PodProcessSpec {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** Simulated node name, or undefined for the host (root namespaces). */
+  node: string | undefined;
+  argv: string[];
+  env: Record<string, string>;
+  logFile: string;
+  graceSeconds: number;
+  readiness: ReadinessProbe | undefined;
+  backoffMs: { initial: number; max: number };
+}
+
+export interface ContainerState {
+  running?: { startedAt: string };
+  waiting?: { reason: string; message?: string };
+  terminated?: { exitCode: number; signal?: number; reason: string; startedAt: string; finishedAt: string };
+}
+
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+export class PodProcess {
+  readonly spec: PodProcessSpec;
+  readonly createdAt = now();
+  restartCount = 0;
+  ready = false;
+  readySince: string = this.createdAt;
+  state: ContainerState = { waiting: { reason: "ContainerCreating" } };
+  lastState: ContainerState = {};
+  /** Set once stop() began: no more restarts. */
+  stopping = false;
+  #child: ChildProcess | undefined;
+  #pgid: number | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #restartTimer: NodeJS.Timeout | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #backoff: number;
+  readonly #onChange: () => void;
+
+  constructor(spec: PodProcessSpec, onChange: () => void) {
+    this.spec = spec;
+    this.#onChange = onChange;
+    this.#backoff = spec.backoffMs.initial;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.exitCode === null && this.#child.signalCode === null ? this.#child.pid : undefined;
+  }
+
+  start(): void {
+    if (this.stopping) return;
+    const log = openSync(this.spec.logFile, "a");
+    const [cmd, ...args] = this.spec.argv;
+    const startedAt = now();
+    writeSync(log, `--- ${startedAt} start ${JSON.stringify(this.spec.argv)}\n`);
+    // A process group of its own, so that signals reach whatever the command starts.
+    const child = spawn(cmd as string, args, {
+      env: this.spec.env,
+      stdio: ["ignore", log, log],
+      detached: true,
+    });
+    closeSync(log);
+    this.#child = child;
+    this.#pgid = child.pid;
+    this.state = { running: { startedAt } };
+    this.#exited = new Promise((resolve) => {
+      child.once("error", (err) => {
+        this.#appendLog(`--- spawn failed: ${err.message}\n`);
+        this.#onExit(127, null, startedAt);
+        resolve();
+      });
+      child.once("exit", (code, signal) => {
+        this.#onExit(code ?? 128 + (signal ? (signalNumbers[signal] ?? 0) : 0), signal, startedAt);
+        resolve();
+      });
+    });
+    this.#startProbing();
+    this.#onChange();
+  }
+
+  #appendLog(text: string): void {
+    try {
+      const fd = openSync(this.spec.logFile, "a");
+      writeSync(fd, text);
+      closeSync(fd);
+    } catch {}
+  }
+
+  #onExit(exitCode: number, signal: NodeJS.Signals | null, startedAt: string): void {
+    this.#child = undefined;
+    this.#killGroup();
+    this.#stopProbing();
+    this.#setReady(false);
+    const terminated = {
+      exitCode,
+      ...(signal ? { signal: signalNumbers[signal] ?? 0 } : {}),
+      reason: exitCode === 0 ? "Completed" : "Error",
+      startedAt,
+      finishedAt: now(),
+    };
+    this.#appendLog(`--- ${terminated.finishedAt} exited ${signal ?? exitCode}\n`);
+    if (this.stopping) {
+      this.state = { terminated };
+      this.#onChange();
+      return;
+    }
+    this.lastState = { terminated };
+    this.restartCount++;
+    // Running long enough resets the backoff, as the kubelet does after 10 minutes (scaled down).
+    if (Date.now() - Date.parse(startedAt) > 10 * this.spec.backoffMs.max)
+      this.#backoff = this.spec.backoffMs.initial;
+    const delay = this.#backoff;
+    this.#backoff = Math.min(this.#backoff * 2, this.spec.backoffMs.max);
+    this.state = {
+      waiting: {
+        reason: "CrashLoopBackOff",
+        message: `back-off ${delay}ms restarting failed container of pod ${this.spec.namespace}/${this.spec.name}`,
+      },
+    };
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      this.start();
+    }, delay);
+    this.#onChange();
+  }
+
+  #setReady(ready: boolean): void {
+    if (this.ready === ready) return;
+    this.ready = ready;
+    this.readySince = now();
+    this.#onChange();
+  }
+
+  #startProbing(): void {
+    const probe = this.spec.readiness;
+    if (!probe) {
+      this.#setReady(true);
+      return;
+    }
+    this.#failures = 0;
+    const tick = () => {
+      this.#probeTimer = setTimeout(() => {
+        this.#probe(probe).then((ok) => {
+          if (!this.#child || this.#probeTimer === undefined) return;
+          if (ok) {
+            this.#failures = 0;
+            this.#setReady(true);
+          } else if (++this.#failures >= probe.failureThreshold) this.#setReady(false);
+          tick();
+        });
+      }, probe.periodMs);
+    };
+    this.#probeTimer = setTimeout(tick, Math.max(0, probe.initialDelayMs - probe.periodMs));
+  }
+
+  #stopProbing(): void {
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+  }
+
+  #probe(p: ReadinessProbe): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = request({ host: p.host, port: p.port, path: p.path, timeout: p.timeoutMs }, (res) => {
+        res.resume();
+        const code = res.statusCode ?? 0;
+        resolve(code >= 200 && code < 400);
+      });
+      req.on("timeout", () => req.destroy());
+      req.on("error", () => resolve(false));
+      req.end();
+    });
+  }
+
+  /** Sends a signal to the container's process group, behind Kubernetes' back (a crash, an OOM kill). */
+  signal(signal: NodeJS.Signals): boolean {
+    const pid = this.pid;
+    if (!pid) return false;
+    try {
+      process.kill(-pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. */
+  async stop(graceSeconds = this.spec.graceSeconds): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.#restartTimer);
+    this.#stopProbing();
+    if (!this.pid) {
+      this.#onChange();
+      return;
+    }
+    this.signal("SIGTERM");
+    const kill = setTimeout(() => this.signal("SIGKILL"), graceSeconds * 1000);
+    await this.#exited;
+    clearTimeout(kill);
+    this.#killGroup();
+  }
+
+  /** The last process group started, for clean-up when the test process exits. */
+  get pgid(): number | undefined {
+    return this.#pgid;
+  }
+
+  /** Whatever the container left behind in its group goes too. */
+  #killGroup(): void {
+    if (!this.#pgid) return;
+    try {
+      process.kill(-this.#pgid, "SIGKILL");
+    } catch {}
+    this.#pgid = undefined;
+  }
+}
