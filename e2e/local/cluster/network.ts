@@ -7,7 +7,16 @@
 // traffic namespace of its own, and a mount namespace with a fresh sysfs (showing the node's interfaces) and a
 // fresh bpffs at /sys/fs/bpf, so that two nodes can pin the same path as two real nodes do.
 // IPv6 is off before links come up and neighbours are static, so nothing talks unless a test does.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { nsExec, sh } from "../../../testing/netns.ts";
 import type { Undo } from "./cleanup.ts";
@@ -69,12 +78,18 @@ export async function allocateIndex(): Promise<number> {
     if (links.includes(` ${prefix}h`)) continue;
     const lock = join(LOCKS, String(i));
     try {
+      mkdirSync(LOCKS, { recursive: true });
       const fd = openSync(lock, "wx");
       writeFileSync(fd, `${process.pid}\n`);
       closeSync(fd);
       return i;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") {
+        k--; // the directory went with another run's last cluster: make it again
+        continue;
+      }
+      if (code !== "EEXIST") throw err;
       const owner = Number(readFileSync(lock, "utf8").trim());
       if (owner && !alive(owner)) {
         // A dead run's lock with nothing of its left behind (checked above): take it over.
@@ -91,6 +106,9 @@ export async function allocateIndex(): Promise<number> {
 export function releaseIndex(index: number): void {
   try {
     unlinkSync(join(LOCKS, String(index)));
+    // The shared directories go with the last cluster (another run making one meanwhile just makes it again).
+    rmdirSync(LOCKS);
+    rmdirSync(RUN_ROOT);
   } catch {}
 }
 
