@@ -63,6 +63,9 @@ function cleanupAll(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Someone else handles the signal (e.g. the CLI, which stops the cluster gracefully): the exit handler
+  // remains as the safety net.
+  if (process.listenerCount(signal) > 1) return;
   cleanupAll();
   uninstall();
   process.kill(process.pid, signal);
