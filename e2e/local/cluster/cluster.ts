@@ -107,7 +107,8 @@ export interface Cluster {
   kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<CommandResult>;
   helm(args: string[]): Promise<CommandResult>;
   pods(): PodInfo[];
-  podsOn(node: string): PodInfo[];
+  /** Pods running on a node, or on the host with undefined (Deployments). */
+  podsOn(node: string | undefined): PodInfo[];
   /** Kills a running pod's process behind Kubernetes' back, as a crash (default SIGKILL). */
   killPod(node: string | undefined, podName: string, signal?: NodeJS.Signals): void;
   /** API server outage: the cluster's addresses refuse connections (open ones are reset); the store lives on. */
@@ -174,6 +175,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   registerLive(undo);
   const log = options.log ?? (() => {});
   const index = await allocateIndex();
+  undo.push({ kind: "fn", fn: () => releaseIndex(index) });
   let net: ClusterNet;
   let server: ApiServer | undefined;
   let controllers: LocalControllers | undefined;
@@ -190,7 +192,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       await front?.stop().catch(() => undefined);
       await server?.stop().catch(() => undefined);
       undo.runAll();
-      releaseIndex(index);
       unregisterLive(undo);
     })();
     return stopped;

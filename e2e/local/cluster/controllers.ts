@@ -353,19 +353,16 @@ export class LocalControllers {
     const fresh = live.filter(({ rs }) => rs === current).map(({ p }) => p);
     const stale = live.filter(({ rs }) => rs !== current).map(({ p }) => p);
     const template = (current.spec as { template: PodTemplate }).template;
-    // Surge of one: a new pod while the total stays within replicas + 1.
-    if (fresh.length < replicas && live.length < replicas + 1)
-      this.#createPod(current, template, { "pod-template-hash": hash }, {});
+    // Host pods share the root network namespace, as hostNetwork pods share a node's: a surge pod would find
+    // its predecessor's ports taken (and its readiness probe answered by it). So the old pods go first and the
+    // new ones start once they are gone, as with strategy Recreate.
+    for (const p of stale) this.#deletePod(p, "superseded");
+    const predecessors = all.some(({ rs }) => rs !== current);
+    if (!predecessors)
+      for (let n = fresh.length; n < replicas; n++)
+        this.#createPod(current, template, { "pod-template-hash": hash }, {});
     fresh.sort((a, b) => Number(podReady(a)) - Number(podReady(b)));
     for (const p of fresh.slice(0, Math.max(0, fresh.length - replicas))) this.#deletePod(p, "scaled down");
-    let available = live.filter(({ p }) => podReady(p)).length;
-    for (const p of stale) {
-      if (!podReady(p)) this.#deletePod(p, "superseded");
-      else if (available - 1 >= replicas) {
-        available--;
-        this.#deletePod(p, "superseded");
-      }
-    }
     for (const rs of sets) {
       if (rs === current) continue;
       if (!all.some((x) => x.rs === rs))
@@ -475,7 +472,7 @@ export class LocalControllers {
       const proc = this.processes.get(uid);
       if (pod.metadata.deletionTimestamp) {
         if (!proc) this.#release(pod);
-        else if (!proc.stopping) this.#terminate(proc);
+        else if (!proc.stopping) void this.#terminate(proc);
         continue;
       }
       const nodeName = (pod.spec as PodSpec).nodeName;
@@ -485,11 +482,12 @@ export class LocalControllers {
       const p = this.processes.get(uid);
       if (p) this.#writeStatus(this.#ri.pods, pod, this.#podStatus(pod, p, node), kubelet);
     }
-    for (const [uid, proc] of this.processes) if (!seen.has(uid) && !proc.stopping) this.#terminate(proc);
+    for (const [uid, proc] of this.processes)
+      if (!seen.has(uid) && !proc.stopping) void this.#terminate(proc);
   }
 
-  #terminate(proc: PodProcess): void {
-    proc.stop().then(() => {
+  #terminate(proc: PodProcess, graceSeconds?: number): Promise<void> {
+    return proc.stop(graceSeconds).then(() => {
       this.processes.delete(proc.spec.uid);
       this.#o.log(`stopped pod ${proc.spec.namespace}/${proc.spec.name}`);
       this.schedule();
@@ -630,7 +628,7 @@ export class LocalControllers {
     await Promise.all(
       [...this.processes.values()]
         .filter((p) => p.spec.node === node)
-        .map((p) => p.stop(Math.min(5, p.spec.graceSeconds))),
+        .map((p) => this.#terminate(p, Math.min(5, p.spec.graceSeconds))),
     );
   }
 }

@@ -14,7 +14,8 @@ function say(what: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(what)}\n`);
 }
 
-mkdirSync(`/sys/fs/bpf/probe-${pod}`, { recursive: true });
+// Only on a node (a DaemonSet pod): a host pod would pin into the host's bpffs.
+if (node) mkdirSync(`/sys/fs/bpf/probe-${pod}`, { recursive: true });
 say({
   node,
   pod,

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { Cluster } from "../index.ts";
 
 export const probePod = join(import.meta.dirname, "probe-pod.ts");
-export const probeManifests = join(import.meta.dirname, "daemonset.yaml");
+export const probeRbac = join(import.meta.dirname, "probe-rbac.yaml");
+export const probeDaemonSetFile = join(import.meta.dirname, "daemonset.yaml");
 /** The probe image's program, mapped to the probe script. */
 export const commands = { "probe-pod": [process.execPath, probePod] };
 
