@@ -2,7 +2,8 @@
 // with resourceVersion preconditions, generation, the status subresource, CRD schemas, managedFields and
 // finalizers. Garbage collection runs in gc.ts after writes.
 import { randomUUID } from "node:crypto";
-import { extraSelectableFields } from "./builtins.ts";
+import { extraSelectableFields, pruneUnknownTopLevel } from "./builtins.ts";
+import { crdStatus, crdTerminating, validateCrd } from "./crds.ts";
 import {
   ApiError,
   alreadyExists,
@@ -13,7 +14,9 @@ import {
   type StatusCause,
   staleMessage,
 } from "./errors.ts";
+import { isEventsV1, toCoreEvent, toEventsV1 } from "./events.ts";
 import type { TypeContext } from "./fieldsets.ts";
+import { systemFinalizers } from "./finalizers.ts";
 import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
 import { nameSuffix, validateLabel, validateMetadataMaps, validateSubdomain } from "./names.ts";
 import { deepEqual, jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
@@ -52,6 +55,9 @@ export interface ListOptions {
 export interface DeleteOptions {
   propagationPolicy?: "Background" | "Foreground" | "Orphan";
   preconditions?: { uid?: string; resourceVersion?: string };
+  gracePeriodSeconds?: number;
+  /** The client set orphanDependents=false: a deletion left pending is answered 202 instead of 200. */
+  acceptedStatus?: boolean;
   dryRun?: boolean;
 }
 
@@ -60,18 +66,26 @@ export interface DeleteResult {
   body: unknown;
 }
 
-/** Finalizers that the server itself acts on. */
-export const systemFinalizers = {
-  foreground: "foregroundDeletion",
-  orphan: "orphan",
-  crdCleanup: "customresourcecleanup.apiextensions.k8s.io",
-} as const;
-
 /** Resources whose DELETE returns the deleted object rather than a Success Status. */
 const returnsDeletedObject = new Set(["/pods", "/services", "/namespaces"]);
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+function timestamp(offsetMs = 0): string {
+  return new Date(Date.now() + offsetMs).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * Seconds of graceful deletion for a pod bound to a node and not finished (0 for anything else): the
+ * request's gracePeriodSeconds, else the pod's terminationGracePeriodSeconds, else 30.
+ */
+function podGracePeriod(ri: ResourceInfo, obj: KubeObject, requested: number | undefined): number {
+  if (ri.group !== "" || ri.kind !== "Pod") return 0;
+  const spec = (isObject(obj.spec) ? obj.spec : {}) as {
+    nodeName?: string;
+    terminationGracePeriodSeconds?: number;
+  };
+  const phase = isObject(obj.status) ? obj.status.phase : undefined;
+  if (!spec.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  return Math.max(0, requested ?? spec.terminationGracePeriodSeconds ?? 30);
 }
 
 export class Api {
@@ -81,6 +95,8 @@ export class Api {
   maxObjectBytes = 1.5 * 1024 * 1024;
   /** Called after every committed change, to let garbage collection run. */
   onChange: () => void = () => {};
+  /** Called when a resource stops being served (its CRD is gone), with its storage key. */
+  onResourceRemoved: (key: string) => void = () => {};
 
   constructor(store: Store, registry: Registry) {
     this.store = store;
@@ -96,7 +112,8 @@ export class Api {
   }
 
   /** The object as served at the resource's version (custom resources get their defaults on read too). */
-  present(ri: ResourceInfo, obj: KubeObject): KubeObject {
+  present(ri: ResourceInfo, stored: KubeObject): KubeObject {
+    const obj = isEventsV1(ri) ? toEventsV1(stored) : stored;
     obj.apiVersion = apiVersionOf(ri);
     obj.kind = ri.kind;
     if (ri.schema) applyDefaults(obj, ri.schema);
@@ -121,7 +138,7 @@ export class Api {
     const allowed = new Set([
       "metadata.name",
       "metadata.namespace",
-      ...(extraSelectableFields[storageKey(ri)] ?? []),
+      ...(extraSelectableFields[`${ri.group}/${ri.plural}`] ?? []),
     ]);
     for (const f of fields) {
       if (allowed.has(f.field)) continue;
@@ -141,8 +158,8 @@ export class Api {
     this.checkFieldSelector(ri, opts.fields);
     let items = this.store
       .list(storageKey(ri), this.#namespaceOf(ri, namespace))
-      .filter((o) => this.matches(o, opts))
-      .map((o) => this.present(ri, o));
+      .map((o) => this.present(ri, o))
+      .filter((o) => this.matches(o, opts));
     let rv = String(this.store.resourceVersion);
     const metadata: Record<string, unknown> = {};
     if (opts.continueToken) {
@@ -231,16 +248,17 @@ export class Api {
             field: `metadata.ownerReferences[${i}].${f}`,
           });
     });
+    const removed = pruneUnknownTopLevel(obj, ri.crd ? undefined : ri.kind);
+    if (ri.schema) removed.push(...prune(obj, ri.schema));
+    if (removed.length && opts.fieldValidation === "Strict")
+      throw badRequest(
+        `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
+          .map((f) => `unknown field "${f}"`)
+          .join(", ")}`,
+      );
+    if (removed.length && opts.fieldValidation === "Warn")
+      for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
     if (ri.schema) {
-      const removed = prune(obj, ri.schema);
-      if (removed.length && opts.fieldValidation === "Strict")
-        throw badRequest(
-          `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
-            .map((f) => `unknown field "${f}"`)
-            .join(", ")}`,
-        );
-      if (removed.length && opts.fieldValidation === "Warn")
-        for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
       applyDefaults(obj, ri.schema);
       causes.push(...validate(obj, ri.schema));
     }
@@ -315,8 +333,11 @@ export class Api {
 
   #afterWrite(ri: ResourceInfo, obj: KubeObject, deleted: boolean): void {
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") {
-      if (deleted) this.registry.removeCrd(obj.metadata.name ?? "");
-      else if (!obj.metadata.deletionTimestamp) this.registry.addCrd(obj);
+      if (deleted) {
+        const spec = obj.spec as CrdSpec;
+        this.registry.removeCrd(obj.metadata.name ?? "");
+        this.onResourceRemoved(storageKey({ group: spec.group, plural: spec.names.plural }));
+      } else if (!obj.metadata.deletionTimestamp) this.registry.addCrd(obj);
     }
     this.onChange();
   }
@@ -334,7 +355,8 @@ export class Api {
     opts: WriteOptions,
     managedFields?: ManagedFieldsEntry[],
   ): KubeObject {
-    const obj = this.#checkIdentity(ri, namespace, body);
+    const checked = this.#checkIdentity(ri, namespace, body);
+    const obj = isEventsV1(ri) ? toCoreEvent(checked) : checked;
     this.#checkNamespace(ri, namespace);
     this.#checkCrdTerminating(ri);
     const meta = obj.metadata;
@@ -391,6 +413,7 @@ export class Api {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
       throw conflict(ri, name, staleMessage);
+    checkUid(ri, name, obj, old);
     return this.#write(ri, old, obj, opts, subresource);
   }
 
@@ -398,10 +421,11 @@ export class Api {
   #write(
     ri: ResourceInfo,
     old: KubeObject,
-    obj: KubeObject,
+    given: KubeObject,
     opts: WriteOptions,
     subresource?: string,
   ): KubeObject {
+    const obj = isEventsV1(ri) ? toCoreEvent(given) : given;
     let next: KubeObject;
     if (subresource === "status") {
       next = structuredClone(old);
@@ -455,6 +479,7 @@ export class Api {
       );
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
+    checkUid(ri, name, obj, old);
     return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj), opts, subresource);
   }
 
@@ -485,16 +510,10 @@ export class Api {
     const m = this.#manager(opts, ri, subresource);
     if (!old && subresource) throw notFound(ri, name);
     const current = old ? this.present(ri, structuredClone(old)) : undefined;
-    const merged = serverSideApply(
-      current,
-      configObj,
-      m,
-      opts.force ?? false,
-      this.typeContext(ri),
-      ri.status,
-    );
+    let merged = serverSideApply(current, configObj, m, opts.force ?? false, this.typeContext(ri), ri.status);
     const managedFields = merged.metadata.managedFields ?? [];
     if (!old) return this.create(ri, namespace, merged, opts, managedFields);
+    if (isEventsV1(ri)) merged = toCoreEvent(merged);
     let next: KubeObject;
     if (subresource === "status") {
       next = structuredClone(old);
@@ -548,22 +567,35 @@ export class Api {
       removeFinalizer(systemFinalizers.orphan);
       removeFinalizer(systemFinalizers.foreground);
     }
-    const pending = finalizers.length > 0 || (ri.kind === "Namespace" && ri.group === "");
+    const grace = podGracePeriod(ri, obj, opts.gracePeriodSeconds);
+    const pending = finalizers.length > 0 || (ri.kind === "Namespace" && ri.group === "") || grace > 0;
     if (opts.dryRun) return { code: 200, body: this.present(ri, obj) };
     if (pending) {
       const next = structuredClone(obj);
       if (finalizers.length) next.metadata.finalizers = finalizers;
       else delete next.metadata.finalizers;
-      if (!next.metadata.deletionTimestamp) {
+      const shorter =
+        grace > 0 && grace < (next.metadata.deletionGracePeriodSeconds ?? Number.POSITIVE_INFINITY);
+      const bumpGeneration = () => {
+        // as the API server's BeforeDelete does when it sets or shortens the deletion
+        if (next.metadata.generation) next.metadata.generation++;
+      };
+      if (shorter) {
+        // graceful deletion of a running pod: its node stops it, then deletes it with grace 0
+        next.metadata.deletionTimestamp = timestamp(grace * 1000);
+        next.metadata.deletionGracePeriodSeconds = grace;
+        bumpGeneration();
+      } else if (!next.metadata.deletionTimestamp) {
         next.metadata.deletionTimestamp = timestamp();
         next.metadata.deletionGracePeriodSeconds = 0;
+        bumpGeneration();
       }
       if (ri.kind === "Namespace" && ri.group === "")
         next.status = { ...(isObject(next.status) ? next.status : {}), phase: "Terminating" };
       if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdTerminating(next);
       const stored = deepEqual(next, obj) ? obj : this.store.put(storageKey(ri), next);
       this.onChange();
-      return { code: 202, body: this.present(ri, stored) };
+      return { code: opts.acceptedStatus ? 202 : 200, body: this.present(ri, stored) };
     }
     const gone = this.store.remove(storageKey(ri), obj) ?? obj;
     this.#afterWrite(ri, gone, true);
@@ -620,6 +652,17 @@ export class Api {
   }
 }
 
+/** A uid in a write is a precondition: it must be the stored object's. */
+function checkUid(ri: ResourceInfo, name: string, given: KubeObject, old: KubeObject): void {
+  const uid = given.metadata.uid;
+  if (uid && uid !== old.metadata.uid)
+    throw conflict(
+      ri,
+      name,
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid}`,
+    );
+}
+
 /** Everything but metadata and status: what bumps metadata.generation. */
 function specChanged(a: KubeObject, b: KubeObject): boolean {
   const strip = (o: KubeObject) => {
@@ -650,106 +693,4 @@ function initBuiltin(ri: ResourceInfo, obj: KubeObject): void {
   }
   if (ri.kind === "Pod" && !isObject(obj.status)) obj.status = { phase: "Pending" };
   if (ri.kind === "Secret" && !obj.type) obj.type = "Opaque";
-}
-
-function validateCrd(obj: KubeObject): StatusCause[] {
-  const spec = obj.spec as CrdSpec | undefined;
-  const causes: StatusCause[] = [];
-  if (!spec || !isObject(spec))
-    return [{ reason: "FieldValueRequired", message: "Required value", field: "spec" }];
-  if (!spec.group)
-    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.group" });
-  if (!spec.names?.plural)
-    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.names.plural" });
-  if (!spec.names?.kind)
-    causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.names.kind" });
-  if (spec.scope !== "Namespaced" && spec.scope !== "Cluster")
-    causes.push({
-      reason: "FieldValueNotSupported",
-      message: `Unsupported value: ${JSON.stringify(spec.scope ?? "")}: supported values: "Cluster", "Namespaced"`,
-      field: "spec.scope",
-    });
-  if (!Array.isArray(spec.versions) || spec.versions.length === 0)
-    causes.push({
-      reason: "FieldValueInvalid",
-      message: "Invalid value: null: must have exactly one version marked as storage version",
-      field: "spec.versions",
-    });
-  else if (spec.versions.filter((v) => v.storage).length !== 1)
-    causes.push({
-      reason: "FieldValueInvalid",
-      message: `Invalid value: ${JSON.stringify(spec.versions.map((v) => v.name))}: must have exactly one version marked as storage version`,
-      field: "spec.versions",
-    });
-  const expected = `${spec.names?.plural}.${spec.group}`;
-  if (spec.group && spec.names?.plural && obj.metadata.name !== expected)
-    causes.push({
-      reason: "FieldValueInvalid",
-      message: `Invalid value: "${obj.metadata.name}": must be spec.names.plural+"."+spec.group`,
-      field: "metadata.name",
-    });
-  if (!obj.metadata.finalizers?.includes(systemFinalizers.crdCleanup) && !obj.metadata.deletionTimestamp)
-    obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), systemFinalizers.crdCleanup];
-  if (!isObject((obj.spec as Record<string, unknown>).conversion))
-    (obj.spec as Record<string, unknown>).conversion = { strategy: "None" };
-  return causes;
-}
-
-function condition(
-  type: string,
-  status: string,
-  reason: string,
-  message: string,
-  old: unknown,
-): Record<string, unknown> {
-  const prev = Array.isArray(old) ? old.find((c) => isObject(c) && c.type === type) : undefined;
-  const lastTransitionTime = isObject(prev) && prev.status === status ? prev.lastTransitionTime : timestamp();
-  return { type, status, lastTransitionTime, reason, message };
-}
-
-/** CRD status as the apiextensions controllers would set it: names accepted, established. */
-function crdStatus(crd: KubeObject, old: KubeObject | undefined): void {
-  const spec = crd.spec as CrdSpec;
-  const oldConditions = isObject(old?.status) ? old.status.conditions : undefined;
-  const storage = spec.versions?.find((v) => v.storage)?.name;
-  const prevStored =
-    isObject(old?.status) && Array.isArray(old.status.storedVersions) ? old.status.storedVersions : [];
-  const names = {
-    plural: spec.names.plural,
-    singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
-    kind: spec.names.kind,
-    listKind: spec.names.listKind ?? `${spec.names.kind}List`,
-    ...(spec.names.shortNames ? { shortNames: spec.names.shortNames } : {}),
-    ...(spec.names.categories ? { categories: spec.names.categories } : {}),
-  };
-  if (crd.metadata.deletionTimestamp) return;
-  crd.status = {
-    conditions: [
-      condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", oldConditions),
-      condition(
-        "Established",
-        "True",
-        "InitialNamesAccepted",
-        "the initial names have been accepted",
-        oldConditions,
-      ),
-    ],
-    acceptedNames: names,
-    storedVersions: [...new Set([...(prevStored as string[]), ...(storage ? [storage] : [])])],
-  };
-}
-
-function crdTerminating(crd: KubeObject): void {
-  const status = isObject(crd.status) ? crd.status : {};
-  const conditions = Array.isArray(status.conditions)
-    ? status.conditions.filter((c) => isObject(c) && c.type !== "Terminating")
-    : [];
-  conditions.push({
-    type: "Terminating",
-    status: "True",
-    lastTransitionTime: timestamp(),
-    reason: "InstanceDeletionInProgress",
-    message: "CustomResource deletion is in progress",
-  });
-  crd.status = { ...status, conditions };
 }

@@ -166,6 +166,7 @@ export function builtinResources(): ResourceInfo[] {
     shortNames: e.shortNames ?? [],
     categories: e.categories ?? [],
     ...(e.verbs ? { verbs: e.verbs } : {}),
+    ...(e.group === "events.k8s.io" ? { storage: { group: "", plural: "events" } } : {}),
   }));
 }
 
@@ -208,3 +209,88 @@ export const extraSelectableFields: Record<string, string[]> = {
   "/nodes": ["spec.unschedulable"],
   "apps/replicasets": ["status.replicas"],
 };
+
+const objectMetaFields = new Set([
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+]);
+
+const specAndStatus = ["spec", "status"];
+/** Top-level fields of the built-in kinds (besides apiVersion, kind, metadata). Deeper fields are not checked. */
+const topLevelFields: Record<string, string[]> = {
+  Namespace: specAndStatus,
+  Node: specAndStatus,
+  Pod: specAndStatus,
+  Service: specAndStatus,
+  DaemonSet: specAndStatus,
+  Deployment: specAndStatus,
+  ReplicaSet: specAndStatus,
+  CustomResourceDefinition: specAndStatus,
+  Lease: ["spec"],
+  ServiceAccount: ["secrets", "imagePullSecrets", "automountServiceAccountToken"],
+  Secret: ["data", "stringData", "type", "immutable"],
+  ConfigMap: ["data", "binaryData", "immutable"],
+  Event: [
+    "involvedObject",
+    "reason",
+    "message",
+    "source",
+    "firstTimestamp",
+    "lastTimestamp",
+    "count",
+    "type",
+    "eventTime",
+    "series",
+    "action",
+    "related",
+    "reportingComponent",
+    "reportingInstance",
+  ],
+  Endpoints: ["subsets"],
+  Role: ["rules"],
+  ClusterRole: ["rules", "aggregationRule"],
+  RoleBinding: ["subjects", "roleRef"],
+  ClusterRoleBinding: ["subjects", "roleRef"],
+};
+
+/**
+ * Drops the fields a typed decoder would not know: unknown metadata fields on every kind, unknown top-level
+ * fields on built-in kinds. Returns their paths, for strict field validation.
+ */
+export function pruneUnknownTopLevel(
+  obj: Record<string, unknown>,
+  builtinKind: string | undefined,
+): string[] {
+  const removed: string[] = [];
+  const meta = obj.metadata;
+  if (meta && typeof meta === "object" && !Array.isArray(meta)) {
+    for (const key of Object.keys(meta)) {
+      if (!objectMetaFields.has(key)) {
+        removed.push(`metadata.${key}`);
+        delete (meta as Record<string, unknown>)[key];
+      }
+    }
+  }
+  const known = builtinKind ? topLevelFields[builtinKind] : undefined;
+  if (known) {
+    for (const key of Object.keys(obj)) {
+      if (key === "apiVersion" || key === "kind" || key === "metadata" || known.includes(key)) continue;
+      removed.push(key);
+      delete obj[key];
+    }
+  }
+  return removed;
+}

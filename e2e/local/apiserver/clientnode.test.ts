@@ -1,6 +1,9 @@
 // @kubernetes/client-node (what the operator and the agents use) against the server: typed and custom
 // object calls, merge patches of status, server-side apply, an informer, and RBAC refusals.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import {
   ApiException,
@@ -141,5 +144,43 @@ test("@kubernetes/client-node: CRUD, status merge patches, apply, informer, 403"
       String(err.body).includes(
         'configmaps is forbidden: User \\"system:serviceaccount:default:agent\\" cannot list resource \\"configmaps\\" in API group \\"\\" in the namespace \\"default\\"',
       ),
+  );
+});
+
+test("@kubernetes/client-node in-cluster configuration from the files a pod would see", async (t) => {
+  const s = await startApiServer();
+  const dir = mkdtempSync(join(tmpdir(), "incluster-"));
+  const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+  t.after(async () => {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+    if (saved.host === undefined) delete process.env.KUBERNETES_SERVICE_HOST;
+    else process.env.KUBERNETES_SERVICE_HOST = saved.host;
+    if (saved.port === undefined) delete process.env.KUBERNETES_SERVICE_PORT;
+    else process.env.KUBERNETES_SERVICE_PORT = saved.port;
+  });
+  const admin = new KubeConfig();
+  admin.loadFromString(s.kubeconfigFor());
+  const adminCore = admin.makeApiClient(CoreV1Api);
+  await eventually(async () =>
+    (await adminCore.listNamespacedServiceAccount({ namespace: "kube-system" })).items.some(
+      (sa) => sa.metadata?.name === "default",
+    ),
+  );
+  s.writeServiceAccountFiles(
+    join(dir, "var/run/secrets/kubernetes.io/serviceaccount"),
+    "kube-system",
+    "default",
+  );
+  const url = new URL(s.url);
+  process.env.KUBERNETES_SERVICE_HOST = url.hostname;
+  process.env.KUBERNETES_SERVICE_PORT = url.port;
+  const kc = new KubeConfig();
+  kc.loadFromCluster(dir);
+  assert.equal(kc.getContextObject(kc.getCurrentContext())?.namespace, "kube-system");
+  await assert.rejects(
+    kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "kube-system" }),
+    (err: unknown) => err instanceof ApiException && err.code === 403,
+    "the default ServiceAccount is authenticated and has no rights",
   );
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 
 import { test } from "node:test";
 import { startApiServer } from "./server.ts";
-import { call, eventually, widgetsCrd } from "./testclient.ts";
+import { call, eventually, openWatch, widgetsCrd } from "./testclient.ts";
 
 const base = "/apis/test.xdpcounter.dev/v1alpha1/namespaces/default/widgets";
 const widget = (name: string, spec: Record<string, unknown>) => ({
@@ -97,6 +97,26 @@ test("schema violations are 422 Invalid with causes and field paths", async (t) 
     body: widget("q", { action: "pass", interfaces: ["a", "b", "c", "d", "e"] }),
   });
   assert.equal(tooMany.status, 422);
+  await call(s, "POST", base, { body: widget("dup", { action: "pass" }) });
+  const duplicate = await call(s, "PATCH", `${base}/dup/status`, {
+    body: {
+      status: {
+        conditions: [
+          { type: "Ready", status: "True" },
+          { type: "Ready", status: "False" },
+        ],
+      },
+    },
+    contentType: "application/merge-patch+json",
+  });
+  assert.equal(duplicate.status, 422);
+  assert.deepEqual(duplicate.body.details.causes, [
+    {
+      reason: "FieldValueDuplicate",
+      message: 'Duplicate value: {"type":"Ready"}',
+      field: "status.conditions[1]",
+    },
+  ]);
   const badName = await call(s, "POST", base, { body: widget("UPPER", { action: "pass" }) });
   assert.equal(badName.status, 422);
   assert.equal(badName.body.details.causes[0].field, "metadata.name");
@@ -140,12 +160,14 @@ test("deleting a CRD removes its objects and its API", async (t) => {
   const s = await startApiServer({ crds: [widgetsCrd] });
   t.after(() => s.stop());
   assert.equal((await call(s, "POST", base, { body: widget("a", { action: "pass" }) })).status, 201);
+  const watch = await openWatch(s, `${base}?watch=true`);
+  t.after(() => watch.close());
   const del = await call(
     s,
     "DELETE",
     "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.test.xdpcounter.dev",
   );
-  assert.ok([200, 202].includes(del.status));
+  assert.equal(del.status, 200);
   await eventually(
     async () =>
       (
@@ -157,6 +179,12 @@ test("deleting a CRD removes its objects and its API", async (t) => {
       ).status === 404,
   );
   assert.equal((await call(s, "GET", `${base}/a`)).status, 404);
+  await watch.ended;
+  assert.deepEqual(
+    watch.events.map((e) => e.type),
+    ["ADDED", "DELETED"],
+    "watches of the resource see its objects go and then end",
+  );
   assert.equal((await call(s, "GET", "/apis/test.xdpcounter.dev/v1alpha1")).status, 404);
 
   // created again through the API: served again, empty

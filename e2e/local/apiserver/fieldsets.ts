@@ -216,7 +216,7 @@ export function showPath(path: Path): string {
   return path
     .map((el) => {
       if (el.startsWith("f:")) return `.${el.slice(2)}`;
-      if (el.startsWith("v:")) return `[${el.slice(2)}]`;
+      if (el.startsWith("v:")) return `[=${el.slice(2)}]`;
       const key = JSON.parse(el.slice(2)) as Record<string, unknown>;
       return `[${Object.entries(key)
         .map(([k, v]) => `${k}=${JSON.stringify(v)}`)

@@ -1,8 +1,9 @@
 // The controllers the server runs itself, as kube-controller-manager and apiextensions would: the garbage
-// collector (ownerReferences, foregroundDeletion and orphan finalizers), namespace termination and CRD
-// instance cleanup. A sweep runs shortly after each change until nothing is left to do.
-import { type Api, systemFinalizers } from "./api.ts";
+// collector (ownerReferences, foregroundDeletion and orphan finalizers), namespace termination, CRD
+// instance cleanup, and the `default` ServiceAccount of every namespace. A sweep runs shortly after each change until nothing is left to do.
+import type { Api } from "./api.ts";
 import { ApiError } from "./errors.ts";
+import { systemFinalizers } from "./finalizers.ts";
 import { type KubeObject, type ResourceInfo, storageKey } from "./types.ts";
 
 const gcManager = "generic-garbage-collector";
@@ -41,7 +42,7 @@ export class Controllers {
       const [group = "", plural = ""] = key.split("/");
       const ri = this.#api.registry.byPlural(group, plural);
       if (!ri) continue;
-      for (const obj of this.#api.store.list(key)) out.push({ ri, obj });
+      for (const obj of this.#api.store.peek(key)) out.push({ ri, obj });
     }
     return out;
   }
@@ -63,15 +64,36 @@ export class Controllers {
     this.#api.systemUpdate(ri, next, gcManager);
   }
 
+  /** The ServiceAccount controller's part: every active namespace has a `default` ServiceAccount. */
+  #defaultServiceAccounts(): boolean {
+    const sa = this.#api.registry.get("", "v1", "serviceaccounts") as ResourceInfo;
+    let changed = false;
+    for (const ns of this.#api.store.peek("/namespaces")) {
+      const name = ns.metadata.name ?? "";
+      if (ns.metadata.deletionTimestamp || this.#api.store.get("/serviceaccounts", name, "default")) continue;
+      this.#api.create(
+        sa,
+        name,
+        { metadata: { name: "default" } },
+        { manager: "kube-controller-manager", fieldValidation: "Ignore" },
+      );
+      changed = true;
+    }
+    return changed;
+  }
+
   /** One pass; returns whether it changed anything. */
   sweep(): boolean {
-    let changed = false;
+    let changed = this.#defaultServiceAccounts();
     const all = this.#objects();
     const byUid = new Map(all.map((o) => [o.obj.metadata.uid ?? "", o]));
     const dependentsOf = (uid: string) =>
       all.filter((o) => (o.obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
 
     for (const { ri, obj } of all) {
+      // only objects being deleted or with owners concern the collector (changes made during this pass are
+      // seen by the next one)
+      if (!obj.metadata.deletionTimestamp && !obj.metadata.ownerReferences?.length) continue;
       const current = this.#api.store.get(storageKey(ri), obj.metadata.namespace, obj.metadata.name ?? "");
       if (!current || current.metadata.uid !== obj.metadata.uid) continue;
       const meta = current.metadata;

@@ -6,7 +6,17 @@ export {
   type ApiServer,
   type ApiServerOptions,
   type Identity,
+  type KubeconfigOptions,
   type RequestRecord,
   startApiServer,
 } from "./server.ts";
+export {
+  call,
+  eventually,
+  openWatch,
+  type Response,
+  run,
+  type WatchEvent,
+  type WatchStream,
+} from "./testclient.ts";
 export type { KubeObject, ResourceInfo } from "./types.ts";

@@ -215,20 +215,39 @@ export function serverSideApply(
   return merged;
 }
 
+/** How the API server names a manager in conflicts: appliers by name, updaters with their apiVersion. */
+function printManager(e: ManagedFieldsEntry): string {
+  let out = JSON.stringify(e.manager);
+  if (e.subresource) out += ` with subresource ${JSON.stringify(e.subresource)}`;
+  if (e.operation === "Update") out += ` using ${e.apiVersion}`;
+  return out;
+}
+
+/** 409 with the API server's conflict message (one line for one conflict, grouped by manager otherwise). */
 function conflictError(conflicts: { manager: Owned; ids: string[] }[]): ApiError {
   const causes: StatusCause[] = [];
-  const lines: string[] = [];
-  for (const c of conflicts) {
-    const who = `conflict with "${c.manager.entry.manager}"${c.manager.entry.operation === "Update" ? "" : ""} using ${c.manager.entry.apiVersion}`;
-    for (const id of c.ids) {
-      causes.push({ reason: "FieldManagerConflict", message: who, field: showPath(fromId(id)) });
-      lines.push(`${who}: ${showPath(fromId(id))}`);
-    }
-  }
+  for (const c of conflicts)
+    for (const id of c.ids)
+      causes.push({
+        reason: "FieldManagerConflict",
+        message: `conflict with ${printManager(c.manager.entry)}`,
+        field: showPath(fromId(id)),
+      });
   const n = causes.length;
-  const message =
-    n === 1
-      ? `Apply failed with 1 conflict: ${lines[0]}`
-      : `Apply failed with ${n} conflicts: ${lines.join("\n")}`;
+  let message: string;
+  if (n === 1) message = `Apply failed with 1 conflict: ${causes[0]?.message}: ${causes[0]?.field}`;
+  else {
+    const byManager = new Map<string, string[]>();
+    for (const c of conflicts) {
+      const who = printManager(c.manager.entry);
+      byManager.set(who, [...(byManager.get(who) ?? []), ...c.ids.map((id) => showPath(fromId(id)))]);
+    }
+    const lines: string[] = [];
+    for (const who of [...byManager.keys()].sort()) {
+      lines.push(`conflicts with ${who}:`);
+      for (const path of byManager.get(who) ?? []) lines.push(`- ${path}`);
+    }
+    message = `Apply failed with ${n} conflicts: ${lines.join("\n")}`;
+  }
   return new ApiError("Conflict", message, { causes });
 }

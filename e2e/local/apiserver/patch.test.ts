@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ApiError } from "./errors.ts";
 import { jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
 import { startApiServer } from "./server.ts";
 import { call, widgetsCrd } from "./testclient.ts";
@@ -28,9 +29,13 @@ test("JSON patch follows RFC 6902", () => {
   assert.deepEqual(doc, { a: { b: [1, 2, 3] }, c: "x" }, "the input is not changed");
   assert.throws(
     () => jsonPatch(doc, [{ op: "test", path: "/c", value: "nope" }]),
-    /testing value \/c failed/,
+    (err: unknown) =>
+      err instanceof ApiError && err.code === 422 && err.cause === "testing value /c failed: test failed",
   );
-  assert.throws(() => jsonPatch(doc, [{ op: "replace", path: "/missing", value: 1 }]), /missing/);
+  assert.throws(
+    () => jsonPatch(doc, [{ op: "replace", path: "/missing", value: 1 }]),
+    (err: unknown) => err instanceof ApiError && /missing/.test(String(err.cause)),
+  );
 });
 
 test("strategic merge patch merges lists by their merge keys", () => {
@@ -123,7 +128,16 @@ test("PATCH over HTTP: JSON patch with test, strategic merge on built-ins, not o
     contentType: jp,
   });
   assert.equal(failed.status, 422);
-  assert.equal(failed.body.kind, "Status");
+  assert.deepEqual(failed.body, {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "the server rejected our request due to an error in our request",
+    reason: "Invalid",
+    details: {},
+    code: 422,
+  });
   assert.equal((await call(s, "GET", `${base}/w`)).body.spec.action, "drop", "a failed test changes nothing");
   const invalid = await call(s, "PATCH", `${base}/w`, {
     body: [{ op: "replace", path: "/spec/action", value: "explode" }],

@@ -30,8 +30,14 @@ function parsePointer(pointer: string): string[] {
     .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
 }
 
-function patchFailure(message: string): ApiError {
-  return new ApiError("Invalid", message);
+/**
+ * A JSON patch that cannot be applied. The API server answers these with a generic 422 whose message does not
+ * say why (NewGenericServerResponse drops the patch library's text); the reason is kept in `cause` for logs.
+ */
+function patchFailure(why: string): ApiError {
+  const err = new ApiError("Invalid", "the server rejected our request due to an error in our request", {});
+  err.cause = why;
+  return err;
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

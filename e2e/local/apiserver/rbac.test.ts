@@ -190,3 +190,22 @@ test("impersonation needs the impersonate verb; access reviews answer from RBAC"
   assert.equal(self.body.status.allowed, false);
   assert.equal((await call(s, "GET", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")).status, 405);
 });
+
+test("cluster-admin exists at start and grants everything when bound", async (t) => {
+  const s = await startApiServer({ logUnknown: () => {} });
+  t.after(() => s.stop());
+  await call(s, "POST", "/api/v1/namespaces/default/serviceaccounts", {
+    body: { metadata: { name: "root" } },
+  });
+  const token = s.tokenFor("default", "root");
+  assert.equal((await call(s, "GET", "/api/v1/nodes", { token })).status, 403);
+  await call(s, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+    body: {
+      metadata: { name: "root" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ kind: "ServiceAccount", name: "root", namespace: "default" }],
+    },
+  });
+  assert.equal((await call(s, "GET", "/api/v1/nodes", { token })).status, 200);
+  assert.equal((await call(s, "GET", "/metrics", { token })).status, 404, "allowed, but not served");
+});

@@ -50,6 +50,15 @@ test("create, get, list, update with resourceVersion preconditions", async (t) =
     code: 409,
   });
 
+  const otherUid = await call(s, "PUT", `${base}/one`, {
+    body: { ...got.body, metadata: { name: "one", uid: "00000000-0000-0000-0000-000000000000" } },
+  });
+  assert.equal(otherUid.status, 409);
+  assert.match(
+    otherUid.body.message,
+    /Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000/,
+  );
+
   const { resourceVersion: _rv, ...noRv } = got.body.metadata;
   const unconditional = await call(s, "PUT", `${base}/one`, {
     body: { ...got.body, metadata: noRv, data: { a: "4" } },
@@ -170,6 +179,12 @@ test("bad input: malformed JSON and YAML, unknown resource, wrong content type, 
   const notFound = await call(s, "GET", `${base}/none`);
   assert.equal(notFound.status, 404);
   assert.equal(notFound.body.message, 'configmaps "none" not found');
+  const allNamespaces = await call(s, "POST", "/api/v1/configmaps", { body: cm("z") });
+  assert.equal(
+    allNamespaces.status,
+    405,
+    "namespaced objects are not created through the all-namespaces path",
+  );
   const wrongMethod = await call(s, "POST", `${base}/y`, { body: cm("y") });
   assert.equal(wrongMethod.status, 405);
   assert.equal(wrongMethod.body.reason, "MethodNotAllowed");
@@ -245,4 +260,53 @@ test("objects larger than etcd's request limit are refused", async (t) => {
   assert.equal(big.body.reason, "");
   assert.equal(big.body.message, "etcdserver: request is too large");
   assert.equal((await call(s, "GET", `${base}/big`)).status, 404);
+});
+
+test("unknown top-level and metadata fields: dropped with a warning, refused under Strict", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  const strict = await call(s, "POST", `${base}?fieldValidation=Strict`, {
+    body: { metadata: { name: "s", labelz: { a: "b" } }, data: { a: "1" }, dta: { b: "2" } },
+  });
+  assert.equal(strict.status, 400);
+  assert.equal(
+    strict.body.message,
+    'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.labelz", unknown field "dta"',
+  );
+  const warned = await call(s, "POST", base, {
+    body: { metadata: { name: "w" }, data: { a: "1" }, dta: { b: "2" } },
+  });
+  assert.equal(warned.status, 201);
+  assert.equal(warned.headers.warning, '299 - "unknown field \\"dta\\""');
+  assert.equal(warned.body.dta, undefined);
+  const ignored = await call(s, "POST", `${base}?fieldValidation=Ignore`, {
+    body: { metadata: { name: "i" }, dta: {} },
+  });
+  assert.equal(ignored.status, 201);
+  assert.equal(ignored.headers.warning, undefined);
+});
+
+test("paged lists: limit and continue", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  const base = "/api/v1/namespaces/default/configmaps";
+  for (const n of ["a", "b", "c", "d", "e"]) await call(s, "POST", base, { body: cm(n) });
+  const names: string[] = [];
+  let token = "";
+  let pages = 0;
+  do {
+    const page = await call(
+      s,
+      "GET",
+      `${base}?limit=2${token ? `&continue=${encodeURIComponent(token)}` : ""}`,
+    );
+    assert.equal(page.status, 200);
+    names.push(...page.body.items.map((i: { metadata: { name: string } }) => i.metadata.name));
+    token = page.body.metadata.continue ?? "";
+    pages++;
+  } while (token);
+  assert.deepEqual(names, ["a", "b", "c", "d", "e"]);
+  assert.equal(pages, 3);
+  assert.equal((await call(s, "GET", `${base}?limit=2&continue=%%%`)).status, 400);
 });

@@ -29,9 +29,11 @@ function pruneNode(
   if (!isObject(value)) return;
   const props = schema.properties;
   const additional = schema.additionalProperties;
+  // an embedded resource keeps its apiVersion, kind and metadata, like the root object
+  const embedded = root || schema["x-kubernetes-embedded-resource"] === true;
   for (const key of Object.keys(value)) {
     const child = `${path ? `${path}.` : ""}${key}`;
-    if (root && rootFields.has(key)) {
+    if (embedded && rootFields.has(key)) {
       if (key !== "metadata") pruneNode(value[key], props?.[key], child, removed);
       continue;
     }
@@ -210,6 +212,25 @@ function validateNode(value: unknown, schema: Schema, path: string, causes: Stat
       value.forEach((item, i) => {
         validateNode(item, schema.items as Schema, `${path}[${i}]`, causes);
       });
+    const listType = schema["x-kubernetes-list-type"];
+    if (listType === "map" || listType === "set") {
+      const keys = schema["x-kubernetes-list-map-keys"] ?? [];
+      const identity = (item: unknown) =>
+        listType === "set"
+          ? JSON.stringify(item)
+          : JSON.stringify(Object.fromEntries(keys.map((k) => [k, isObject(item) ? item[k] : undefined])));
+      const seen = new Set<string>();
+      value.forEach((item, i) => {
+        const id = identity(item);
+        if (seen.has(id))
+          causes.push({
+            reason: "FieldValueDuplicate",
+            message: `Duplicate value: ${id}`,
+            field: `${path}[${i}]`,
+          });
+        seen.add(id);
+      });
+    }
   }
   if (isObject(value)) {
     for (const req of schema.required ?? []) {

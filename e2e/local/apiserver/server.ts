@@ -1,9 +1,10 @@
 // The HTTP front end: routing of Kubernetes API paths, authentication, RBAC, content negotiation, and the
 // startApiServer() entry point that tests use.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import {
   Api,
@@ -15,23 +16,15 @@ import {
 } from "./api.ts";
 import { Authenticator, Authorizer, impersonate, serviceAccountUser, type UserInfo } from "./auth.ts";
 import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType } from "./body.ts";
-import {
-  aggregatedDiscovery,
-  aggregatedDiscoveryType,
-  apiGroup,
-  apiGroupList,
-  apiResourceList,
-  apiVersions,
-  kubernetesVersion,
-  wantsAggregated,
-} from "./discovery.ts";
+import { bootstrapRbac } from "./bootstrap.ts";
+import { aggregatedDiscovery, aggregatedDiscoveryType, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
 import { Controllers } from "./gc.ts";
 import { kubeconfigYaml } from "./kubeconfig.ts";
-import { openApiV2, openApiV3Document, openApiV3Index } from "./openapi.ts";
 import { decodeProtobuf } from "./protobuf.ts";
 import { Registry } from "./registry.ts";
 import { review } from "./reviews.ts";
+import { nonResource, type Route, route } from "./routing.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import { Store } from "./store.ts";
 import { type IncludeObject, toTable } from "./table.ts";
@@ -53,8 +46,17 @@ export interface ApiServerOptions {
   maxObjectBytes?: number;
   /** Extra names or addresses the serving certificate is valid for (loopback is always included). */
   tlsHosts?: string[];
+  /** The address clients are told to use (default: host, or 127.0.0.1 when host is a wildcard). */
+  advertiseHost?: string;
   /** Receives one line per request the server does not recognise (default: stderr). */
   logUnknown?: (line: string) => void;
+}
+
+export interface KubeconfigOptions {
+  /** Server URL to write instead of the server's own (e.g. its address on a test network). */
+  server?: string;
+  /** The context's default namespace (default: "default"). */
+  namespace?: string;
 }
 
 /** Who a kubeconfig or token speaks for. */
@@ -81,20 +83,16 @@ export interface ApiServer {
   /** Every request served, oldest first (bounded). */
   requests: RequestRecord[];
   tokenFor(namespace: string, serviceAccount: string): string;
-  kubeconfigFor(identity?: Identity): string;
-  writeKubeconfig(path: string, identity?: Identity): string;
+  kubeconfigFor(identity?: Identity, opts?: KubeconfigOptions): string;
+  writeKubeconfig(path: string, identity?: Identity, opts?: KubeconfigOptions): string;
+  /**
+   * Writes what a pod finds in /var/run/secrets/kubernetes.io/serviceaccount/ (token, ca.crt, namespace),
+   * for clients that load their in-cluster configuration.
+   */
+  writeServiceAccountFiles(dir: string, namespace: string, serviceAccount: string): string;
   /** Creates objects from a YAML file (all documents) as the admin. */
   loadYaml(path: string): KubeObject[];
   stop(): Promise<void>;
-}
-
-interface Route {
-  kind: "resource";
-  ri: ResourceInfo;
-  namespace: string | undefined;
-  name: string | undefined;
-  subresource: string | undefined;
-  watch: boolean;
 }
 
 const writeTypes = ["application/json", "application/yaml"];
@@ -161,6 +159,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const authn = new Authenticator(store);
   const authz = new Authorizer(store);
   const watches = new Watches();
+  api.onResourceRemoved = (key) => watches.closeKey(key);
   const maxBody = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
   const logUnknown =
@@ -171,6 +170,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const nsInfo = registry.get("", "v1", "namespaces") as ResourceInfo;
   for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"])
     api.create(nsInfo, undefined, { metadata: { name } }, admin);
+  bootstrapRbac(api, admin);
 
   const loadYaml = (path: string): KubeObject[] => {
     const out: KubeObject[] = [];
@@ -190,43 +190,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   };
   for (const file of options.crds ?? []) loadYaml(file);
 
-  function route(path: string): Route | undefined {
-    const parts = path.split("/").filter((p) => p !== "");
-    let group: string;
-    let version: string;
-    let rest: string[];
-    if (parts[0] === "api" && parts.length >= 3) {
-      group = "";
-      version = parts[1] ?? "";
-      rest = parts.slice(2);
-    } else if (parts[0] === "apis" && parts.length >= 4) {
-      group = parts[1] ?? "";
-      version = parts[2] ?? "";
-      rest = parts.slice(3);
-    } else return undefined;
-    let watch = false;
-    if (rest[0] === "watch") {
-      watch = true;
-      rest = rest.slice(1);
-    }
-    let namespace: string | undefined;
-    if (rest[0] === "namespaces" && rest.length >= 3) {
-      const inner = registry.get(group, version, rest[2] ?? "");
-      if (inner?.namespaced) {
-        namespace = rest[1];
-        rest = rest.slice(2);
-      }
-    }
-    const ri = registry.get(group, version, rest[0] ?? "");
-    if (!ri || rest.length > 3) return undefined;
-    if (ri.namespaced !== (namespace !== undefined) && !(ri.namespaced && rest.length === 1))
-      return undefined;
-    const subresource = rest[2];
-    if (subresource !== undefined && !(subresource === "status" && ri.status)) return undefined;
-    return { kind: "resource", ri, namespace, name: rest[1], subresource, watch };
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const query = url.searchParams;
@@ -234,10 +198,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const accept = String(req.headers.accept ?? "");
 
     if (/^\/(healthz|livez|readyz)$/.test(path)) return send(res, 200, "ok");
-    record.userAgent ||= "-";
     const user: UserInfo = impersonate(authz, authn.authenticate(req.headers.authorization), req.headers);
 
-    const r = route(path);
+    const r = route(registry, path);
     if (!r) {
       authz.authorizePath(user, method === "GET" || method === "HEAD" ? "get" : method.toLowerCase(), path);
       if (method !== "GET" && method !== "HEAD")
@@ -249,7 +212,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return send(res, 200, aggregatedDiscovery(registry, path === "/api"), {
           "Content-Type": aggregatedDiscoveryType,
         });
-      const doc = nonResource(path, req);
+      const doc = nonResource(registry, path, `${host}:${(req.socket.address() as AddressInfo).port}`);
       if (doc === undefined) {
         logUnknown(`${method} ${req.url} accept=${accept}`);
         throw new ApiError("NotFound", "the server could not find the requested resource");
@@ -270,7 +233,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       ...(subresource ? { subresource } : {}),
       ...(name ? { name } : {}),
       ...(ri.namespaced && namespace ? { namespace } : {}),
+      // a namespace's own namespace is itself, as the API server's request info has it
+      ...(ri.group === "" && ri.plural === "namespaces" && name ? { namespace: name } : {}),
     });
+    if (ri.namespaced && namespace === undefined && method !== "GET" && method !== "HEAD")
+      throw new ApiError(
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+      );
 
     if (ri.verbs && !ri.verbs.includes(verbFor(method, r)))
       throw new ApiError(
@@ -355,7 +325,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             : decode(body, "json");
         if (isObject(parsed)) opts = parsed as DeleteOptions;
       }
-      const policy = query.get("propagationPolicy") ?? opts.propagationPolicy;
+      const orphan = (opts as { orphanDependents?: boolean }).orphanDependents;
+      const policy =
+        query.get("propagationPolicy") ??
+        opts.propagationPolicy ??
+        (orphan === true ? "Orphan" : orphan === false ? "Background" : undefined);
       if (policy && !["Background", "Foreground", "Orphan"].includes(policy))
         throw invalid("DeleteOptions", "meta.k8s.io", "", [
           {
@@ -364,8 +338,12 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             field: "propagationPolicy",
           },
         ]);
+      const graceParam = query.get("gracePeriodSeconds");
+      const grace = graceParam !== null ? Number(graceParam) : opts.gracePeriodSeconds;
       const deleteOpts: DeleteOptions = {
         ...(policy ? { propagationPolicy: policy as DeleteOptions["propagationPolicy"] } : {}),
+        ...(grace !== undefined && Number.isFinite(grace) ? { gracePeriodSeconds: grace } : {}),
+        ...(orphan === false ? { acceptedStatus: true } : {}),
         ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
         dryRun: write.dryRun || (Array.isArray(opts.dryRun) && (opts.dryRun as string[]).includes("All")),
       };
@@ -443,31 +421,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     throw new ApiError("MethodNotAllowed", "the server does not allow this method on the requested resource");
   }
 
-  function nonResource(path: string, req: IncomingMessage): unknown {
-    const address = req.socket.localAddress ? `${host}:${(req.socket.address() as AddressInfo).port}` : host;
-    if (path === "/version") return kubernetesVersion;
-    if (path === "/api") return apiVersions(address);
-    if (path === "/apis") return apiGroupList(registry);
-    if (path === "/openapi/v2") return openApiV2(registry);
-    if (path === "/openapi/v3") return openApiV3Index(registry);
-    let m = /^\/api\/([^/]+)$/.exec(path);
-    if (m) return m[1] === "v1" ? apiResourceList(registry, "", "v1") : undefined;
-    m = /^\/apis\/([^/]+)$/.exec(path);
-    if (m) return apiGroup(registry, m[1] ?? "");
-    m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (m)
-      return registry.hasGroupVersion(m[1] ?? "", m[2] ?? "")
-        ? apiResourceList(registry, m[1] ?? "", m[2] ?? "")
-        : undefined;
-    m = /^\/openapi\/v3\/api\/(v1)$/.exec(path);
-    if (m) return openApiV3Document(registry, "", "v1");
-    m = /^\/openapi\/v3\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (m && registry.hasGroupVersion(m[1] ?? "", m[2] ?? ""))
-      return openApiV3Document(registry, m[1] ?? "", m[2] ?? "");
-    return undefined;
-  }
-
-  const tls = servingCert([host, ...(options.tlsHosts ?? [])]);
+  const tls = servingCert([
+    host,
+    ...(options.advertiseHost ? [options.advertiseHost] : []),
+    ...(options.tlsHosts ?? []),
+  ]);
   const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     const record: RequestRecord = {
       method: req.method ?? "",
@@ -480,7 +438,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     requests.push(record);
     if (requests.length > 2000) requests.shift();
     req.on("error", () => res.destroy());
-    handle(req, res, record)
+    handle(req, res)
       .catch((err: unknown) => {
         const e = toApiError(err);
         if (e.reason === "InternalError") console.error("apiserver: internal error", err);
@@ -499,7 +457,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const advertised = options.advertiseHost ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
+  const url = `https://${advertised.includes(":") ? `[${advertised}]` : advertised}:${port}`;
 
   const tokenFor = (namespace: string, serviceAccount: string) =>
     authn.mint(serviceAccountUser(namespace, serviceAccount));
@@ -518,8 +477,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       userName: identity.user,
     };
   };
-  const kubeconfigFor = (identity?: Identity) =>
-    kubeconfigYaml({ server: url, caData: tls.cert, ...credentials(identity) });
+  const kubeconfigFor = (identity?: Identity, opts: KubeconfigOptions = {}) =>
+    kubeconfigYaml({
+      server: opts.server ?? url,
+      caData: tls.cert,
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      ...credentials(identity),
+    });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -530,9 +494,16 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     requests,
     tokenFor,
     kubeconfigFor,
-    writeKubeconfig(path: string, identity?: Identity) {
-      writeFileSync(path, kubeconfigFor(identity), { mode: 0o600 });
+    writeKubeconfig(path: string, identity?: Identity, opts?: KubeconfigOptions) {
+      writeFileSync(path, kubeconfigFor(identity, opts), { mode: 0o600 });
       return path;
+    },
+    writeServiceAccountFiles(dir: string, namespace: string, serviceAccount: string) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "token"), tokenFor(namespace, serviceAccount), { mode: 0o600 });
+      writeFileSync(join(dir, "ca.crt"), tls.cert);
+      writeFileSync(join(dir, "namespace"), namespace);
+      return dir;
     },
     loadYaml,
     stop() {

@@ -70,6 +70,11 @@ export class Store {
     );
   }
 
+  /** The stored objects themselves, without copies: for read-only scans (the controllers' sweep). */
+  peek(key: string): Iterable<KubeObject> {
+    return this.#data.get(key)?.values() ?? [];
+  }
+
   keys(): string[] {
     return [...this.#data.keys()];
   }

@@ -112,6 +112,8 @@ export interface ResourceInfo {
   printerColumns?: PrinterColumn[];
   /** Name of the CRD that defines it, for custom resources. */
   crd?: string;
+  /** Another resource whose storage this one shares (events.k8s.io Events are core Events). */
+  storage?: { group: string; plural: string };
 }
 
 export function apiVersionOf(r: { group: string; version: string }): string {
@@ -119,8 +121,13 @@ export function apiVersionOf(r: { group: string; version: string }): string {
 }
 
 /** Storage is per group and plural; versions share it. */
-export function storageKey(r: { group: string; plural: string }): string {
-  return `${r.group}/${r.plural}`;
+export function storageKey(r: {
+  group: string;
+  plural: string;
+  storage?: { group: string; plural: string };
+}): string {
+  const s = r.storage ?? r;
+  return `${s.group}/${s.plural}`;
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

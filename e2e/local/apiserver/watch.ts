@@ -24,15 +24,21 @@ export interface WatchSettings {
 
 /** Open watches, so the server can end them all when it stops. */
 export class Watches {
-  #open = new Set<() => void>();
+  #open = new Map<() => void, string>();
 
-  add(close: () => void): () => void {
-    this.#open.add(close);
+  /** Registers a watch of a storage key; returns the function that forgets it. */
+  add(key: string, close: () => void): () => void {
+    this.#open.set(close, key);
     return () => this.#open.delete(close);
   }
 
+  /** Ends the watches of a resource that is no longer served (its CRD was deleted). */
+  closeKey(key: string): void {
+    for (const [close, k] of [...this.#open]) if (k === key) close();
+  }
+
   closeAll(): void {
-    for (const close of [...this.#open]) close();
+    for (const close of [...this.#open.keys()]) close();
   }
 }
 
@@ -64,7 +70,10 @@ export function serveWatch(
   const inScope = (obj: KubeObject) =>
     !ri.namespaced || namespace === undefined || obj.metadata.namespace === namespace;
   const matches = (obj: KubeObject | undefined) =>
-    obj !== undefined && inScope(obj) && api.matches(obj, req.list);
+    obj !== undefined &&
+    inScope(obj) &&
+    // field selectors read the served shape (events.k8s.io Events differ from the stored core ones)
+    api.matches(req.list.fields.length ? api.present(ri, structuredClone(obj)) : obj, req.list);
 
   const deliver = (e: StoreEvent) => {
     if (e.key !== key) return;
@@ -99,7 +108,7 @@ export function serveWatch(
     forget();
     if (!res.writableEnded) res.end();
   };
-  const forget = watches.add(close);
+  const forget = watches.add(key, close);
   res.on("close", close);
 
   try {
