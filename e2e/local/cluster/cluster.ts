@@ -3,9 +3,8 @@
 // the nodes and Deployment pods on the host. stop() removes everything, also after a failed test; an aborted
 // run is cleaned up by exit and signal handlers.
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import {
   type ApiServer,
   type ApiServerOptions,
@@ -147,29 +146,6 @@ function run(
   });
 }
 
-function kubeconfigYaml(
-  server: string,
-  ca: string,
-  token: string,
-  user: string,
-  namespace = "default",
-): string {
-  return stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [
-      {
-        name: "local",
-        cluster: { server, "certificate-authority-data": Buffer.from(ca).toString("base64") },
-      },
-    ],
-    users: [{ name: user, user: { token } }],
-    contexts: [{ name: "local", context: { cluster: "local", user, namespace } }],
-    "current-context": "local",
-    preferences: {},
-  });
-}
-
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const undo = new Undo();
   registerLive(undo);
@@ -220,46 +196,25 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const clusterUrl = `https://${net.hostIp}:${clusterPort}`;
     const netDir = net.dir;
 
-    const credentials = (identity: Identity): { token: string; user: string; namespace?: string } => {
-      if (identity === "admin") return { token: srv.adminToken, user: "admin" };
-      if ("serviceAccount" in identity)
-        return {
-          token: srv.tokenFor(identity.namespace, identity.serviceAccount),
-          user: `system:serviceaccount:${identity.namespace}:${identity.serviceAccount}`,
-          namespace: identity.namespace,
-        };
-      // Other users: let the API server mint the token, and take it from its kubeconfig.
-      const m = /token: (\S+)/.exec(srv.kubeconfigFor(identity));
-      return { token: m?.[1] ?? "", user: identity.user };
-    };
     let kubeconfigSeq = 0;
     const kubeconfig = (identity: Identity, network: "loopback" | "cluster" = "loopback"): string => {
-      const c = credentials(identity);
-      const path = join(netDir, `kubeconfig-${++kubeconfigSeq}`);
-      writeFileSync(
-        path,
-        kubeconfigYaml(network === "cluster" ? clusterUrl : url, srv.ca, c.token, c.user, c.namespace),
-        {
-          mode: 0o600,
-        },
-      );
-      return path;
+      const namespace = identity !== "admin" && "serviceAccount" in identity ? identity.namespace : "default";
+      return srv.writeKubeconfig(join(netDir, `kubeconfig-${++kubeconfigSeq}`), identity, {
+        server: network === "cluster" ? clusterUrl : url,
+        namespace,
+      });
     };
-    const kubeconfigPath = join(netDir, "kubeconfig");
-    writeFileSync(kubeconfigPath, kubeconfigYaml(url, srv.ca, srv.adminToken, "admin"), { mode: 0o600 });
+    const kubeconfigPath = srv.writeKubeconfig(join(netDir, "kubeconfig"), "admin", { server: url });
 
     const processes = new Set<PodProcess>();
     controllers = new LocalControllers({
       api: srv.api,
       nodes: nodeNets,
       kubeconfig: (ns, sa, node, path) => {
-        const token = srv.tokenFor(ns, sa);
-        writeFileSync(
+        srv.writeKubeconfig(
           path,
-          kubeconfigYaml(node ? clusterUrl : url, srv.ca, token, `system:serviceaccount:${ns}:${sa}`, ns),
-          {
-            mode: 0o600,
-          },
+          { namespace: ns, serviceAccount: sa },
+          { server: node ? clusterUrl : url, namespace: ns },
         );
       },
       commands: { node: [process.execPath], ...(options.commands ?? {}) },
