@@ -15,7 +15,7 @@ import { join } from "node:path";
 import type { Api, KubeObject, ResourceInfo } from "../apiserver/index.ts";
 import type { NodeNet } from "./network.ts";
 import { inNode } from "./network.ts";
-import { PodProcess } from "./pod-process.ts";
+import { type HttpProbe, PodProcess } from "./pod-process.ts";
 import {
   type Container,
   commandLine,
@@ -25,6 +25,7 @@ import {
   nodeMatches,
   type PodSpec,
   type PodTemplate,
+  type Probe,
   podReady,
   probePort,
   scaled,
@@ -522,11 +523,13 @@ export class LocalControllers {
     for (const e of container.env ?? []) {
       if (e.value !== undefined) env[e.name] = e.value;
       else if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, e.valueFrom.fieldRef.fieldPath, ips);
+      else if (e.valueFrom?.configMapKeyRef)
+        env[e.name] = this.#keyRef("configmaps", ns, e.valueFrom.configMapKeyRef);
+      else if (e.valueFrom?.secretKeyRef) env[e.name] = this.#keyRef("secrets", ns, e.valueFrom.secretKeyRef);
       else env[e.name] = "";
     }
     env.KUBECONFIG = kubeconfig;
     const argv = commandLine(container, this.#o.commands);
-    const probe = container.readinessProbe?.httpGet ? container.readinessProbe : undefined;
     const proc = new PodProcess(
       {
         uid: pod.metadata.uid ?? "",
@@ -537,19 +540,9 @@ export class LocalControllers {
         env,
         logFile: join(this.#o.dir, "logs", `${id}.log`),
         graceSeconds: spec.terminationGracePeriodSeconds ?? 30,
-        readiness:
-          probe?.httpGet === undefined
-            ? undefined
-            : {
-                host: probe.httpGet.host ?? ip,
-                port: probePort(container, probe.httpGet.port),
-                path: probe.httpGet.path ?? "/",
-                // Probed faster than periodSeconds: tests should not wait 10 s for readiness.
-                periodMs: Math.min((probe.periodSeconds ?? 10) * 1000, this.#o.probePeriodMs),
-                timeoutMs: (probe.timeoutSeconds ?? 1) * 1000,
-                failureThreshold: probe.failureThreshold ?? 3,
-                initialDelayMs: (probe.initialDelaySeconds ?? 0) * 1000,
-              },
+        readiness: this.#httpProbe(container, container.readinessProbe, ip, this.#o.probePeriodMs),
+        // Liveness at the real pace: probing faster would kill slow starters that a kubelet leaves alone.
+        liveness: this.#httpProbe(container, container.livenessProbe, ip, Number.POSITIVE_INFINITY),
         backoffMs: this.#o.backoffMs,
       },
       () => this.schedule(),
@@ -560,6 +553,36 @@ export class LocalControllers {
     // Spawning from inside a node's namespaces: the cwd given to nsenter.
     proc.start();
     this.#o.log(`started pod ${ns}/${pod.metadata.name}${node ? ` on ${node.name}` : " on the host"}`);
+  }
+
+  /** A ConfigMap's or Secret's key, for env valueFrom (missing ones are empty, with a log line). */
+  #keyRef(plural: "configmaps" | "secrets", ns: string, ref: { name: string; key: string }): string {
+    const ri = this.#o.api.registry.get("", "v1", plural);
+    const obj = ri ? this.#o.api.getStored(ri, ns, ref.name) : undefined;
+    const value = (obj?.data as Record<string, string> | undefined)?.[ref.key];
+    if (value === undefined) {
+      this.#o.log(`${plural} ${ns}/${ref.name} has no key ${ref.key}: the variable is empty`);
+      return "";
+    }
+    return plural === "secrets" ? Buffer.from(value, "base64").toString() : value;
+  }
+
+  #httpProbe(
+    container: Container,
+    probe: Probe | undefined,
+    ip: string,
+    maxPeriodMs: number,
+  ): HttpProbe | undefined {
+    if (!probe?.httpGet) return undefined;
+    return {
+      host: probe.httpGet.host ?? ip,
+      port: probePort(container, probe.httpGet.port),
+      path: probe.httpGet.path ?? "/",
+      periodMs: Math.min((probe.periodSeconds ?? 10) * 1000, maxPeriodMs),
+      timeoutMs: (probe.timeoutSeconds ?? 1) * 1000,
+      failureThreshold: probe.failureThreshold ?? 3,
+      initialDelayMs: (probe.initialDelaySeconds ?? 0) * 1000,
+    };
   }
 
   #podStatus(pod: KubeObject, p: PodProcess, node: NodeNet | undefined): unknown {

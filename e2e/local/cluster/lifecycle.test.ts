@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { sh } from "../../../testing/netns.ts";
 import { type Cluster, startCluster } from "./index.ts";
 import {
   commands,
+  freePort,
   getJson,
   isReady,
   kubectlOk,
@@ -31,15 +31,6 @@ before(async () => {
 after(async () => {
   await c?.stop();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function deployment(port: number, version: string): string {
   return JSON.stringify({

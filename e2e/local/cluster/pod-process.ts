@@ -1,11 +1,11 @@
 // One pod's container as a local process: started in its node's namespaces (or the host's), restarted with
-// backoff when it exits (restartPolicy Always), probed for readiness over HTTP, stopped with SIGTERM and then
+// backoff when it exits (restartPolicy Always), probed for readiness and liveness over HTTP, stopped with SIGTERM and then
 // SIGKILL after the grace period. Its stdout and stderr are appended to a log file.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { request } from "node:http";
 
-export interface ReadinessProbe {
+export interface HttpProbe {
   host: string;
   port: number;
   path: string;
@@ -25,7 +25,9 @@ export interface PodProcessSpec {
   env: Record<string, string>;
   logFile: string;
   graceSeconds: number;
-  readiness: ReadinessProbe | undefined;
+  readiness: HttpProbe | undefined;
+  /** Failing it failureThreshold times in a row restarts the container. */
+  liveness?: HttpProbe | undefined;
   backoffMs: { initial: number; max: number };
 }
 
@@ -53,8 +55,7 @@ export class PodProcess {
   #pgid: number | undefined;
   #exited: Promise<void> = Promise.resolve();
   #restartTimer: NodeJS.Timeout | undefined;
-  #probeTimer: NodeJS.Timeout | undefined;
-  #failures = 0;
+  #probeTimers = new Set<NodeJS.Timeout>();
   #backoff: number;
   readonly #onChange: () => void;
 
@@ -153,33 +154,55 @@ export class PodProcess {
   }
 
   #startProbing(): void {
-    const probe = this.spec.readiness;
-    if (!probe) {
-      this.#setReady(true);
-      return;
-    }
-    this.#failures = 0;
-    const tick = () => {
-      this.#probeTimer = setTimeout(() => {
+    const child = this.#child;
+    const readiness = this.spec.readiness;
+    if (readiness) this.#probeLoop(child, readiness, (ok) => this.#setReady(ok));
+    else this.#setReady(true);
+    const liveness = this.spec.liveness;
+    if (liveness)
+      this.#probeLoop(child, liveness, (ok) => {
+        if (ok) return;
+        // As the kubelet does: the container is killed (SIGTERM, SIGKILL after the grace period) and restarted.
+        this.#appendLog(
+          `--- ${now()} liveness probe failed ${liveness.failureThreshold} times: restarting\n`,
+        );
+        this.signal("SIGTERM");
+        const pid = this.pid;
+        setTimeout(() => {
+          if (pid && this.pid === pid) this.signal("SIGKILL");
+        }, this.spec.graceSeconds * 1000).unref();
+      });
+  }
+
+  /** Probes every periodMs while `child` runs; reports a success at once, a failure after failureThreshold. */
+  #probeLoop(child: ChildProcess | undefined, probe: HttpProbe, report: (ok: boolean) => void): void {
+    let failures = 0;
+    const tick = (delay: number) => {
+      const timer = setTimeout(() => {
+        this.#probeTimers.delete(timer);
         this.#probe(probe).then((ok) => {
-          if (!this.#child || this.#probeTimer === undefined) return;
+          if (this.#child !== child || this.stopping) return;
           if (ok) {
-            this.#failures = 0;
-            this.#setReady(true);
-          } else if (++this.#failures >= probe.failureThreshold) this.#setReady(false);
-          tick();
+            failures = 0;
+            report(true);
+          } else if (++failures >= probe.failureThreshold) {
+            failures = 0;
+            report(false);
+          }
+          tick(probe.periodMs);
         });
-      }, probe.periodMs);
+      }, delay);
+      this.#probeTimers.add(timer);
     };
-    this.#probeTimer = setTimeout(tick, Math.max(0, probe.initialDelayMs - probe.periodMs));
+    tick(Math.max(probe.initialDelayMs, Math.min(probe.periodMs, 100)));
   }
 
   #stopProbing(): void {
-    clearTimeout(this.#probeTimer);
-    this.#probeTimer = undefined;
+    for (const t of this.#probeTimers) clearTimeout(t);
+    this.#probeTimers.clear();
   }
 
-  #probe(p: ReadinessProbe): Promise<boolean> {
+  #probe(p: HttpProbe): Promise<boolean> {
     return new Promise((resolve) => {
       const req = request({ host: p.host, port: p.port, path: p.path, timeout: p.timeoutMs }, (res) => {
         res.resume();

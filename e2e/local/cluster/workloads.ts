@@ -21,7 +21,11 @@ export interface Toleration {
 export interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string } };
+  valueFrom?: {
+    fieldRef?: { fieldPath: string };
+    configMapKeyRef?: { name: string; key: string };
+    secretKeyRef?: { name: string; key: string };
+  };
 }
 
 export interface Probe {
@@ -40,6 +44,7 @@ export interface Container {
   env?: EnvVar[];
   ports?: { name?: string; containerPort: number }[];
   readinessProbe?: Probe;
+  livenessProbe?: Probe;
 }
 
 export interface PodSpec {

@@ -50,9 +50,10 @@ if (cluster) {
 }
 
 const server = createServer((req, res) => {
-  res.writeHead(req.url === "/readyz" ? 200 : 404).end("ok");
+  res.writeHead(req.url === "/readyz" || req.url === "/healthz" ? 200 : 404).end("ok");
 });
-server.listen(Number(process.env.PORT ?? 18080));
+// A node's pod listens in the node's namespace; a host pod (a Deployment's) on loopback only.
+server.listen(Number(process.env.PORT ?? 18080), node ? "0.0.0.0" : "127.0.0.1");
 process.on("SIGTERM", () => {
   say({ signal: "SIGTERM" });
   server.close();

@@ -1,11 +1,13 @@
 // Helpers of the local cluster tests: the probe pod's command, probe DaemonSets as YAML, polling.
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Cluster } from "../index.ts";
 
 export const probePod = join(import.meta.dirname, "probe-pod.ts");
 export const probeRbac = join(import.meta.dirname, "probe-rbac.yaml");
 export const probeDaemonSetFile = join(import.meta.dirname, "daemonset.yaml");
+export const probeChart = join(import.meta.dirname, "charts", "probe");
 /** The probe image's program, mapped to the probe script. */
 export const commands = { "probe-pod": [process.execPath, probePod] };
 
@@ -57,6 +59,8 @@ export interface ProbeDaemonSet {
   tolerations?: { key: string; operator: string; effect?: string; value?: string }[];
   extra?: string;
   port?: number;
+  /** A liveness probe on this path, every second, failing after two misses. */
+  livenessPath?: string;
 }
 
 /** A DaemonSet of probe pods in the namespace "probe" (made by probeManifests), as YAML. */
@@ -86,6 +90,15 @@ export function probeDaemonSet(d: ProbeDaemonSet): string {
                 { name: "EXTRA", value: d.extra ?? "" },
               ],
               readinessProbe: { httpGet: { path: "/readyz", port: d.port ?? 18081 }, periodSeconds: 10 },
+              ...(d.livenessPath
+                ? {
+                    livenessProbe: {
+                      httpGet: { path: d.livenessPath, port: d.port ?? 18081 },
+                      periodSeconds: 1,
+                      failureThreshold: 2,
+                    },
+                  }
+                : {}),
             },
           ],
         },
@@ -138,4 +151,14 @@ export function processAlive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/** A port nobody listens on in the root namespace's loopback right now (for pods on the host). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
