@@ -5,7 +5,6 @@ import { rmSync } from "node:fs";
 
 export type UndoStep =
   | { kind: "argv"; argv: string[] }
-  | { kind: "kill"; pgid: () => number | undefined }
   | { kind: "rm"; path: string }
   | { kind: "group"; undo: Undo }
   | { kind: "fn"; fn: () => void };
@@ -42,9 +41,6 @@ function runStep(step: UndoStep): void {
     if (step.kind === "argv") {
       const [cmd, ...args] = step.argv;
       execFileSync(cmd as string, args, { stdio: "ignore" });
-    } else if (step.kind === "kill") {
-      const pgid = step.pgid();
-      if (pgid) process.kill(-pgid, "SIGKILL");
     } else if (step.kind === "group") step.undo.runAll();
     else if (step.kind === "fn") step.fn();
     else rmSync(step.path, { recursive: true, force: true });

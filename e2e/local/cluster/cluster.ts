@@ -5,13 +5,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type ApiServer,
-  type ApiServerOptions,
-  type Identity,
-  type KubeObject,
-  startApiServer,
-} from "../apiserver/index.ts";
+import { type ApiServer, type ApiServerOptions, type Identity, startApiServer } from "../apiserver/index.ts";
 import { ensureTools } from "../tools.ts";
 import { ApiFront } from "./api-front.ts";
 import { registerLive, Undo, unregisterLive } from "./cleanup.ts";
@@ -329,7 +323,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       typeof options.nodes === "number" ? Array.from({ length: options.nodes }, () => ({})) : options.nodes;
     for (const spec of specs) await addNode(spec);
 
-    const getNode = (name: string): KubeObject => srv.api.get(nodesRi, undefined, name);
     const info = (p: PodProcess): PodInfo => ({
       namespace: p.spec.namespace,
       name: p.spec.name,
@@ -389,7 +382,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       },
       labelNode(name, labels) {
         srv.api.patch(nodesRi, undefined, name, "merge", { metadata: { labels } }, admin);
-        void getNode;
       },
       taintNode(name, taints) {
         srv.api.patch(
