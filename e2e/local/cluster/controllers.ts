@@ -479,7 +479,35 @@ export class LocalControllers {
       const nodeName = (pod.spec as PodSpec).nodeName;
       const node = nodeName ? this.#o.nodes.get(nodeName) : undefined;
       if (nodeName && !node) continue; // bound to a node nobody runs: stays Pending
-      if (!proc) this.#guard(pod, () => this.#start(pod, node));
+      if (!proc) {
+        try {
+          this.#start(pod, node);
+        } catch (err) {
+          // As the kubelet's CreateContainerConfigError: the pod stays Pending and says why.
+          const message = (err as Error).message;
+          const container = (pod.spec as PodSpec).containers[0];
+          this.#writeStatus(
+            this.#ri.pods,
+            pod,
+            {
+              phase: "Pending",
+              containerStatuses: [
+                {
+                  name: container?.name ?? "",
+                  image: container?.image ?? "",
+                  imageID: "",
+                  ready: false,
+                  started: false,
+                  restartCount: 0,
+                  state: { waiting: { reason: "CreateContainerConfigError", message } },
+                },
+              ],
+            },
+            kubelet,
+          );
+          continue;
+        }
+      }
       const p = this.processes.get(uid);
       if (p) this.#writeStatus(this.#ri.pods, pod, this.#podStatus(pod, p, node), kubelet);
     }

@@ -326,3 +326,23 @@ test("deleting the DaemonSet stops its processes and deletes its pods", async ()
   assert.equal(c.pods().filter((p) => p.name.startsWith("probe-")).length, 0);
   assert.ok(existsSync(procs[0]?.logFile ?? ""), "logs stay until the cluster stops");
 });
+
+test("a pod whose container cannot be configured stays Pending and says why", async () => {
+  const ds = JSON.parse(probeDaemonSet({ name: "misconfigured", nodeSelector: { zone: "a" } }));
+  ds.spec.template.spec.containers[0].env.push({
+    name: "X",
+    valueFrom: { fieldRef: { fieldPath: "spec.bogus" } },
+  });
+  await kubectlOk(c, ["apply", "-f", "-"], JSON.stringify(ds));
+  const pod = await until("the pod's reason", async () =>
+    (await podsOf(c, "misconfigured")).find(
+      (p) =>
+        (p.status.containerStatuses?.[0] as { state?: { waiting?: { reason: string } } } | undefined)?.state
+          ?.waiting?.reason === "CreateContainerConfigError",
+    ),
+  );
+  assert.equal(pod.status.phase, "Pending");
+  assert.equal(c.pods().filter((p) => p.name.startsWith("misconfigured-")).length, 0, "no process");
+  await kubectlOk(c, ["delete", "daemonset", "-n", "probe", "misconfigured"]);
+  await until("the pod to go", async () => (await podsOf(c, "misconfigured")).length === 0);
+});

@@ -165,7 +165,8 @@ export function commandLine(container: Container, commands: Record<string, strin
   }
   const [program, ...rest] = argv;
   if (!program) throw new Error(`container ${container.name} has no command and no image`);
-  const mapped = commands[program];
+  // By the name the image runs it under, or by its file name (/usr/local/bin/xdp-counter → xdp-counter).
+  const mapped = commands[program] ?? commands[program.slice(program.lastIndexOf("/") + 1)];
   return mapped ? [...mapped, ...rest] : argv;
 }
 
