@@ -2,6 +2,7 @@
 // with resourceVersion preconditions, generation, the status subresource, CRD schemas, managedFields and
 // finalizers. Garbage collection runs in gc.ts after writes.
 import { randomUUID } from "node:crypto";
+import type { UserInfo } from "./auth.ts";
 import { extraSelectableFields, pruneUnknownTopLevel } from "./builtins.ts";
 import { crdStatus, crdTerminating, validateCrd } from "./crds.ts";
 import {
@@ -41,6 +42,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Collects warnings for the Warning response header. */
   warnings?: string[];
+  /** Who writes (absent for the server's own writes): RBAC objects are checked against their rights. */
+  user?: UserInfo;
 }
 
 export type PatchType = "merge" | "json" | "strategic" | "apply";
@@ -95,6 +98,8 @@ export class Api {
   maxObjectBytes = 1.5 * 1024 * 1024;
   /** Called after every committed change, to let garbage collection run. */
   onChange: () => void = () => {};
+  /** Checks a write against its writer's rights beyond the request's own authorisation (RBAC escalation). */
+  checkWriter: (user: UserInfo, ri: ResourceInfo, obj: KubeObject) => void = () => {};
   /** Called when a resource stops being served (its CRD is gone), with its storage key. */
   onResourceRemoved: (key: string) => void = () => {};
 
@@ -272,6 +277,7 @@ export class Api {
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io")
       causes.push(...validateCrd(obj));
     if (causes.length) throw invalid(ri.kind, ri.group, name, causes);
+    if (opts.user) this.checkWriter(opts.user, ri, obj);
   }
 
   /** Persists a new or changed object: the common tail of every write. */

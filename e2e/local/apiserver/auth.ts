@@ -92,7 +92,7 @@ function includesOrStar(list: string[] | undefined, value: string): boolean {
   return (list ?? []).some((v) => v === "*" || v === value);
 }
 
-function ruleAllows(rule: PolicyRule, a: ResourceAttributes): boolean {
+export function ruleAllows(rule: PolicyRule, a: ResourceAttributes): boolean {
   if (!includesOrStar(rule.verbs, a.verb)) return false;
   if (!includesOrStar(rule.apiGroups, a.apiGroup)) return false;
   const full = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
@@ -105,7 +105,7 @@ function ruleAllows(rule: PolicyRule, a: ResourceAttributes): boolean {
   return names.length === 0 || (a.name !== undefined && a.name !== "" && names.includes(a.name));
 }
 
-function nonResourceAllows(rule: PolicyRule, verb: string, path: string): boolean {
+export function nonResourceAllows(rule: PolicyRule, verb: string, path: string): boolean {
   if (!includesOrStar(rule.verbs, verb)) return false;
   return (rule.nonResourceURLs ?? []).some(
     (u) => u === "*" || u === path || (u.endsWith("*") && path.startsWith(u.slice(0, -1))),
@@ -128,7 +128,7 @@ export class Authorizer {
     this.#store = store;
   }
 
-  #rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[] {
+  rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[] {
     const rules: PolicyRule[] = [];
     const roleRules = (kind: string, name: string, ns: string | undefined): PolicyRule[] => {
       const role =
@@ -158,17 +158,17 @@ export class Authorizer {
     if (
       a.apiGroup === "authorization.k8s.io" &&
       a.verb === "create" &&
-      a.resource === "selfsubjectaccessreviews"
+      (a.resource === "selfsubjectaccessreviews" || a.resource === "selfsubjectrulesreviews")
     )
       return true;
-    return this.#rulesFor(user, a.namespace).some((r) => isObject(r) && ruleAllows(r, a));
+    return this.rulesFor(user, a.namespace).some((r) => isObject(r) && ruleAllows(r, a));
   }
 
   allowsPath(user: UserInfo, verb: string, path: string): boolean {
     if (user.groups.includes("system:masters")) return true;
     // the default system:discovery and system:public-info-viewer roles
     if (verb === "get" && discoveryPaths.some((re) => re.test(path))) return true;
-    return this.#rulesFor(user, undefined).some((r) => nonResourceAllows(r, verb, path));
+    return this.rulesFor(user, undefined).some((r) => nonResourceAllows(r, verb, path));
   }
 
   authorizeResource(user: UserInfo, a: ResourceAttributes): void {
@@ -236,3 +236,28 @@ export function impersonate(
   }
   return userNamed(target, groups);
 }
+
+/** The rules every authenticated user has from the default roles (system:discovery, system:basic-user, ...). */
+export const defaultRules: PolicyRule[] = [
+  {
+    verbs: ["create"],
+    apiGroups: ["authorization.k8s.io"],
+    resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+  },
+  {
+    verbs: ["get"],
+    nonResourceURLs: [
+      "/api",
+      "/api/*",
+      "/apis",
+      "/apis/*",
+      "/healthz",
+      "/livez",
+      "/openapi",
+      "/openapi/*",
+      "/readyz",
+      "/version",
+      "/version/",
+    ],
+  },
+];

@@ -146,6 +146,14 @@ const entries: Entry[] = [
   {
     group: "authorization.k8s.io",
     version: "v1",
+    kind: "SelfSubjectRulesReview",
+    plural: "selfsubjectrulesreviews",
+    namespaced: false,
+    verbs: ["create"],
+  },
+  {
+    group: "authorization.k8s.io",
+    version: "v1",
     kind: "SubjectAccessReview",
     plural: "subjectaccessreviews",
     namespaced: false,

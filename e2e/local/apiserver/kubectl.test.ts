@@ -155,6 +155,10 @@ subjects: [{kind: ServiceAccount, name: bob, namespace: default}]
   assert.equal((await k("apply", "-f", join(dir, "rbac.yaml"))).code, 0);
   assert.equal((await k("auth", "can-i", "list", "configmaps", ...asBob)).stdout.trim(), "yes");
   assert.equal((await k("get", "configmap", "c", ...asBob)).code, 0);
+  const list = await k("auth", "can-i", "--list", ...asBob);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^configmaps\s+\[\]\s+\[\]\s+\[get list\]$/m);
+  assert.match(list.stdout, /^\s+\[\/version\]\s+\[\]\s+\[get\]$/m);
   const edit = await k("label", "configmap", "c", "x=y");
   assert.equal(edit.code, 0, edit.stderr);
   const patch = await k("patch", "configmap", "c", "-p", '{"data":{"z":"1"}}');

@@ -3,7 +3,7 @@
 // Custom resources get their CRD schema; built-in kinds get an open object schema (no client-side checks).
 import { createHash } from "node:crypto";
 import type { Registry } from "./registry.ts";
-import { apiVersionOf, type ResourceInfo, type Schema } from "./types.ts";
+import type { ResourceInfo, Schema } from "./types.ts";
 
 function reverseGroup(group: string): string {
   return group ? group.split(".").reverse().join(".") : "io.k8s.api.core";
@@ -157,5 +157,3 @@ export function openApiV2(registry: Registry): object {
   }
   return { swagger: "2.0", info: { title: "Kubernetes", version: "v1.34.0" }, paths: allPaths, definitions };
 }
-
-export { apiVersionOf };

@@ -248,7 +248,25 @@ function accessReview(kind: string): (b: Buffer) => Record<string, unknown> {
   };
 }
 
+function rulesReview(b: Buffer): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    apiVersion: "authorization.k8s.io/v1",
+    kind: "SelfSubjectRulesReview",
+    metadata: {},
+  };
+  for (const f of fields(b)) {
+    if (f.no === 1) o.metadata = objectMeta(buf(f));
+    else if (f.no === 2) {
+      const spec: Record<string, string> = {};
+      for (const x of fields(buf(f))) if (x.no === 1) spec.namespace = str(x);
+      o.spec = spec;
+    }
+  }
+  return o;
+}
+
 const decoders: Record<string, (b: Buffer) => Record<string, unknown>> = {
+  "authorization.k8s.io/v1/SelfSubjectRulesReview": rulesReview,
   "authorization.k8s.io/v1/SelfSubjectAccessReview": accessReview("SelfSubjectAccessReview"),
   "authorization.k8s.io/v1/SubjectAccessReview": accessReview("SubjectAccessReview"),
   "v1/ServiceAccount": serviceAccount,

@@ -209,3 +209,71 @@ test("cluster-admin exists at start and grants everything when bound", async (t)
   assert.equal((await call(s, "GET", "/api/v1/nodes", { token })).status, 200);
   assert.equal((await call(s, "GET", "/metrics", { token })).status, 404, "allowed, but not served");
 });
+
+test("RBAC escalation: granting or binding permissions one does not hold is forbidden", async (t) => {
+  const s = await startApiServer();
+  t.after(() => s.stop());
+  await call(s, "POST", "/api/v1/namespaces/default/serviceaccounts", {
+    body: { metadata: { name: "deployer" } },
+  });
+  const token = s.tokenFor("default", "deployer");
+  const rbac = "/apis/rbac.authorization.k8s.io/v1";
+  await call(s, "POST", `${rbac}/clusterroles`, {
+    body: {
+      metadata: { name: "role-writer" },
+      rules: [
+        {
+          apiGroups: ["rbac.authorization.k8s.io"],
+          resources: ["roles", "rolebindings"],
+          verbs: ["create", "get"],
+        },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
+      ],
+    },
+  });
+  await call(s, "POST", `${rbac}/clusterrolebindings`, {
+    body: {
+      metadata: { name: "deployer" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "role-writer" },
+      subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: "default" }],
+    },
+  });
+  const held = await call(s, "POST", `${rbac}/namespaces/default/roles`, {
+    body: {
+      metadata: { name: "reader" },
+      rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }],
+    },
+    token,
+  });
+  assert.equal(held.status, 201, JSON.stringify(held.body));
+  const escalating = await call(s, "POST", `${rbac}/namespaces/default/roles`, {
+    body: {
+      metadata: { name: "writer" },
+      rules: [{ apiGroups: [""], resources: ["configmaps", "secrets"], verbs: ["get", "delete"] }],
+    },
+    token,
+  });
+  assert.equal(escalating.status, 403);
+  assert.equal(
+    escalating.body.message,
+    'roles.rbac.authorization.k8s.io "writer" is forbidden: user "system:serviceaccount:default:deployer" (groups=["system:serviceaccounts" "system:serviceaccounts:default" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["configmaps"], Verbs:["delete"]}\n{APIGroups:[""], Resources:["secrets"], Verbs:["get" "delete"]}',
+  );
+  const bindHeld = await call(s, "POST", `${rbac}/namespaces/default/rolebindings`, {
+    body: {
+      metadata: { name: "ok" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" },
+      subjects: [{ kind: "User", name: "someone" }],
+    },
+    token,
+  });
+  assert.equal(bindHeld.status, 201);
+  const bindAdmin = await call(s, "POST", `${rbac}/namespaces/default/rolebindings`, {
+    body: {
+      metadata: { name: "root" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ kind: "User", name: "someone" }],
+    },
+    token,
+  });
+  assert.equal(bindAdmin.status, 403);
+});

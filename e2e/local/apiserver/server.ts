@@ -19,6 +19,7 @@ import { decode, defaultMaxBodyBytes, mediaType, readBody, unsupportedMediaType 
 import { bootstrapRbac } from "./bootstrap.ts";
 import { aggregatedDiscovery, aggregatedDiscoveryType, wantsAggregated } from "./discovery.ts";
 import { ApiError, badRequest, invalid, toApiError } from "./errors.ts";
+import { checkEscalation } from "./escalation.ts";
 import { Controllers } from "./gc.ts";
 import { kubeconfigYaml } from "./kubeconfig.ts";
 import { decodeProtobuf } from "./protobuf.ts";
@@ -160,6 +161,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const authz = new Authorizer(store);
   const watches = new Watches();
   api.onResourceRemoved = (key) => watches.closeKey(key);
+  api.checkWriter = (user, ri, obj) => checkEscalation(authz, store, user, ri, obj);
   const maxBody = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
   const logUnknown =
@@ -273,6 +275,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       );
     const write: WriteOptions & { force?: boolean } = {
       manager: managerFrom(query, req),
+      user,
       fieldValidation,
       warnings,
       dryRun: query.getAll("dryRun").includes("All"),

@@ -156,3 +156,53 @@ test("server-side apply merges associative lists by key and respects the status 
   });
   assert.deepEqual(a2.body.status.conditions, [cond("B", "False")]);
 });
+
+test("server-side apply: one field manager per node on a status map, next to the operator's fields", async (t) => {
+  const s = await startApiServer({ crds: [widgetsCrd] });
+  t.after(() => s.stop());
+  const w = "/apis/test.xdpcounter.dev/v1alpha1/namespaces/default/widgets/w";
+  const body = (status: Record<string, unknown>) => ({
+    apiVersion: "test.xdpcounter.dev/v1alpha1",
+    kind: "Widget",
+    status,
+  });
+  await call(s, "PATCH", `${w}?fieldManager=operator`, {
+    body: { ...body({}), metadata: { name: "w" }, spec: { action: "pass" } },
+    contentType: apply,
+  });
+  for (const node of ["a", "b"])
+    assert.equal(
+      (
+        await call(s, "PATCH", `${w}/status?fieldManager=agent-${node}`, {
+          body: body({ nodes: { [node]: { packets: 1 } } }),
+          contentType: apply,
+        })
+      ).status,
+      200,
+    );
+  const total = await call(s, "PATCH", `${w}/status?fieldManager=operator`, {
+    body: body({ nodeCount: 2 }),
+    contentType: apply,
+  });
+  assert.deepEqual(total.body.status, { nodes: { a: { packets: 1 }, b: { packets: 1 } }, nodeCount: 2 });
+  const again = await call(s, "PATCH", `${w}/status?fieldManager=agent-a`, {
+    body: body({ nodes: { a: { packets: 7 } } }),
+    contentType: apply,
+  });
+  assert.equal(again.body.status.nodes.a.packets, 7);
+  const stolen = await call(s, "PATCH", `${w}/status?fieldManager=agent-b`, {
+    body: body({ nodes: { a: { packets: 0 } } }),
+    contentType: apply,
+  });
+  assert.equal(stolen.status, 409, "one agent cannot overwrite another's entry without force");
+  assert.equal(
+    stolen.body.message,
+    'Apply failed with 1 conflict: conflict with "agent-a" with subresource "status": .status.nodes.a.packets',
+  );
+  const managers = again.body.metadata.managedFields.map((m: { manager: string }) => m.manager).sort();
+  assert.deepEqual(
+    managers,
+    ["agent-a", "agent-b", "operator", "operator"],
+    "one entry per node, the operator's two",
+  );
+});
