@@ -346,3 +346,56 @@ test("a pod whose container cannot be configured stays Pending and says why", as
   await kubectlOk(c, ["delete", "daemonset", "-n", "probe", "misconfigured"]);
   await until("the pod to go", async () => (await podsOf(c, "misconfigured")).length === 0);
 });
+
+test("a pod that ignores SIGTERM is killed after its grace period, children included", async () => {
+  await kubectlOk(
+    c,
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "stubborn", namespace: "probe" },
+      spec: {
+        selector: { matchLabels: { app: "stubborn" } },
+        template: {
+          metadata: { labels: { app: "stubborn" } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            nodeSelector: { zone: "a" },
+            containers: [
+              {
+                name: "sh",
+                image: "busybox",
+                command: ["sh", "-c", "trap '' TERM; sleep 1000 & while :; do sleep 0.1; done"],
+              },
+            ],
+          },
+        },
+      },
+    }),
+  );
+  const [pod] = await until("the pod to run", async () => {
+    const ps = await podsOf(c, "stubborn");
+    return ps.length === 1 && isReady(ps[0] as Pod) ? ps : undefined;
+  });
+  assert.ok(pod);
+  const proc = c.podsOn("node-1").find((p) => p.name === pod.metadata.name);
+  assert.ok(proc?.pid);
+  const started = Date.now();
+  await kubectlOk(c, ["delete", "pod", "-n", "probe", pod.metadata.name, "--wait=false"]);
+  const terminating = (await podsOf(c, "stubborn")).find((p) => p.metadata.uid === pod.metadata.uid);
+  assert.ok(terminating?.metadata.deletionTimestamp, "the pod object stays while its process terminates");
+  await until("the process to be killed", () => !processAlive(proc.pid));
+  assert.ok(Date.now() - started >= 900, "not before the grace period");
+  const group = Number(proc.pid);
+  await until("the whole process group to be gone", () => {
+    try {
+      process.kill(-group, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  await kubectlOk(c, ["delete", "daemonset", "-n", "probe", "stubborn"]);
+  await until("the pods to go", async () => (await podsOf(c, "stubborn")).length === 0);
+});
