@@ -200,7 +200,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     };
     const kubeconfigPath = srv.writeKubeconfig(join(netDir, "kubeconfig"), "admin", { server: url });
 
-    const processes = new Set<PodProcess>();
     controllers = new LocalControllers({
       api: srv.api,
       nodes: nodeNets,
@@ -217,16 +216,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       probePeriodMs: options.probePeriodMs ?? 500,
       backoffMs: options.backoffMs ?? { initial: 500, max: 5000 },
       resyncMs: options.resyncMs ?? 1000,
-      onProcess: (p) => {
-        processes.add(p);
-      },
       log,
     });
     // Pod processes die before the namespaces and mounts they live in go.
     undo.pushEarly({
       kind: "fn",
       fn() {
-        for (const p of processes) {
+        for (const p of controllers?.processes.values() ?? []) {
           const pgid = p.pgid;
           if (pgid)
             try {
@@ -244,6 +240,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const index = nextIndex++;
       if (index > MAX_NODES) throw new Error(`at most ${MAX_NODES} nodes per cluster`);
       const name = spec.name ?? `node-${index}`;
+      if (!/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/.test(name))
+        throw new Error(`node name ${JSON.stringify(name)}: want a DNS label of at most 32 characters`);
       if (nodeNets.has(name)) throw new Error(`node ${name} exists`);
       const own = new Undo();
       const group = undo.push({ kind: "group", undo: own });

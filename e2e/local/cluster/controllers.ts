@@ -46,8 +46,6 @@ export interface ControllerOptions {
   probePeriodMs: number;
   backoffMs: { initial: number; max: number };
   resyncMs: number;
-  /** Called with each process made, so an aborted run can kill it. */
-  onProcess(p: PodProcess): void;
   log(line: string): void;
 }
 
@@ -577,7 +575,6 @@ export class LocalControllers {
     );
     writeFileSync(join(podDir, "argv.json"), JSON.stringify(proc.spec.argv));
     this.processes.set(proc.spec.uid, proc);
-    this.#o.onProcess(proc);
     // Spawning from inside a node's namespaces: the cwd given to nsenter.
     proc.start();
     this.#o.log(`started pod ${ns}/${pod.metadata.name}${node ? ` on ${node.name}` : " on the host"}`);

@@ -86,15 +86,21 @@ export class PodProcess {
     this.#pgid = child.pid;
     this.state = { running: { startedAt } };
     this.#exited = new Promise((resolve) => {
+      // A failed spawn may report both an error and an exit: the first one counts.
+      let done = false;
+      const exited = (code: number, signal: NodeJS.Signals | null) => {
+        if (done) return;
+        done = true;
+        this.#onExit(code, signal, startedAt);
+        resolve();
+      };
       child.once("error", (err) => {
         this.#appendLog(`--- spawn failed: ${err.message}\n`);
-        this.#onExit(127, null, startedAt);
-        resolve();
+        exited(127, null);
       });
-      child.once("exit", (code, signal) => {
-        this.#onExit(code ?? 128 + (signal ? (signalNumbers[signal] ?? 0) : 0), signal, startedAt);
-        resolve();
-      });
+      child.once("exit", (code, signal) =>
+        exited(code ?? 128 + (signal ? (signalNumbers[signal] ?? 0) : 0), signal),
+      );
     });
     this.#startProbing();
     this.#onChange();
