@@ -9,4 +9,5 @@ export {
   startCluster,
 } from "./cluster.ts";
 export type { LinkStats } from "./network.ts";
+export { until } from "./wait.ts";
 export { KUBELET_FINALIZER, type Taint } from "./workloads.ts";

@@ -32,26 +32,7 @@ export function probeLines(log: string): ProbeLine[] {
     .map((l) => JSON.parse(l) as ProbeLine);
 }
 
-/** Polls `fn` until it returns something truthy; fails with `what` after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  fn: () => T | Promise<T>,
-  timeoutMs = 20_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from "../wait.ts";
 
 export interface ProbeDaemonSet {
   name: string;
