@@ -8,8 +8,10 @@
 //   longer match are deleted; status kept up to date.
 // - Deployments: one ReplicaSet per template hash, pods owned by it, run on the host (root namespaces) with a
 //   surge of one; Deployment and ReplicaSet status.
-// - Kubelet: runs every pod carrying KUBELET_FINALIZER as a PodProcess; deleted pods (deletionTimestamp) are
-//   stopped, then the finalizer is removed, so a pod object stays while its process terminates.
+// - Kubelet: runs every pod bound to a simulated node, and the host's pods (which carry KUBELET_FINALIZER), as
+//   PodProcesses. A deleted pod (deletionTimestamp) keeps its object while its process stops (SIGTERM, SIGKILL
+//   after the grace period): the API server's graceful deletion holds node pods, the finalizer host pods;
+//   then the kubelet finishes the deletion with grace 0, as a real one does.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Api, KubeObject, ResourceInfo } from "../apiserver/index.ts";
@@ -122,7 +124,7 @@ export class LocalControllers {
     const nodes = this.#list(this.#ri.nodes).filter((n) => this.#o.nodes.has(n.metadata.name ?? ""));
     for (const ds of this.#list(this.#ri.daemonsets)) this.#guard(ds, () => this.#daemonSet(ds, nodes));
     for (const d of this.#list(this.#ri.deployments)) this.#guard(d, () => this.#deployment(d));
-    this.#podGc(nodes);
+    this.#podGc();
     this.#kubelet();
     for (const ds of this.#list(this.#ri.daemonsets)) this.#guard(ds, () => this.#daemonSetStatus(ds, nodes));
     for (const d of this.#list(this.#ri.deployments)) this.#guard(d, () => this.#deploymentStatus(d));
@@ -166,7 +168,9 @@ export class LocalControllers {
             blockOwnerDeletion: true,
           },
         ],
-        finalizers: [KUBELET_FINALIZER],
+        // Pods on a node get the API server's graceful deletion; host pods have no node, so the kubelet's
+        // finalizer keeps them while their process stops.
+        ...(spec.nodeName ? {} : { finalizers: [KUBELET_FINALIZER] }),
       },
       spec: { ...structuredClone(template.spec), ...spec },
     };
@@ -451,19 +455,27 @@ export class LocalControllers {
 
   // ---- Pod garbage collection: pods bound to nodes that no longer exist ----
 
-  #podGc(nodes: KubeObject[]): void {
-    const names = new Set(nodes.map((n) => n.metadata.name));
+  #podGc(): void {
+    const names = new Set(this.#list(this.#ri.nodes).map((n) => n.metadata.name));
     for (const p of this.#list(this.#ri.pods)) {
       const node = (p.spec as PodSpec).nodeName;
-      if (node && !names.has(node) && p.metadata.finalizers?.includes(KUBELET_FINALIZER))
-        this.#deletePod(p, `node ${node} is gone`);
+      if (!node || names.has(node)) continue;
+      // As the pod garbage collector: no kubelet will ever finish these, so they go at once (grace 0).
+      this.#o.log(`deleting pod ${p.metadata.namespace}/${p.metadata.name}: node ${node} is gone`);
+      this.#o.api.delete(this.#ri.pods, p.metadata.namespace, p.metadata.name ?? "", {
+        gracePeriodSeconds: 0,
+      });
     }
   }
 
   // ---- Kubelet ----
 
   #kubelet(): void {
-    const pods = this.#list(this.#ri.pods).filter((p) => p.metadata.finalizers?.includes(KUBELET_FINALIZER));
+    // This kubelet's pods: those bound to a simulated node, and the host's (Deployment pods, with the finalizer).
+    const pods = this.#list(this.#ri.pods).filter((p) => {
+      const nodeName = (p.spec as PodSpec).nodeName;
+      return nodeName ? this.#o.nodes.has(nodeName) : p.metadata.finalizers?.includes(KUBELET_FINALIZER);
+    });
     const seen = new Set<string>();
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? "";
@@ -471,12 +483,12 @@ export class LocalControllers {
       const proc = this.processes.get(uid);
       if (pod.metadata.deletionTimestamp) {
         if (!proc) this.#release(pod);
-        else if (!proc.stopping) void this.#terminate(proc);
+        else if (!proc.stopping)
+          void this.#terminate(proc, pod.metadata.deletionGracePeriodSeconds || undefined);
         continue;
       }
       const nodeName = (pod.spec as PodSpec).nodeName;
       const node = nodeName ? this.#o.nodes.get(nodeName) : undefined;
-      if (nodeName && !node) continue; // bound to a node nobody runs: stays Pending
       if (!proc) {
         try {
           this.#start(pod, node);
@@ -521,13 +533,23 @@ export class LocalControllers {
     });
   }
 
-  /** Removes the kubelet's finalizer: the pod object goes. */
+  /** The process is gone: the pod object may go (finalizer removed, graceful deletion finished with grace 0). */
   #release(pod: KubeObject): void {
     if (this.#paused) return;
-    const next = structuredClone(pod);
-    next.metadata.finalizers = (pod.metadata.finalizers ?? []).filter((f) => f !== KUBELET_FINALIZER);
-    delete next.metadata.resourceVersion;
-    this.#o.api.update(this.#ri.pods, pod.metadata.namespace, pod.metadata.name ?? "", next, kubelet);
+    const ns = pod.metadata.namespace;
+    const name = pod.metadata.name ?? "";
+    if (pod.metadata.finalizers?.includes(KUBELET_FINALIZER)) {
+      const next = structuredClone(pod);
+      next.metadata.finalizers = (pod.metadata.finalizers ?? []).filter((f) => f !== KUBELET_FINALIZER);
+      delete next.metadata.resourceVersion;
+      this.#o.api.update(this.#ri.pods, ns, name, next, kubelet);
+    }
+    const left = this.#o.api.getStored(this.#ri.pods, ns, name);
+    if (left && left.metadata.uid === pod.metadata.uid && (left.metadata.deletionGracePeriodSeconds ?? 0) > 0)
+      this.#o.api.delete(this.#ri.pods, ns, name, {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid ?? "" },
+      });
   }
 
   #start(pod: KubeObject, node: NodeNet | undefined): void {

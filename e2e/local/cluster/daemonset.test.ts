@@ -399,3 +399,39 @@ test("a pod that ignores SIGTERM is killed after its grace period, children incl
   await kubectlOk(c, ["delete", "daemonset", "-n", "probe", "stubborn"]);
   await until("the pods to go", async () => (await podsOf(c, "stubborn")).length === 0);
 });
+
+test("a Pod bound to a node by hand runs there, and its deletion is graceful", async () => {
+  await kubectlOk(
+    c,
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "bare", namespace: "probe" },
+      spec: {
+        nodeName: "node-3",
+        serviceAccountName: "probe",
+        terminationGracePeriodSeconds: 5,
+        containers: [
+          {
+            name: "probe",
+            image: "example.invalid/xdp-counter/probe-pod:1",
+            env: [
+              { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+              { name: "POD_NAME", value: "bare" },
+              { name: "PORT", value: "18086" },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  const proc = await until("the bare pod's process", () =>
+    c.podsOn("node-3").find((p) => p.name === "bare" && p.ready),
+  );
+  await until("its report", () => probeLines(proc.log()).find((l) => l.node === "node-3"));
+  const del = await c.kubectl(["delete", "pod", "-n", "probe", "bare"]);
+  assert.equal(del.code, 0, del.stderr);
+  assert.equal(processAlive(proc.pid), false, "kubectl delete returned once the process was gone");
+  assert.ok(probeLines(proc.log()).some((l) => l.signal === "SIGTERM"));
+});
