@@ -1,0 +1,91 @@
+// Unit tests of the local controllers' pure parts: scheduling rules, template hashes, command mapping.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { KubeObject } from "../apiserver/index.ts";
+import { commandLine, fieldRef, nodeMatches, scaled, type Taint, templateHash } from "./workloads.ts";
+
+const node = (labels: Record<string, string>, taints: Taint[] = []): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Node",
+  metadata: { name: "n", labels },
+  spec: { taints },
+});
+
+test("nodeSelector must match every label; NoSchedule and NoExecute taints must be tolerated", () => {
+  const spec = { containers: [], nodeSelector: { a: "1" } };
+  assert.equal(nodeMatches(spec, node({ a: "1", b: "2" })), true);
+  assert.equal(nodeMatches(spec, node({ a: "2" })), false);
+  const tainted = node({ a: "1" }, [{ key: "k", value: "v", effect: "NoSchedule" }]);
+  assert.equal(nodeMatches(spec, tainted), false);
+  assert.equal(
+    nodeMatches({ ...spec, tolerations: [{ key: "k", operator: "Equal", value: "v" }] }, tainted),
+    true,
+  );
+  assert.equal(nodeMatches({ ...spec, tolerations: [{ key: "k", operator: "Exists" }] }, tainted), true);
+  assert.equal(nodeMatches({ ...spec, tolerations: [{ operator: "Exists" }] }, tainted), true);
+  assert.equal(
+    nodeMatches({ ...spec, tolerations: [{ key: "k", operator: "Exists", effect: "NoExecute" }] }, tainted),
+    false,
+  );
+  assert.equal(nodeMatches(spec, node({ a: "1" }, [{ key: "k", effect: "PreferNoSchedule" }])), true);
+  assert.equal(
+    nodeMatches(spec, node({ a: "1" }, [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }])),
+    true,
+    "daemon pods tolerate cordoned nodes",
+  );
+});
+
+test("template hashes ignore key order and change with content", () => {
+  const a = templateHash({
+    spec: { containers: [{ name: "x", image: "i" }] },
+    metadata: { labels: { l: "1" } },
+  });
+  const b = templateHash({
+    metadata: { labels: { l: "1" } },
+    spec: { containers: [{ image: "i", name: "x" }] },
+  });
+  assert.equal(a, b);
+  assert.match(a, /^[0-9a-f]{10}$/);
+  assert.notEqual(a, templateHash({ metadata: { labels: { l: "2" } }, spec: { containers: [] } }));
+});
+
+test("maxUnavailable: numbers, percentages rounded up, at least 1", () => {
+  assert.equal(scaled(undefined, 10, 1), 1);
+  assert.equal(scaled(3, 10, 1), 3);
+  assert.equal(scaled("10%", 15, 1), 2);
+  assert.equal(scaled("0%", 15, 1), 1);
+});
+
+test("the image's program is mapped to a local command, by name or file name", () => {
+  const commands = { "xdp-counter": ["/node", "/repo/agent/cli/bin.ts"] };
+  assert.deepEqual(commandLine({ name: "c", command: ["xdp-counter", "agent"], args: ["-v"] }, commands), [
+    "/node",
+    "/repo/agent/cli/bin.ts",
+    "agent",
+    "-v",
+  ]);
+  assert.deepEqual(commandLine({ name: "c", command: ["/usr/local/bin/xdp-counter"] }, commands), [
+    "/node",
+    "/repo/agent/cli/bin.ts",
+  ]);
+  assert.deepEqual(
+    commandLine({ name: "c", image: "ghcr.io/x/xdp-counter:1.2", args: ["agent"] }, commands),
+    ["/node", "/repo/agent/cli/bin.ts", "agent"],
+  );
+  assert.deepEqual(commandLine({ name: "c", command: ["sleep", "1"] }, commands), ["sleep", "1"]);
+});
+
+test("fieldRef paths the kubelet resolves, and a clear refusal of others", () => {
+  const pod: KubeObject = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "p", namespace: "ns", uid: "u", labels: { app: "a" } },
+    spec: { nodeName: "node-1", containers: [] },
+  };
+  const ips = { podIP: "198.19.0.11", hostIP: "198.19.0.11" };
+  assert.equal(fieldRef(pod, "spec.nodeName", ips), "node-1");
+  assert.equal(fieldRef(pod, "metadata.namespace", ips), "ns");
+  assert.equal(fieldRef(pod, "status.hostIP", ips), "198.19.0.11");
+  assert.equal(fieldRef(pod, "metadata.labels['app']", ips), "a");
+  assert.throws(() => fieldRef(pod, "spec.bogus", ips), /fieldRef spec\.bogus is not supported/);
+});
