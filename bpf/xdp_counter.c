@@ -27,23 +27,36 @@ struct {
 	__type(value, struct xdp_counter_rec);
 } xdp_counter_stats SEC(".maps");
 
-SEC("xdp")
-int xdp_counter(struct xdp_md *ctx)
+/*
+ * Counts one packet under `action` and returns it. Always inlined with a constant action, so each call site
+ * has a constant key and a constant return value.
+ */
+static __always_inline int count(struct xdp_md *ctx, const __u32 action)
 {
-	__u32 action = config.action;
-	struct xdp_counter_rec *rec;
+	__u32 key = action;
+	struct xdp_counter_rec *rec = bpf_map_lookup_elem(&xdp_counter_stats, &key);
 
-	/* Anything but PASS or DROP would be a user-space bug; refuse it loudly rather than forward blindly. */
-	if (action != XDP_PASS && action != XDP_DROP)
-		action = XDP_ABORTED;
-
-	rec = bpf_map_lookup_elem(&xdp_counter_stats, &action);
 	if (!rec) /* cannot happen for a key below max_entries; the verifier still wants the check */
 		return action;
-
 	rec->packets++;
 	rec->bytes += ctx->data_end - ctx->data;
 	return action;
+}
+
+/*
+ * One path per action. .rodata is frozen at load, so the verifier knows config.action and removes the paths
+ * not taken: what runs is one lookup with a constant key and two adds. (A key computed at run time measured
+ * 1.5-2 ns slower per packet; see BENCHMARKS.md.)
+ */
+SEC("xdp")
+int xdp_counter(struct xdp_md *ctx)
+{
+	if (config.action == XDP_PASS)
+		return count(ctx, XDP_PASS);
+	if (config.action == XDP_DROP)
+		return count(ctx, XDP_DROP);
+	/* Anything else would be a user-space bug: refuse it loudly rather than forward blindly. */
+	return count(ctx, XDP_ABORTED);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -172,7 +172,21 @@ export class VethPair {
 
   /** Sends `count` UDP frames of `length` bytes from the peer to the node; returns how many were sent. */
   async send(count: number, length: number): Promise<number> {
+    return (await this.sendTimed(count, length)).sent;
+  }
+
+  /**
+   * Sends like send(), and returns the generator's timing too. `cpu` pins the generator to one CPU (taskset),
+   * `batch` sets the frames per batch handed to the driver.
+   */
+  async sendTimed(
+    count: number,
+    length: number,
+    opts: { cpu?: number; batch?: number } = {},
+  ): Promise<{ sent: number; wallNs: bigint; durationNs: bigint }> {
+    const pin = opts.cpu === undefined ? [] : ["taskset", "-c", String(opts.cpu)];
     const out = await nsExec(this.peer.ns, [
+      ...pin,
       process.execPath,
       new URL("../agent/traffic/send.ts", import.meta.url).pathname,
       "--iface",
@@ -189,8 +203,11 @@ export class VethPair {
       String(length),
       "--count",
       String(count),
+      "--batch",
+      String(opts.batch ?? 64),
     ]);
-    return (JSON.parse(out) as { sent: number }).sent;
+    const r = JSON.parse(out) as { sent: number; wallNs: string; durationNs: string };
+    return { sent: r.sent, wallNs: BigInt(r.wallNs), durationNs: BigInt(r.durationNs) };
   }
 
   async destroy(): Promise<void> {

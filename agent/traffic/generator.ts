@@ -2,20 +2,20 @@
 // of a program returning XDP_TX, with BPF_F_TEST_XDP_LIVE_FRAMES and the sending interface as ingress. The
 // kernel transmits each repetition for real. Must run in the sending interface's network namespace.
 import { join } from "node:path";
-import { BpfError, BpfErrorCode, codeFor } from "../bpf/errors.ts";
-import { native } from "../bpf/libbpf.ts";
+import { BpfError, BpfErrorCode } from "../bpf/errors.ts";
 import { type BpfObject, loadObject } from "../bpf/object.ts";
+import { BPF_F_TEST_XDP_LIVE_FRAMES, MAX_REPEAT, testRun } from "../bpf/test-run.ts";
 import { ifindexOf } from "../bpf/xdp.ts";
 
 export const TX_OBJECT_PATH = join(import.meta.dirname, "..", "..", "bpf", "xdp_tx.o");
-const BPF_F_TEST_XDP_LIVE_FRAMES = 1 << 1;
 const XDP_MD_SIZE = 24; // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
-const MAX_REPEAT = 0x7fffffff;
 
 export interface SendResult {
   sent: number;
-  /** the kernel's own timing of the run, in nanoseconds */
+  /** the kernel's own timing of the run, in nanoseconds (its per-repetition average, truncated, × count) */
   durationNs: bigint;
+  /** the run's wall-clock time in this process, in nanoseconds: the time to rate a send by */
+  wallNs: bigint;
 }
 
 export class TrafficGenerator implements Disposable {
@@ -46,38 +46,24 @@ export class TrafficGenerator implements Disposable {
     ctx.writeUInt32LE(ifindex, 12); // ingress_ifindex
     let sent = 0;
     let durationNs = 0n;
+    const started = process.hrtime.bigint();
     while (sent < count) {
       const repeat = Math.min(count - sent, MAX_REPEAT);
-      const opts = {
-        sz: 80,
-        data_in: frame,
-        data_out: null,
-        data_size_in: frame.length,
-        data_size_out: 0,
-        ctx_in: ctx,
-        ctx_out: null,
-        ctx_size_in: ctx.length,
-        ctx_size_out: 0,
-        retval: 0,
+      const run = testRun(this.#progFd, {
+        data: frame,
+        ctx,
         repeat,
-        duration: 0,
         flags: BPF_F_TEST_XDP_LIVE_FRAMES,
-        cpu: 0,
-        batch_size: batchSize,
-      };
-      const ret = native.bpf_prog_test_run_opts(this.#progFd, opts);
-      if (ret < 0) {
-        throw new BpfError({
-          code: codeFor(-ret, BpfErrorCode.AttachFailed),
-          op: "send frames (XDP live frames)",
-          errno: -ret,
-          iface,
-        });
-      }
+        batchSize,
+        op: "send frames (XDP live frames)",
+        code: BpfErrorCode.AttachFailed,
+        iface,
+      });
       sent += repeat;
-      durationNs += BigInt(opts.duration) * BigInt(repeat);
+      durationNs += BigInt(run.durationNs) * BigInt(repeat);
     }
-    return { sent, durationNs };
+    const wallNs = process.hrtime.bigint() - started;
+    return { sent, durationNs, wallNs };
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Sends exactly --count UDP frames of --length bytes out of --iface with the XDP live-frames generator, and
-// prints {"sent": N, "durationNs": "…"}. Run it inside the sending interface's network namespace
+// prints {"sent": N, "durationNs": "…", "wallNs": "…"}. Run it inside the sending interface's network namespace
 // (nsenter --net=/run/netns/NAME). Used by the tests, the demo and the benchmarks.
 import { parseArgs } from "node:util";
 import { udpFrame } from "./frame.ts";
@@ -37,7 +37,11 @@ try {
   using gen = new TrafficGenerator();
   const result = gen.send(need("iface"), frame, Number(need("count")), Number(need("batch")));
   process.stdout.write(
-    `${JSON.stringify({ sent: result.sent, durationNs: result.durationNs.toString() })}\n`,
+    `${JSON.stringify({
+      sent: result.sent,
+      durationNs: result.durationNs.toString(),
+      wallNs: result.wallNs.toString(),
+    })}\n`,
   );
 } catch (err) {
   process.stderr.write(`send: ${(err as Error).message}\n`);

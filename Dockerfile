@@ -1,0 +1,59 @@
+# The xdp-counter image: one image, two commands.
+#   docker run IMAGE operator                   the operator (non-root by default)
+#   docker run --privileged --network host \
+#     -v /sys/fs/bpf:/sys/fs/bpf IMAGE agent    an agent (the operator's DaemonSets run it privileged, as root)
+# and the standalone CLI: IMAGE attach|detach|status|watch ...
+#
+# Node.js 24 runs the TypeScript sources directly (type stripping), so the image ships .ts files; the build
+# stage type-checks them and compiles the XDP programs with clang.
+#
+# BASE_IMAGE is the runtime base, BUILD_IMAGE the build stage's (both Debian bookworm with Node.js 24 and npm
+# in /usr/local/bin); override them to build from a local or mirrored base.
+ARG BASE_IMAGE=node:24-bookworm-slim
+ARG BUILD_IMAGE=${BASE_IMAGE}
+
+FROM ${BUILD_IMAGE} AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      clang llvm libbpf-dev linux-libc-dev make \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Dependencies first, so a source change does not reinstall them. The type-check needs only TypeScript and the
+# type packages: no install scripts (they fetch a Node.js binary the image already has), and no peer
+# dependencies (the only ones are the AWS CDK's, which the Helm/kubectl layer package declares and we never load).
+COPY package.json package-lock.json ./
+RUN npm ci --omit=peer --ignore-scripts --no-audit --no-fund --loglevel=error
+COPY . .
+RUN make -C bpf \
+ && node_modules/.bin/tsc -p tsconfig.json
+# What the runtime needs: the sources without tests, dev tooling and documentation, the BPF objects, and
+# production dependencies only.
+RUN mkdir /app \
+ && tar -C /src -cf - \
+      --exclude=./node_modules --exclude=./e2e --exclude=./bench --exclude=./docs --exclude=./charts \
+      --exclude=./scripts --exclude=./testing --exclude=./examples --exclude=./.ci --exclude='*.test.ts' \
+      --exclude='./bpf/*.c' --exclude='./bpf/*.h' --exclude=./bpf/Makefile \
+      --exclude=./biome.json --exclude=./tsconfig.json . \
+    | tar -C /app -xf - \
+ && cd /app \
+ && npm ci --omit=dev --omit=peer --no-audit --no-fund --loglevel=error \
+ && rm -rf /root/.npm \
+ && chmod 0755 /app/agent/cli/bin.ts
+
+FROM ${BASE_IMAGE} AS runtime
+# libbpf1: the agent's BPF core calls libbpf.so.1 through koffi. iproute2: the agent lists interfaces with `ip`.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libbpf1 iproute2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && (getent group 65532 >/dev/null || groupadd --gid 65532 nonroot) \
+ && (getent passwd 65532 >/dev/null || useradd --uid 65532 --gid 65532 --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin nonroot)
+COPY --from=build /app /app
+# `xdp-counter` on the PATH: the operator renders the agents' command as ["xdp-counter", "agent"].
+RUN ln -s /app/agent/cli/bin.ts /usr/local/bin/xdp-counter
+ENV NODE_ENV=production
+WORKDIR /app
+# Non-root by default, for the operator; the agent DaemonSet runs the image privileged, as root.
+USER 65532:65532
+ENTRYPOINT ["node", "/app/agent/cli/bin.ts"]
+CMD ["--help"]

@@ -1,0 +1,88 @@
+// Smoke test of the benchmarks: every part at tiny sizes (`--quick`), into a temporary folder. Checks the
+// result files' shape and the exactness assertions, never speed: CI machines differ, and timing is what
+// `npm run bench` is for. Needs root (XDP programs, network namespaces, which the parts remove themselves).
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { CONFIGS, type LiveResult } from "./live.ts";
+import { MODES, type PerPacketResult, PROGRAMS } from "./per-packet.ts";
+import { main, SIZES } from "./run.ts";
+import { summarize } from "./stats.ts";
+import type { VariantsResult } from "./variants.ts";
+
+const isSummary = (s: unknown, n: number): void => {
+  const x = s as Record<string, number>;
+  for (const k of ["median", "min", "max", "q1", "q3"]) assert.ok(Number.isFinite(x[k]), `${k} is a number`);
+  assert.equal(x.n, n);
+  assert.ok((x.min ?? 0) <= (x.median ?? 0) && (x.median ?? 0) <= (x.max ?? 0));
+};
+
+const isMachine = (m: Record<string, unknown>): void => {
+  assert.ok(Number.isInteger(m.nproc) && (m.nproc as number) >= 1);
+  for (const k of ["cpuModel", "kernel", "node", "date"]) assert.equal(typeof m[k], "string", k);
+  assert.equal((m.loadAvg as number[]).length, 3);
+};
+
+test("summaries: median, quartiles and range of an unordered list", () => {
+  assert.deepEqual(summarize([5, 1, 3]), { n: 3, median: 3, min: 1, max: 5, q1: 2, q3: 4 });
+  assert.equal(summarize([4, 1, 3, 2]).median, 2.5);
+});
+
+test("npm run bench -- --quick: every part runs, writes its file, and counts exactly", async (t) => {
+  const out = mkdtempSync(join(tmpdir(), "xdp-counter-bench-"));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  await main(["--quick", "--out", out, "--part", "per-packet,live,variants"]);
+
+  const pp = JSON.parse(readFileSync(join(out, "per-packet.json"), "utf8")) as PerPacketResult;
+  assert.equal(pp.part, "per-packet");
+  assert.equal(pp.quick, true);
+  isMachine(pp.machine as unknown as Record<string, unknown>);
+  assert.equal(pp.method.rounds, SIZES.quick.perPacket.rounds);
+  assert.deepEqual(pp.method.sizes, [64, 1500]);
+  assert.equal(pp.rows.length, PROGRAMS.length * MODES.length * 2);
+  for (const row of pp.rows) {
+    isSummary(row.kernelNs, pp.method.rounds);
+    isSummary(row.cpuNs, pp.method.rounds);
+    assert.equal(row.perRound.length, pp.method.rounds);
+    const workers = row.mode === "one-cpu" ? 1 : pp.method.allCpus.length;
+    for (const r of row.perRound) assert.equal(r.length, workers);
+  }
+  // Every run returned XDP_PASS, and the seed and the counter counted every repetition on every CPU.
+  assert.deepEqual(pp.exactness.failures, []);
+  assert.equal(pp.exactness.checks, pp.method.rounds * PROGRAMS.length * MODES.length * 2);
+  assert.equal(pp.targets.counterWithin2nsOfEmpty.length, MODES.length * 2);
+  assert.equal(pp.targets.noSlowdownOnAllCpus.length, PROGRAMS.length * 2);
+
+  const live = JSON.parse(readFileSync(join(out, "live.json"), "utf8")) as LiveResult;
+  assert.equal(live.part, "live");
+  isMachine(live.machine as unknown as Record<string, unknown>);
+  const layouts = live.method.layouts;
+  assert.deepEqual(layouts, ["same-cpu", "split"]);
+  assert.equal(live.rows.length, CONFIGS.length * layouts.length);
+  assert.equal(live.runs.length, live.method.rounds * CONFIGS.length * layouts.length);
+  for (const row of live.rows) isSummary(row.rxMpps, live.method.rounds);
+  for (const run of live.runs) {
+    assert.equal(run.sent, live.method.count);
+    // Whatever reached the node was counted, and whatever did not was dropped at the veth, nothing else.
+    assert.ok(run.consistent, `consistent: ${JSON.stringify(run)}`);
+    if (run.config === "seed" || run.config === "counter") assert.equal(run.counted, run.rxPackets);
+    // Generator and receiver on one CPU: nothing can overflow, every frame sent is received and counted.
+    if (run.layout === "same-cpu") assert.ok(run.exact, `exact: ${JSON.stringify(run)}`);
+  }
+  assert.equal(live.targets.counterAtLeast97PctOfEmpty.length, layouts.length);
+
+  const v = JSON.parse(readFileSync(join(out, "variants.json"), "utf8")) as VariantsResult;
+  assert.equal(v.part, "variants");
+  isMachine(v.machine as unknown as Record<string, unknown>);
+  assert.deepEqual(
+    v.rows.map((r) => r.variant),
+    ["counter", "counter-len-first", "counter-const-key", "counter-fixed", "seed"],
+  );
+  for (const row of v.rows) {
+    assert.equal(row.perLoadOverEmptyNs.length, v.method.loads);
+    isSummary(row.acrossLoads, v.method.loads);
+    isSummary(row.allRounds, v.method.loads * v.method.rounds);
+  }
+});

@@ -1,0 +1,98 @@
+// Prints the Markdown tables of BENCHMARKS.md from the result files, so that the figures there are copied
+// by a program and not by hand: `node bench/report.ts [DIR]` (default bench/results).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { LiveResult } from "./live.ts";
+import type { PerPacketResult } from "./per-packet.ts";
+import type { Summary } from "./stats.ts";
+import type { VariantsResult } from "./variants.ts";
+
+const dir = process.argv[2] ?? join(import.meta.dirname, "results");
+const f = (x: number, d = 2): string => x.toFixed(d);
+const spread = (s: Summary, d = 2): string =>
+  `${f(s.min, d)}–${f(s.max, d)} (IQR ${f(s.q1, d)}–${f(s.q3, d)})`;
+
+export function perPacketTables(r: PerPacketResult): string {
+  const out: string[] = [];
+  out.push(
+    `${r.method.rounds} rounds × ${r.method.repeat.toLocaleString("en")} repetitions per program, size and mode; one CPU = CPU ${r.method.oneCpu}; all CPUs = ${r.method.allCpus.join(", ")}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    "",
+    "| frame | CPUs | program | kernel ns/pkt (median) | CPU-time ns/pkt (median) | CPU-time spread: min–max (IQR) | × empty | + ns over empty |",
+    "| ---: | --- | --- | ---: | ---: | --- | ---: | ---: |",
+  );
+  for (const row of r.rows) {
+    out.push(
+      `| ${row.size} B | ${row.mode} | ${row.program} | ${row.kernelNs.median} | ${f(row.cpuNs.median)} | ${spread(row.cpuNs)} | ${f(row.ratioToEmpty.cpu, 3)} | ${f(row.overEmptyNs.cpu)} |`,
+    );
+  }
+  out.push(
+    "",
+    `Exactness: ${r.exactness.checks - r.exactness.failures.length} of ${r.exactness.checks} runs returned XDP_PASS and, for the seed and the counter, counted exactly repeat × CPUs packets and repeat × CPUs × size bytes.`,
+  );
+  const overlaps = r.rows.filter((x) => x.overlap).map((x) => x.overlap?.median ?? 0);
+  if (overlaps.length) {
+    out.push(
+      `All-CPU runs overlapped in time by a median of ${f(Math.min(...overlaps) * 100, 1)}–${f(Math.max(...overlaps) * 100, 1)} % of the longest run (per program and size).`,
+    );
+  }
+  out.push(
+    "",
+    "| frame | program | one CPU (CPU-time ns) | all CPUs | slowdown ns | beyond the empty program's | target |",
+  );
+  out.push("| ---: | --- | ---: | ---: | ---: | ---: | --- |");
+  for (const t of r.targets.noSlowdownOnAllCpus) {
+    out.push(
+      `| ${t.size} B | ${t.program} | ${f(t.oneCpuCpuNs)} | ${f(t.allCpusCpuNs)} | ${f(t.slowdownNs)} | ${f(t.beyondEmptyNs)} | ${t.met === null ? "—" : t.met ? "met" : "missed"} |`,
+    );
+  }
+  return out.join("\n");
+}
+
+export function liveTables(r: LiveResult): string {
+  const out: string[] = [];
+  out.push(
+    `${r.method.rounds} rounds × ${r.method.count.toLocaleString("en")} frames of ${r.method.length} B per configuration and layout; generator on CPU ${r.method.generatorCpu}; split layout: NAPI thread on CPU ${r.method.napiCpu}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    "",
+    "| layout | XDP on the node's veth | Mpps over generator CPU time (median) | spread min–max (IQR) | Mpps over wall time (median) | spread min–max | × empty | × none | exact runs | frames dropped at the veth (median) |",
+    "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |",
+  );
+  for (const row of r.rows) {
+    const oc = row.rxMppsOnCpu;
+    out.push(
+      `| ${row.layout} | ${row.config} | ${oc ? f(oc.median, 3) : "—"} | ${oc ? spread(oc, 3) : "—"} | ${f(row.rxMpps.median, 3)} | ${f(row.rxMpps.min, 3)}–${f(row.rxMpps.max, 3)} | ${f(row.ratioToEmpty, 3)} | ${f(row.ratioToNone, 3)} | ${row.exactRuns}/${row.runs} | ${row.lossPct.median} % |`,
+    );
+  }
+  out.push(
+    "",
+    `Exactness: ${r.exactness.exact} of ${r.exactness.runs} runs exact (received == counted == sent); ${r.exactness.consistent} of ${r.exactness.runs} consistent (counted == received, and received + dropped at the veth == sent).`,
+  );
+  return out.join("\n");
+}
+
+export function variantsTables(r: VariantsResult): string {
+  const out: string[] = [];
+  out.push(
+    `${r.method.loads} fresh loads × ${r.method.rounds} interleaved rounds × ${r.method.repeat.toLocaleString("en")} repetitions, ${r.method.size}-byte frames, CPU ${r.method.cpu}. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    "",
+    "| variant | ns over empty: median of the loads | min–max of the loads (IQR) | each load's median |",
+    "| --- | ---: | --- | --- |",
+  );
+  for (const row of r.rows) {
+    out.push(
+      `| ${row.variant} | ${f(row.acrossLoads.median)} | ${spread(row.acrossLoads)} | ${row.perLoadOverEmptyNs.map((x) => f(x, 1)).join(" ")} |`,
+    );
+  }
+  return out.join("\n");
+}
+
+if (import.meta.main) {
+  for (const [part, render] of [
+    ["per-packet", perPacketTables],
+    ["live", liveTables],
+    ["variants", variantsTables],
+  ] as const) {
+    const file = join(dir, `${part}.json`);
+    if (!existsSync(file)) continue;
+    process.stdout.write(`### ${part}\n\n${render(JSON.parse(readFileSync(file, "utf8")))}\n\n`);
+  }
+}

@@ -1,0 +1,176 @@
+// The benchmarks: `npm run bench [-- --part per-packet,live] [--quick] [--out DIR]`.
+// Writes one JSON file per part (DIR/<part>.json; DIR is bench/results, or bench/results/quick with --quick)
+// and prints a summary. BENCHMARKS.md explains the method and the figures. Needs root.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { LAYOUTS, type Layout, type LiveResult, runLive } from "./live.ts";
+import { type PerPacketResult, runPerPacket } from "./per-packet.ts";
+import { runVariants, type VariantsResult } from "./variants.ts";
+
+export const PARTS = ["per-packet", "live", "variants"] as const;
+export type Part = (typeof PARTS)[number];
+/** What runs without --part: "variants" is an investigation, run on request. */
+export const DEFAULT_PARTS: Part[] = ["per-packet", "live"];
+
+/** Sizes of a full run and of a quick one (a smoke test: seconds, not figures). */
+export const SIZES = {
+  full: {
+    perPacket: { rounds: 9, repeat: 10_000_000 },
+    live: { rounds: 5, count: 1_000_000 },
+    variants: { loads: 8, rounds: 5, repeat: 5_000_000 },
+  },
+  quick: {
+    perPacket: { rounds: 3, repeat: 20_000 },
+    live: { rounds: 1, count: 20_000 },
+    variants: { loads: 2, rounds: 2, repeat: 20_000 },
+  },
+} as const;
+
+const USAGE = `usage: npm run bench -- [--part per-packet,live] [--quick] [--out DIR] [--layout same-cpu,split]
+  --part    which parts to run, comma-separated, of ${PARTS.join(",")} (default: ${DEFAULT_PARTS.join(",")})
+  --quick   tiny sizes: checks that everything runs and counts exactly, in seconds; figures mean nothing
+  --out     where to write <part>.json (default bench/results, or bench/results/quick with --quick)
+  --layout  live part: where the receiver's NAPI runs (default: both: ${LAYOUTS.join(",")})`;
+
+function fail(text: string): never {
+  process.stderr.write(`bench: ${text}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const list = <T extends string>(text: string, allowed: readonly T[], what: string): T[] => {
+  const items = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const i of items) if (!allowed.includes(i as T)) fail(`unknown ${what} ${i}`);
+  return items as T[];
+};
+
+function summaryPerPacket(r: PerPacketResult): string {
+  const lines = ["per-packet (ns/packet, medians; kernel duration | CPU time; ×empty):"];
+  for (const row of r.rows) {
+    lines.push(
+      `  ${String(row.size).padStart(4)} B  ${row.mode.padEnd(8)}  ${row.program.padEnd(7)}  ${String(row.kernelNs.median).padStart(6)} | ${row.cpuNs.median.toFixed(2).padStart(6)}  ×${row.ratioToEmpty.cpu.toFixed(3)}`,
+    );
+  }
+  lines.push(
+    `  exactness: ${r.exactness.checks - r.exactness.failures.length}/${r.exactness.checks} runs exact`,
+  );
+  return lines.join("\n");
+}
+
+function summaryLive(r: LiveResult): string {
+  const lines = [
+    "live (Mpps received, medians [min–max]; over generator CPU time | over wall time; ×empty):",
+  ];
+  const range = (s: { median: number; min: number; max: number }): string =>
+    `${s.median.toFixed(3)} [${s.min.toFixed(3)}–${s.max.toFixed(3)}]`;
+  for (const row of r.rows) {
+    lines.push(
+      `  ${row.layout.padEnd(8)}  ${row.config.padEnd(7)}  ${row.rxMppsOnCpu ? range(row.rxMppsOnCpu) : "-".padEnd(19)} | ${range(row.rxMpps)}  ×${row.ratioToEmpty.toFixed(3)}  exact ${row.exactRuns}/${row.runs}  lost ${row.lossPct.median}%`,
+    );
+  }
+  lines.push(
+    `  exactness: ${r.exactness.exact}/${r.exactness.runs} runs exact, ${r.exactness.consistent}/${r.exactness.runs} consistent (counted == received, received + dropped == sent)`,
+  );
+  return lines.join("\n");
+}
+
+function summaryVariants(r: VariantsResult): string {
+  const lines = [
+    "variants (CPU-time ns/packet over the empty program; median over loads [min–max of the loads]):",
+  ];
+  for (const row of r.rows) {
+    const a = row.acrossLoads;
+    lines.push(
+      `  ${row.variant.padEnd(18)} ${a.median.toFixed(2)} [${a.min.toFixed(2)}–${a.max.toFixed(2)}]  per load: ${row.perLoadOverEmptyNs.join(" ")}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      part: { type: "string", default: DEFAULT_PARTS.join(",") },
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      layout: { type: "string", default: LAYOUTS.join(",") },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write("bench: run as root: it loads XDP programs and creates network namespaces\n");
+    process.exit(3);
+  }
+  const parts = list(values.part, PARTS, "part");
+  const layouts = list<Layout>(values.layout, LAYOUTS, "layout");
+  const quick = values.quick;
+  const out = values.out ?? join(import.meta.dirname, "results", ...(quick ? ["quick"] : []));
+  mkdirSync(out, { recursive: true });
+  const log = (text: string): void => {
+    process.stderr.write(`bench: ${text}\n`);
+  };
+  // Ctrl-C stops between two runs, and the part removes its namespaces, programs and pins on the way out.
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    log("stopping after the current run, then cleaning up");
+    stop.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const signal = stop.signal;
+  try {
+    await runParts(parts, { quick, layouts, out, log, signal });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+async function runParts(
+  parts: Part[],
+  o: { quick: boolean; layouts: Layout[]; out: string; log: (text: string) => void; signal: AbortSignal },
+): Promise<void> {
+  const { quick, layouts, out, log, signal } = o;
+  const sizes = quick ? SIZES.quick : SIZES.full;
+
+  for (const part of parts) {
+    const started = Date.now();
+    let result: PerPacketResult | LiveResult | VariantsResult;
+    let summary: string;
+    if (part === "per-packet") {
+      const r = await runPerPacket({ ...sizes.perPacket, sizes: [64, 1500], quick, log, signal });
+      result = r;
+      summary = summaryPerPacket(r);
+    } else if (part === "live") {
+      const r = await runLive({ ...sizes.live, length: 64, layouts, quick, log, signal });
+      result = r;
+      summary = summaryLive(r);
+    } else {
+      const r = await runVariants({ ...sizes.variants, quick, log });
+      result = r;
+      summary = summaryVariants(r);
+    }
+    const file = join(out, `${part}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(
+      `${summary}\n  (${((Date.now() - started) / 1000).toFixed(1)} s; ${relative(process.cwd(), file)})\n`,
+    );
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

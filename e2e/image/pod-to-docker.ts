@@ -1,0 +1,71 @@
+// Runs the image the way the operator's agent DaemonSet runs it: the rendered pod's host network, privilege,
+// host paths and mounts turned into `docker run` options, so the image test exercises the pod the operator
+// actually renders rather than a hand-written approximation of it.
+import { readFileSync } from "node:fs";
+import type { DaemonSet } from "../../operator/index.ts";
+
+export interface DockerRun {
+  options: string[];
+  /** What could not be carried over exactly, in words, for the test's diagnostics. */
+  notes: string[];
+}
+
+/** The propagation of the mount at `path` on this machine: shared, slave or private. */
+function propagation(path: string): "shared" | "slave" | "private" {
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const fields = line.split(" ");
+    if (fields[4] !== path) continue;
+    const optional = fields.slice(6, fields.indexOf("-"));
+    if (optional.some((f) => f.startsWith("shared:"))) return "shared";
+    if (optional.some((f) => f.startsWith("master:"))) return "slave";
+    return "private";
+  }
+  return "private";
+}
+
+/**
+ * `docker run` options for the first container of a rendered agent DaemonSet. `privileged` is how this machine
+ * can run a privileged container (see privilegedOptions in the test).
+ */
+export function agentRunOptions(ds: DaemonSet, privileged: string[]): DockerRun {
+  const pod = ds.spec.template.spec;
+  const container = pod.containers[0];
+  if (!container) throw new Error("the DaemonSet has no container");
+  const options: string[] = [];
+  const notes: string[] = [];
+  if (pod.hostNetwork) options.push("--network", "host");
+  if (container.securityContext.privileged) options.push(...privileged);
+
+  // runAsUser is not part of the rendered type today; read it if a later renderer sets it.
+  const podContext = (pod as { securityContext?: { runAsUser?: number } }).securityContext;
+  const containerContext = container.securityContext as { runAsUser?: number };
+  const runAsUser = containerContext.runAsUser ?? podContext?.runAsUser;
+  if (runAsUser === undefined) {
+    options.push("--user", "0:0");
+    notes.push(
+      "the rendered pod sets no runAsUser, so it would run as the image's non-root user and could not count; " +
+        "running as root here, as the pod must (docs/adr/0006)",
+    );
+  } else {
+    options.push("--user", `${runAsUser}:${runAsUser}`);
+  }
+
+  for (const mount of container.volumeMounts) {
+    const volume = pod.volumes.find((v) => v.name === mount.name);
+    if (!volume) throw new Error(`volumeMount ${mount.name} has no volume`);
+    const parts = ["type=bind", `source=${volume.hostPath.path}`, `target=${mount.mountPath}`];
+    if (mount.readOnly) parts.push("readonly");
+    if (mount.mountPropagation === "HostToContainer" || mount.mountPropagation === "Bidirectional") {
+      const wanted = mount.mountPropagation === "HostToContainer" ? "rslave" : "rshared";
+      if (propagation(volume.hostPath.path) === "private") {
+        notes.push(
+          `${volume.hostPath.path} is a private mount on this machine: ${mount.mountPropagation} dropped for ${mount.name}`,
+        );
+      } else {
+        parts.push(`bind-propagation=${wanted}`);
+      }
+    }
+    options.push("--mount", parts.join(","));
+  }
+  return { options, notes };
+}
