@@ -99,7 +99,8 @@ describe("renderDaemonSet", () => {
   it("runs privileged on the host network with bpffs and /sys from the host", () => {
     assert.equal(pod.hostNetwork, true);
     assert.equal(pod.dnsPolicy, "ClusterFirstWithHostNet");
-    assert.deepEqual(container?.securityContext, { privileged: true });
+    // as root: the image's default user is the operator's non-root one
+    assert.deepEqual(container?.securityContext, { privileged: true, runAsUser: 0, runAsNonRoot: false });
     assert.deepEqual(pod.volumes, [
       { name: "bpffs", hostPath: { path: "/sys/fs/bpf", type: "Directory" } },
       { name: "sys", hostPath: { path: "/sys", type: "Directory" } },
@@ -113,8 +114,12 @@ describe("renderDaemonSet", () => {
     );
   });
 
-  it("hands the agent its configuration and node name", () => {
+  it("hands the agent its configuration, node name and the port its probes use", () => {
     const vars = container?.env ?? [];
+    const port = vars.find((v) => v.name === "XDP_COUNTER_AGENT_PORT");
+    assert.ok(port && "value" in port);
+    assert.equal(port.value, String(container?.ports?.[0]?.containerPort));
+    assert.equal(container?.readinessProbe?.httpGet?.port, container?.ports?.[0]?.containerPort);
     assert.deepEqual(
       vars.find((v) => v.name === "NODE_NAME"),
       { name: "NODE_NAME", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },

@@ -65,11 +65,15 @@ export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonS
         env: [
           { name: AGENT_CONFIG_ENV, value: serializeAgentConfig(renderAgentConfig(xdpc)) },
           { name: NODE_NAME_ENV, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
+          // The port the probes and the metrics scrape use: the agent must listen where they look.
+          { name: "XDP_COUNTER_AGENT_PORT", value: String(config.agentPort) },
         ],
         ports: [{ name: "http", containerPort: config.agentPort, protocol: "TCP" }],
         // Loading BPF programs and attaching XDP needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON at least, and
         // write access to the host's bpffs; privileged is the one setting that works on every runtime.
-        securityContext: { privileged: true },
+        // runAsUser 0: the image's default user is non-root (for the operator), and a privileged container
+        // gives its capabilities to root only.
+        securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false },
         resources: Object.keys(limits).length > 0 ? { requests, limits } : { requests },
         volumeMounts: [
           // Pins live here, so counters survive agent restarts. HostToContainer: bpffs is mounted by the

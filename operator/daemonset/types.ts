@@ -20,7 +20,7 @@ export type Container = {
   command: string[];
   env: EnvVar[];
   ports: { name: string; containerPort: number; protocol: "TCP" }[];
-  securityContext: { privileged: true };
+  securityContext: { privileged: true; runAsUser: 0; runAsNonRoot: false };
   resources: { requests: Record<string, string>; limits?: Record<string, string> };
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
   readinessProbe: Probe;
