@@ -5,6 +5,7 @@
 // after the deselected node's agent was SIGKILLed just before the relabel. Needs root.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { AGENT_RBAC_RULES } from "../../../agent/cluster/cluster-api.ts";
@@ -38,31 +39,25 @@ before(async () => {
   await kubectlOk(c, ["create", "namespace", NS]);
   await kubectlOk(c, ["create", "serviceaccount", "-n", NS, "xdp-counter-agent"]);
   const role = `xdp-counter-agent-${tag}`;
-  await kubectlOk(
-    c,
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "List",
-      items: [
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRole",
-          metadata: { name: role },
-          rules: AGENT_RBAC_RULES,
-        },
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRoleBinding",
-          metadata: { name: role },
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-          subjects: [{ kind: "ServiceAccount", name: "xdp-counter-agent", namespace: NS }],
-        },
-      ],
-    }),
-  );
+  for (const object of [
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: role },
+      rules: AGENT_RBAC_RULES,
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: role },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+      subjects: [{ kind: "ServiceAccount", name: "xdp-counter-agent", namespace: NS }],
+    },
+  ]) {
+    await kubectlOk(c, ["create", "-f", "-"], JSON.stringify(object));
+  }
   controller = new Controller({
-    client: new HttpKubeClient(loadKubeConfig(c.kubeconfigPath)),
+    client: new HttpKubeClient(loadKubeConfig(readFileSync(c.kubeconfigPath, "utf8"))),
     config: parseOperatorConfig({
       XDP_COUNTER_NAMESPACE: NS,
       XDP_COUNTER_AGENT_IMAGE: "ghcr.io/example/xdp-counter:0.1.0",
@@ -172,11 +167,20 @@ async function scenario(name: string, killFirst: boolean): Promise<void> {
   // node-1 counted on through the rollouts, from where it was
   assert.ok((await xdpProgId(n1)) > 0);
   const more = await n1.traffic.send(1_000, 64);
+  let last: string | undefined;
   await until(
-    "node-1's count continued",
-    async () => (await passOf(name, "node-1")) === String(sent1 + more),
+    `node-1's count continued (${sent1} + ${more})`,
+    async () => {
+      last = await passOf(name, "node-1");
+      return last === String(sent1 + more);
+    },
     15_000,
-  );
+  ).catch(async (err: Error) => {
+    const ds = await c.kubectl(["get", "ds,pods", "-n", NS, "-o", "yaml"]);
+    throw new Error(
+      `${err.message}; last ${last}; ${JSON.stringify(c.pods().map((p) => [p.name, p.node, p.pid, p.ready, p.log().slice(-1500)]))} ${ds.stdout.slice(0, 6000)}`,
+    );
+  });
 
   await kubectlOk(c, ["delete", "xdpcounter", name, "--timeout=60s"]);
   assert.equal(await xdpProgId(n1), 0);

@@ -161,8 +161,10 @@ export function nodeMatches(spec: PodSpec, node: KubeObject): boolean {
         };
       }
     | undefined;
-  const required = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required && !nodeAffinityMatches(required.nodeSelectorTerms ?? [], node)) return false;
+  // Without nodeSelectorTerms (a real API server refuses that; the test server's server-side apply leaves
+  // `requiredDuringSchedulingIgnoredDuringExecution: {}` behind when an applier drops the terms) no constraint.
+  const terms = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms && !nodeAffinityMatches(terms, node)) return false;
   const tolerations = [...(spec.tolerations ?? []), ...daemonTolerations];
   const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).filter(
     (t) => t.effect !== "PreferNoSchedule",
