@@ -25,6 +25,7 @@ function setup(
   t: { after: (fn: () => void) => void },
   answers: (n: number) => "written" | "gone" | "fail",
   exists = true,
+  extra: { nodeSelector?: Record<string, string>; labels?: () => Record<string, string> | undefined } = {},
 ) {
   const pinRoot = `/sys/fs/bpf/xdp-counter-test-loop-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   mkdirSync(pinRoot);
@@ -44,9 +45,12 @@ function setup(
     async nodeInternalIps() {
       return [];
     },
+    async nodeLabels() {
+      return extra.labels?.();
+    },
   };
   const agent = new Agent({
-    config,
+    config: extra.nodeSelector ? { ...config, nodeSelector: extra.nodeSelector } : config,
     api,
     pinRoot,
     pollMs: 100,
@@ -103,4 +107,28 @@ test("a 404 confirmed by a GET: the agent cleans up and idles, writing nothing m
   assert.equal(run.patches.length, writes);
   assert.ok(run.agent.healthy(), "idle is healthy");
   await run.stop();
+});
+
+test("a node that no longer matches the nodeSelector: the agent cleans up, reports Cleaning then Clean, idles", async (t) => {
+  let labels: Record<string, string> = { pool: "edge" };
+  const run = setup(t, () => "written", true, { nodeSelector: { pool: "edge" }, labels: () => labels });
+  await until(() => run.patches.length >= 1, 5_000);
+  assert.notEqual(run.patches[0]?.status.nodes.n1?.phase, "Clean");
+  labels = { pool: "core" };
+  await until(() => run.patches.some((p) => p.status.nodes.n1?.phase === "Clean"), 5_000);
+  const phases = run.patches.map((p) => p.status.nodes.n1?.phase);
+  assert.deepEqual(phases.slice(-2), ["Cleaning", "Clean"], "nothing is written after Clean");
+  assert.ok(run.logs.some((l) => String(l.msg).includes("no longer matches the XdpCounter's nodeSelector")));
+  const writes = run.patches.length;
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.equal(run.patches.length, writes);
+  assert.ok(run.agent.healthy());
+  await run.stop();
+});
+
+test("a Node that cannot be read or does not exist is not taken for a deselected one", async (t) => {
+  const run = setup(t, () => "written", true, { nodeSelector: { pool: "edge" }, labels: () => undefined });
+  await until(() => run.patches.length >= 2, 5_000);
+  await run.stop();
+  assert.ok(!run.patches.some((p) => p.status.nodes.n1?.phase === "Cleaning"));
 });

@@ -1,9 +1,16 @@
 // The in-cluster agent's loop: reconcile the node's interfaces every poll, report the node's entry every
 // reportInterval (with jitter; skipped when nothing changed; backoff after failures), remove the pins of
-// deleted XdpCounters, and in clean mode detach everything and report Clean. Stopping (SIGTERM) leaves the
-// counters attached and pinned, so a restarted or succeeding agent continues them.
+// deleted XdpCounters, and in clean mode detach everything and report Clean. A count-mode agent whose Node no
+// longer matches the configuration's nodeSelector (the DaemonSet keeps it there until it is clean,
+// docs/adr/0012) turns to clean mode. Stopping (SIGTERM) leaves the counters attached and pinned, so a
+// restarted or succeeding agent continues them.
 import { setTimeout as sleep } from "node:timers/promises";
-import { type AgentConfig, type NodePhase, nodeEntryPatch } from "../../api/v1alpha1/index.ts";
+import {
+  type AgentConfig,
+  type NodePhase,
+  nodeEntryPatch,
+  nodeMatchesSelector,
+} from "../../api/v1alpha1/index.ts";
 import { type Inventory, readInventory } from "../interfaces/index.ts";
 import { backoffDelay, jitteredInterval, shouldReport } from "./backoff.ts";
 import type { ClusterApi } from "./cluster-api.ts";
@@ -91,14 +98,17 @@ export class Agent {
   /** Runs until the signal aborts. Leaves counters attached (count mode). */
   async run(signal: AbortSignal): Promise<void> {
     try {
-      if (this.#config.mode === "clean") await this.#runClean(signal);
-      else await this.#runCount(signal);
+      if (this.#config.mode === "clean") {
+        await this.#runClean(signal, "the XdpCounter is being deleted");
+      } else if ((await this.#runCount(signal)) === "deselected") {
+        await this.#runClean(signal, "this node no longer matches the XdpCounter's nodeSelector");
+      }
     } finally {
       this.#reconciler.close();
     }
   }
 
-  async #runCount(signal: AbortSignal): Promise<void> {
+  async #runCount(signal: AbortSignal): Promise<"deselected" | undefined> {
     const intervalMs = this.#config.reportIntervalMs;
     // The Node's addresses matter only for action drop (the safety check), and then before the first
     // attach; counting with pass never waits for the API server, which may be unreachable for a while.
@@ -109,6 +119,8 @@ export class Agent {
     let nextOrphans = now;
     let nextNodeIps = this.#config.action === "drop" ? now + NODE_IPS_RETRY_MS : Number.POSITIVE_INFINITY;
     let gone = false;
+    let deselected = false;
+    let nextSelection = this.#config.nodeSelector ? now : Number.POSITIVE_INFINITY;
     // API calls run beside the loop, one of each kind at a time, so a slow or unreachable API server
     // (each request may take its full timeout) never delays the interface polls.
     const tasks = new Map<string, Promise<void>>();
@@ -123,7 +135,7 @@ export class Agent {
         });
       tasks.set(name, run);
     };
-    while (!signal.aborted && !gone) {
+    while (!signal.aborted && !gone && !deselected) {
       this.#lastLoopMs = Date.now();
       if (Date.now() >= nextPoll) {
         await this.#reconcile();
@@ -159,7 +171,14 @@ export class Agent {
           nextOrphans = Date.now() + ORPHAN_CHECK_MS;
         });
       }
-      if (gone) break;
+      if (Date.now() >= nextSelection) {
+        nextSelection = Number.POSITIVE_INFINITY;
+        background("node selection", async () => {
+          deselected = await this.#deselected();
+          nextSelection = Date.now() + jitteredInterval(intervalMs, this.#random);
+        });
+      }
+      if (gone || deselected) break;
       const next = tasks.has("report") ? nextPoll : Math.min(nextPoll, nextReport);
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -177,13 +196,31 @@ export class Agent {
       this.#log.info("the XdpCounter is gone: detaching and unpinning its counters on this node");
       this.#reconciler.cleanAll("the XdpCounter was deleted");
       this.health.ready = true;
-      return this.#idleUntil(signal);
+      await this.#idleUntil(signal);
+      return undefined;
+    }
+    if (deselected) {
+      // A count report still in flight must not land after Clean (the operator would keep waiting).
+      await Promise.allSettled([...tasks.values()]);
+      return "deselected";
+    }
+    return undefined;
+  }
+
+  /** The Node exists and its labels no longer match the nodeSelector; unknown (API errors) is false. */
+  async #deselected(): Promise<boolean> {
+    try {
+      const labels = await this.#api.nodeLabels(this.#config.nodeName);
+      return labels !== undefined && !nodeMatchesSelector(this.#config, labels);
+    } catch (err) {
+      this.#log.warn("cannot read the Node's labels", { error: messageOf(err) });
+      return false;
     }
   }
 
-  async #runClean(signal: AbortSignal): Promise<void> {
+  async #runClean(signal: AbortSignal, reason: string): Promise<void> {
     const intervalMs = this.#config.reportIntervalMs;
-    this.#log.info("clean mode: the XdpCounter is being deleted; detaching and unpinning its counters");
+    this.#log.info(`clean mode: ${reason}; detaching and unpinning its counters`);
     await this.#report("Cleaning", true);
     let cleaned = false;
     while (!signal.aborted) {

@@ -22,6 +22,8 @@ export interface ClusterApi {
   xdpCounterExists(name: string): Promise<boolean>;
   /** The Node's InternalIP addresses; [] when the Node has none or does not exist. */
   nodeInternalIps(node: string): Promise<string[]>;
+  /** The Node's labels; undefined when the Node does not exist. */
+  nodeLabels(node: string): Promise<Record<string, string> | undefined>;
 }
 
 export const xdpCounterPath = (name: string): string =>
@@ -49,6 +51,12 @@ export function kubeClusterApi(client: KubeClient): ClusterApi {
       if (res.status === 200) return true;
       if (res.status === 404) return false;
       throw failed(`get XdpCounter ${name}`, res);
+    },
+    async nodeLabels(node) {
+      const res = await client.request("GET", `/api/v1/nodes/${encodeURIComponent(node)}`);
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) throw failed(`get Node ${node}`, res);
+      return (res.body as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
     },
     async nodeInternalIps(node) {
       const res = await client.request("GET", `/api/v1/nodes/${encodeURIComponent(node)}`);

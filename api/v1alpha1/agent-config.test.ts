@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   AGENT_CONFIG_ENV,
+  nodeMatchesSelector,
   parseAgentConfig,
   renderAgentConfig,
   serializeAgentConfig,
@@ -28,6 +29,23 @@ describe("agent configuration", () => {
       action: "drop",
       reportIntervalMs: 90_000,
     });
+  });
+
+  it("carries the spec's nodeSelector, so an agent can tell that its node is no longer selected", () => {
+    const selecting = { ...object, spec: { ...object.spec, nodeSelector: { pool: "edge" } } };
+    const config = renderAgentConfig(selecting);
+    assert.deepEqual(config.nodeSelector, { pool: "edge" });
+    assert.deepEqual(parseAgentConfig(JSON.stringify({ ...config, nodeName: "n" })).nodeSelector, {
+      pool: "edge",
+    });
+    assert.equal(nodeMatchesSelector(config, { pool: "edge", other: "x" }), true);
+    assert.equal(nodeMatchesSelector(config, { pool: "core" }), false);
+    assert.equal(nodeMatchesSelector(config, {}), false);
+    assert.equal(nodeMatchesSelector(renderAgentConfig(object), {}), true, "no selector: every node");
+    assert.equal(
+      renderAgentConfig({ ...object, spec: { ...object.spec, nodeSelector: {} } }).nodeSelector,
+      undefined,
+    );
   });
 
   it("renders clean mode once the XdpCounter is being deleted", () => {

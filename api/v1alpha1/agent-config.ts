@@ -13,7 +13,10 @@ import type { XdpCounter } from "./xdpcounter.ts";
 
 export const AGENT_CONFIG_ENV = "XDP_COUNTER_CONFIG";
 export const NODE_NAME_ENV = "NODE_NAME";
-/** count: attach and report. clean: the XdpCounter is being deleted: detach, unpin, report Clean. */
+/**
+ * count: attach and report (unless the node no longer matches nodeSelector: then as clean). clean: the
+ * XdpCounter is being deleted: detach, unpin, report Clean.
+ */
 export const AGENT_MODES = ["count", "clean"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
 
@@ -27,6 +30,12 @@ export const renderedAgentConfig = z.strictObject({
   attachMode: z.enum(ATTACH_MODES),
   action: z.enum(ACTIONS),
   reportIntervalMs: z.number().int().min(1_000).max(3_600_000),
+  /**
+   * The spec's nodeSelector, when it has one. The DaemonSet keeps an agent on a node that no longer matches
+   * it until that node is clean (docs/adr/0012); the agent compares its Node's labels with this and cleans
+   * up when they no longer match.
+   */
+  nodeSelector: z.record(z.string(), z.string()).optional(),
 });
 export type RenderedAgentConfig = z.infer<typeof renderedAgentConfig>;
 
@@ -50,7 +59,18 @@ export function renderAgentConfig(xdpc: XdpCounter): RenderedAgentConfig {
     attachMode: spec.attachMode,
     action: spec.action,
     reportIntervalMs: parseDuration(spec.reportInterval),
+    ...(spec.nodeSelector && Object.keys(spec.nodeSelector).length > 0
+      ? { nodeSelector: { ...spec.nodeSelector } }
+      : {}),
   };
+}
+
+/** Whether a Node's labels match an agent configuration's nodeSelector (always, without one). */
+export function nodeMatchesSelector(
+  config: Pick<RenderedAgentConfig, "nodeSelector">,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  return Object.entries(config.nodeSelector ?? {}).every(([key, value]) => labels[key] === value);
 }
 
 /** The value of XDP_COUNTER_CONFIG: compact JSON with keys in a fixed order, so equal configs render equal. */

@@ -7,6 +7,7 @@ export {
   type AgentMode,
   agentConfig,
   NODE_NAME_ENV,
+  nodeMatchesSelector,
   parseAgentConfig,
   type RenderedAgentConfig,
   renderAgentConfig,

@@ -324,3 +324,38 @@ test("an XdpCounter deleted between the cached read and the write is gone, not a
   const read = { getXdpCounter: () => cached, getDaemonSet: () => undefined, listNodes: () => [] };
   assert.equal((await reconcile("edge", { ...deps, read })).outcome, ReconcileOutcome.Gone);
 });
+
+test("a deselected node keeps an agent by hostname until its entry is Clean, then loses it and its entry", async () => {
+  const { cluster, deps } = setup();
+  cluster.addNode("n1", { pool: "edge" });
+  cluster.addNode("n2", { pool: "edge" });
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: { nodeSelector: { pool: "edge" } } });
+  await reconcile("edge", deps);
+  cluster.agentReport("edge", "n1", entry("Counting", "3"));
+  cluster.agentReport("edge", "n2", entry("Counting", "4"));
+  await reconcile("edge", deps);
+  const dsOf = () => cluster.daemonSets.get("xdp-counter-edge") as unknown as DaemonSet;
+  assert.deepEqual(dsOf().spec.template.spec.nodeSelector, { pool: "edge" });
+  assert.deepEqual(agentConfigOf(dsOf()).nodeSelector, { pool: "edge" });
+
+  cluster.addNode("n2", { pool: "core" });
+  await reconcile("edge", deps);
+  const terms =
+    dsOf().spec.template.spec.affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+      .nodeSelectorTerms;
+  assert.deepEqual(terms?.[1], {
+    matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["n2"] }],
+  });
+  type S = { nodes: Record<string, unknown>; desiredNodes: number; totals: { packets: { pass: string } } };
+  let status = statusOf<S>(cluster, "edge");
+  assert.deepEqual(Object.keys(status.nodes).sort(), ["n1", "n2"], "kept while it cleans up");
+  assert.equal(status.desiredNodes, 1);
+  assert.equal(status.totals.packets.pass, "3", "not counted");
+
+  cluster.agentReport("edge", "n2", entry("Clean"));
+  await reconcile("edge", deps);
+  assert.equal(dsOf().spec.template.spec.affinity, undefined);
+  assert.deepEqual(dsOf().spec.template.spec.nodeSelector, { pool: "edge" });
+  status = statusOf<S>(cluster, "edge");
+  assert.deepEqual(Object.keys(status.nodes), ["n1"]);
+});

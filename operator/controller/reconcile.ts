@@ -23,6 +23,7 @@ import {
   type JsonObject,
   type NodeInfo,
   type OperatorStatus,
+  retainedNodeNames,
   STALE_AFTER_INTERVALS,
   statusPatch,
   type Taint,
@@ -120,8 +121,11 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
     xdpc = { ...xdpc, metadata: { ...xdpc.metadata, ...pickMeta(updated) } };
   }
 
-  // Children from the spec alone (clean mode follows from deletionTimestamp).
-  const desired = withDesiredHash(renderDaemonSet(xdpc, deps.config));
+  // Children from the spec, plus the deselected nodes still cleaning up (clean mode follows from
+  // deletionTimestamp, or on a deselected node from its labels).
+  const nodes = deps.read.listNodes().map(toNodeInfo);
+  const retained = retainedNodeNames(xdpc.spec, xdpc.status?.nodes ?? {}, nodes);
+  const desired = withDesiredHash(renderDaemonSet(xdpc, deps.config, retained));
   const live = deps.read.getDaemonSet(desired.metadata.name);
   let wroteDaemonSet = false;
   // Foreground deletion: the garbage collector deletes the DaemonSet first and would delete a new one at
@@ -135,7 +139,6 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
 
   // Status, once, only if it changed.
   const now = deps.now();
-  const nodes = deps.read.listNodes().map(toNodeInfo);
   const aggregate = aggregateStatus(xdpc, { nodes, now });
   const generation = xdpc.metadata.generation ?? 0;
   const conditions = computeConditions(

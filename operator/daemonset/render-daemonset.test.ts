@@ -96,6 +96,34 @@ describe("renderDaemonSet", () => {
     assert.equal(plain.tolerations, undefined);
   });
 
+  it("keeps deselected nodes still cleaning up by hostname: the selector's term OR theirs, as affinity", () => {
+    const xdpc = makeXdpCounter("edge", { nodeSelector: { pool: "edge", zone: "a" } });
+    const spec = renderDaemonSet(xdpc, config, ["n2", "n1"]).spec.template.spec;
+    assert.equal(spec.nodeSelector, undefined, "a nodeSelector would be ANDed with the affinity");
+    assert.deepEqual(spec.affinity, {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: "pool", operator: "In", values: ["edge"] },
+                { key: "zone", operator: "In", values: ["a"] },
+              ],
+            },
+            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["n1", "n2"] }] },
+          ],
+        },
+      },
+    });
+    assert.deepEqual(renderDaemonSet(xdpc, config, []).spec.template.spec.nodeSelector, {
+      pool: "edge",
+      zone: "a",
+    });
+    assert.equal(renderDaemonSet(xdpc, config, []).spec.template.spec.affinity, undefined);
+    const rendered = JSON.parse(env(renderDaemonSet(xdpc, config, ["n1"])).XDP_COUNTER_CONFIG ?? "{}");
+    assert.deepEqual(rendered.nodeSelector, { pool: "edge", zone: "a" }, "the agent gets the selector");
+  });
+
   it("runs privileged on the host network with bpffs and /sys from the host", () => {
     assert.equal(pod.hostNetwork, true);
     assert.equal(pod.dnsPolicy, "ClusterFirstWithHostNet");

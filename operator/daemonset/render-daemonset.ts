@@ -11,12 +11,13 @@ import {
 import type { OperatorConfig } from "../config/index.ts";
 import { OperatorError, OperatorErrorCode } from "../errors.ts";
 import { daemonSetName, selectorLabels } from "./names.ts";
-import type { DaemonSet, Probe } from "./types.ts";
+import type { DaemonSet, NodeSelector, Probe } from "./types.ts";
 
 export const AGENT_CONTAINER = "agent";
 export const BPFFS_PATH = "/sys/fs/bpf";
 /** The host's /sys, read-only, where the container's own /sys would not do (e.g. /sys/kernel/btf). */
 export const HOST_SYS_MOUNT = "/host/sys";
+export const HOSTNAME_LABEL = "kubernetes.io/hostname";
 
 export type RenderConfig = Pick<
   OperatorConfig,
@@ -39,7 +40,18 @@ function probe(path: string, port: number, failureThreshold: number): Probe {
   return { httpGet: { path, port, scheme: "HTTP" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold };
 }
 
-export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonSet {
+/**
+ * `retainedNodes`: nodes the spec no longer selects whose agent has not reported Clean yet (see
+ * retainedNodeNames). With none, the pods are placed by the spec's nodeSelector; with some, by a required node
+ * affinity: the spec's selector OR one of those hostnames, so their agents run on (in clean mode: they see
+ * that their Node no longer matches the selector in their config) until they have detached and unpinned
+ * (docs/adr/0012).
+ */
+export function renderDaemonSet(
+  xdpc: XdpCounter,
+  config: RenderConfig,
+  retainedNodes: readonly string[] = [],
+): DaemonSet {
   const { name, uid } = xdpc.metadata;
   if (!uid) {
     throw new OperatorError(OperatorErrorCode.InvalidXdpCounter, `XdpCounter ${name} has no metadata.uid`);
@@ -91,9 +103,18 @@ export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonS
     ],
   };
   if (config.agentPriorityClassName) podSpec.priorityClassName = config.agentPriorityClassName;
-  // Exactly what the spec says: no extra selector terms, no blanket tolerations.
-  if (xdpc.spec.nodeSelector && Object.keys(xdpc.spec.nodeSelector).length > 0) {
-    podSpec.nodeSelector = { ...xdpc.spec.nodeSelector };
+  // Exactly what the spec says, plus the nodes still cleaning up; no blanket tolerations.
+  const selector = xdpc.spec.nodeSelector ?? {};
+  if (Object.keys(selector).length > 0) {
+    if (retainedNodes.length > 0) {
+      podSpec.affinity = {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: nodeAffinity(selector, retainedNodes),
+        },
+      };
+    } else {
+      podSpec.nodeSelector = { ...selector };
+    }
   }
   if (xdpc.spec.tolerations && xdpc.spec.tolerations.length > 0) {
     podSpec.tolerations = xdpc.spec.tolerations.map((t) => ({ ...t }));
@@ -124,5 +145,19 @@ export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonS
         spec: podSpec,
       },
     },
+  };
+}
+
+/** The spec's nodeSelector as one term, OR the retained nodes by hostname. */
+function nodeAffinity(selector: Record<string, string>, retainedNodes: readonly string[]): NodeSelector {
+  return {
+    nodeSelectorTerms: [
+      {
+        matchExpressions: Object.entries(selector)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([key, value]) => ({ key, operator: "In" as const, values: [value] })),
+      },
+      { matchExpressions: [{ key: HOSTNAME_LABEL, operator: "In", values: [...retainedNodes].sort() }] },
+    ],
   };
 }

@@ -57,6 +57,7 @@ export type DaemonSet = {
         dnsPolicy: "ClusterFirstWithHostNet";
         terminationGracePeriodSeconds: number;
         nodeSelector?: Record<string, string>;
+        affinity?: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: NodeSelector } };
         tolerations?: Toleration[];
         containers: Container[];
         volumes: { name: string; hostPath: { path: string; type: string } }[];
@@ -64,3 +65,11 @@ export type DaemonSet = {
     };
   };
 };
+
+export type NodeSelectorRequirement = {
+  key: string;
+  operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+  values?: string[];
+};
+/** core/v1 NodeSelector: the terms are ORed, the requirements of one term ANDed. */
+export type NodeSelector = { nodeSelectorTerms: { matchExpressions: NodeSelectorRequirement[] }[] };

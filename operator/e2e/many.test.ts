@@ -44,19 +44,34 @@ test("20 XdpCounters on 8 nodes converge, then the operator writes nothing; a re
   assert.deepEqual(cluster.operatorWrites().slice(before), [], "quiet once converged");
   assert.equal(operator.controller.queue.depth, 0);
 
-  // A node relabelled out of a selector runs no agent for it any more: its entry goes, the totals follow.
+  // A node relabelled out of a selector keeps an agent for it until that agent reports Clean (ADR 0012):
+  // its entry stays, uncounted; the totals follow at once; once Clean, the entry goes.
   const label = await cluster.kubectl(["label", "node", "node-0", "pool=odd", "--overwrite"]);
   assert.equal(label.code, 0, label.stderr);
+  type Status = {
+    nodes?: Record<string, unknown>;
+    desiredNodes?: number;
+    totals?: { packets: { pass: string } };
+  };
   await eventually(async () => {
-    const status = (await cluster.getXdpCounter("counter-0"))?.status as
-      | { nodes?: Record<string, unknown>; desiredNodes?: number; totals?: { packets: { pass: string } } }
-      | undefined;
+    const status = (await cluster.getXdpCounter("counter-0"))?.status as Status | undefined;
+    return (
+      status?.desiredNodes === 3 && "node-0" in (status.nodes ?? {}) && status.totals?.packets.pass === "15"
+    );
+  }, "node-0 kept by counter-0 while cleaning, not counted");
+  await eventually(async () => {
+    const ds = await cluster.admin.get(`${daemonSetsPath(NAMESPACE)}/xdp-counter-counter-0`);
+    return JSON.stringify(ds?.spec).includes('"values":["node-0"]');
+  }, "counter-0's DaemonSet keeps node-0 by hostname");
+  await cluster.report("counter-0", "node-0", { phase: "Clean" });
+  await eventually(async () => {
+    const status = (await cluster.getXdpCounter("counter-0"))?.status as Status | undefined;
     return (
       status?.desiredNodes === 3 &&
       !("node-0" in (status.nodes ?? {})) &&
       status.totals?.packets.pass === "15"
     );
-  }, "node-0's entry removed from counter-0");
+  }, "node-0's entry removed from counter-0 once Clean");
   await eventually(
     async () =>
       ((await cluster.getXdpCounter("counter-1"))?.status as { desiredNodes?: number } | undefined)

@@ -41,15 +41,21 @@ describe("finalizer", () => {
     assert.deepEqual(canRemoveFinalizer(xdpc, [{ name: "a" }]), { removable: true, waitingFor: [] });
   });
 
-  it("does not wait for nodes no agent can run on any more", () => {
+  it("waits for deselected nodes (their agent cleans up there), not for nodes no agent can run on", () => {
     const xdpc = makeXdpCounter(
       "x",
       { nodeSelector: { pool: "edge" } },
       { nodes: { moved: nodeEntry() } },
       deleting,
     );
-    assert.equal(canRemoveFinalizer(xdpc, [{ name: "moved", labels: { pool: "core" } }]).removable, true);
+    assert.equal(canRemoveFinalizer(xdpc, [{ name: "moved", labels: { pool: "core" } }]).removable, false);
     assert.equal(canRemoveFinalizer(xdpc, [{ name: "moved", labels: { pool: "edge" } }]).removable, false);
+    const tainted = {
+      name: "moved",
+      labels: { pool: "edge" },
+      taints: [{ key: "k", effect: "NoExecute" as const }],
+    };
+    assert.equal(canRemoveFinalizer(xdpc, [tainted]).removable, true);
   });
 
   it("removes at once when no node ever reported", () => {

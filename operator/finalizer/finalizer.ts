@@ -1,7 +1,7 @@
 // Clean removal: an XdpCounter keeps the finalizer until no selected node still holds its program or pins.
 // Pinned links outlive the agent process, so only an agent in clean mode removes them (docs/adr/0004).
 import type { XdpCounter } from "../../api/v1alpha1/index.ts";
-import { type NodeInfo, selectedNodeNames } from "../status/node-selection.ts";
+import { isTolerated, type NodeInfo } from "../status/node-selection.ts";
 
 export const FINALIZER = "xdpcounter.dev/cleanup";
 
@@ -23,14 +23,15 @@ export function withoutFinalizer(finalizers: readonly string[] | undefined): str
 export type FinalizerDecision = { removable: boolean; waitingFor: string[] };
 
 /**
- * Whether the finalizer can go: every node that ever reported is Clean, or its Node is gone. A node that
- * exists but is no longer selected runs no agent, so no clean-mode agent can ever come: it is not waited
- * for (what that node still holds is the agent's to remove when it stops there; see the ADR).
+ * Whether the finalizer can go: every node that ever reported is Clean, or its Node is gone. A node that is
+ * no longer selected by labels still gets a clean-mode agent (the DaemonSet keeps it by hostname while its
+ * entry is not Clean, docs/adr/0012), so it is waited for; a node whose taints are not tolerated can run no
+ * agent, so waiting would be forever: it is not waited for.
  */
 export function canRemoveFinalizer(xdpc: XdpCounter, nodes: readonly NodeInfo[]): FinalizerDecision {
-  const selected = selectedNodeNames(xdpc.spec, nodes);
+  const runnable = new Set(nodes.filter((node) => isTolerated(xdpc.spec, node)).map((node) => node.name));
   const waitingFor = Object.entries(xdpc.status?.nodes ?? {})
-    .filter(([node, entry]) => entry.phase !== "Clean" && selected.has(node))
+    .filter(([node, entry]) => entry.phase !== "Clean" && runnable.has(node))
     .map(([node]) => node)
     .sort();
   return { removable: waitingFor.length === 0, waitingFor };

@@ -72,7 +72,7 @@ describe("aggregateStatus", () => {
     assert.equal(aggregateStatus(xdpc, { nodes: [{ name: "a" }], now }).readyNodes, 1);
   });
 
-  it("marks entries of deleted and deselected nodes stale, and leaves them out of the totals", () => {
+  it("marks entries of deleted, clean-deselected and untolerated nodes stale, and leaves them out of the totals", () => {
     const one = { ...zeroCounters(), pass: "1" };
     const xdpc = makeXdpCounter(
       "edge",
@@ -81,7 +81,8 @@ describe("aggregateStatus", () => {
         nodes: {
           a: nodeEntry({ packets: one }),
           gone: nodeEntry({ packets: one }),
-          moved: nodeEntry({ packets: one }),
+          moved: nodeEntry({ packets: one, phase: "Clean" }),
+          tainted: nodeEntry({ packets: one }),
         },
       },
     );
@@ -89,12 +90,44 @@ describe("aggregateStatus", () => {
       nodes: [
         { name: "a", labels: { pool: "edge" } },
         { name: "moved", labels: { pool: "core" } },
+        { name: "tainted", labels: { pool: "core" }, taints: [{ key: "k", effect: "NoSchedule" }] },
       ],
       now,
     });
-    assert.deepEqual(result.staleNodes, ["gone", "moved"]);
+    assert.deepEqual(result.staleNodes, ["gone", "moved", "tainted"]);
+    assert.deepEqual(result.cleaningNodes, []);
     assert.equal(result.totals.packets.pass, "1");
     assert.equal(result.desiredNodes, 1);
+  });
+
+  it("keeps the entry of a deselected node until it is Clean, without counting it", () => {
+    const one = { ...zeroCounters(), pass: "1" };
+    const xdpc = makeXdpCounter(
+      "edge",
+      { nodeSelector: { pool: "edge" } },
+      {
+        nodes: {
+          a: nodeEntry({ packets: one }),
+          moved: nodeEntry({ packets: one }),
+          cleaning: nodeEntry({ phase: "Cleaning", error: "x" }),
+        },
+      },
+    );
+    const result = aggregateStatus(xdpc, {
+      nodes: [
+        { name: "a", labels: { pool: "edge" } },
+        { name: "moved", labels: { pool: "core" } },
+        { name: "cleaning" },
+      ],
+      now,
+    });
+    assert.deepEqual(result.staleNodes, []);
+    assert.deepEqual(result.cleaningNodes, ["cleaning", "moved"]);
+    assert.equal(result.totals.packets.pass, "1");
+    assert.equal(result.desiredNodes, 1);
+    assert.equal(result.readyNodes, 1);
+    assert.deepEqual(result.notReadyNodes, []);
+    assert.deepEqual(result.nodeErrors, []);
   });
 
   it("while deleting, keeps entries of nodes that still exist for the finalizer to wait on", () => {

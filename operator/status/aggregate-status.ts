@@ -12,7 +12,7 @@ import {
   type XdpCounter,
   zeroTotals,
 } from "../../api/v1alpha1/index.ts";
-import { type NodeInfo, selectedNodeNames } from "./node-selection.ts";
+import { type NodeInfo, retainedNodeNames, selectedNodeNames } from "./node-selection.ts";
 
 /** A node entry older than this many report intervals does not count as ready. */
 export const STALE_AFTER_INTERVALS = 3;
@@ -29,6 +29,8 @@ export type AggregatedStatus = {
   interfaces?: string;
   /** Keys of status.nodes to remove with a null in the merge patch. */
   staleNodes: string[];
+  /** Deselected nodes whose agent is still cleaning up: entries kept, not counted (docs/adr/0012). */
+  cleaningNodes: string[];
   /** Selected nodes without a recent Counting entry, sorted. */
   notReadyNodes: string[];
   nodeErrors: NodeProblem[];
@@ -47,6 +49,7 @@ export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedSt
   const existing = new Set(info.nodes.map((node) => node.name));
   const selected = selectedNodeNames(xdpc.spec, info.nodes);
   const deleting = Boolean(xdpc.metadata.deletionTimestamp);
+  const retained = new Set(retainedNodeNames(xdpc.spec, entries, info.nodes));
   const intervalMs = parseDuration(xdpc.spec.reportInterval);
 
   const packets = zeroTotals();
@@ -58,12 +61,14 @@ export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedSt
   let readyNodes = 0;
 
   for (const [node, entry] of Object.entries(entries).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    // While cleaning up, an entry is kept until its node is gone: the finalizer waits on it.
-    const stale = deleting ? !existing.has(node) : !selected.has(node);
+    // While cleaning up, an entry is kept until its node is gone: the finalizer waits on it. A deselected
+    // node's entry is kept until it is Clean (its agent runs on there in clean mode), then removed.
+    const stale = deleting ? !existing.has(node) : !selected.has(node) && !retained.has(node);
     if (stale) {
       staleNodes.push(node);
       continue;
     }
+    if (!deleting && retained.has(node)) continue;
     addCounters(packets, entry.packets);
     addCounters(bytes, entry.bytes);
     if (selected.has(node) && entry.phase === "Counting" && isFresh(entry, intervalMs, info.now))
@@ -98,6 +103,7 @@ export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedSt
     desiredNodes: selected.size,
     readyNodes,
     staleNodes,
+    cleaningNodes: [...retained],
     notReadyNodes,
     nodeErrors,
     interfaceErrors,

@@ -14,7 +14,10 @@ export { applyMergePatch, diffMergePatch, type Json, type JsonObject, jsonEqual 
 export {
   DAEMONSET_TOLERATIONS,
   isSelected,
+  isTolerated,
+  matchesSelector,
   type NodeInfo,
+  retainedNodeNames,
   selectedNodeNames,
   type Taint,
   tolerates,

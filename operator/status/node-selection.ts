@@ -28,13 +28,23 @@ export function tolerates(toleration: Toleration, taint: Taint): boolean {
   return (toleration.value ?? "") === (taint.value ?? "");
 }
 
+/** The node's labels match spec.nodeSelector (every key, exact value). */
+export function matchesSelector(spec: Pick<XdpCounterSpec, "nodeSelector">, node: NodeInfo): boolean {
+  for (const [key, value] of Object.entries(spec.nodeSelector ?? {})) {
+    if (node.labels?.[key] !== value) return false;
+  }
+  return true;
+}
+
 export function isSelected(
   spec: Pick<XdpCounterSpec, "nodeSelector" | "tolerations">,
   node: NodeInfo,
 ): boolean {
-  for (const [key, value] of Object.entries(spec.nodeSelector ?? {})) {
-    if (node.labels?.[key] !== value) return false;
-  }
+  return matchesSelector(spec, node) && isTolerated(spec, node);
+}
+
+/** Every NoSchedule/NoExecute taint of the node is tolerated: a daemon pod can run there. */
+export function isTolerated(spec: Pick<XdpCounterSpec, "tolerations">, node: NodeInfo): boolean {
   const tolerations = [...(spec.tolerations ?? []), ...DAEMONSET_TOLERATIONS];
   for (const taint of node.taints ?? []) {
     if (taint.effect === "PreferNoSchedule") continue;
@@ -48,4 +58,24 @@ export function selectedNodeNames(
   nodes: readonly NodeInfo[],
 ): Set<string> {
   return new Set(nodes.filter((node) => isSelected(spec, node)).map((node) => node.name));
+}
+
+/**
+ * Nodes no longer selected whose entry is not Clean: they still hold the XdpCounter's program and pins, so
+ * the DaemonSet keeps an agent there (by hostname) until it has cleaned up (docs/adr/0012). A node whose
+ * taints are not tolerated cannot run an agent at all and is not kept. Sorted.
+ */
+export function retainedNodeNames(
+  spec: Pick<XdpCounterSpec, "nodeSelector" | "tolerations">,
+  entries: Readonly<Record<string, { phase?: string }>>,
+  nodes: readonly NodeInfo[],
+): string[] {
+  const byName = new Map(nodes.map((node) => [node.name, node]));
+  return Object.entries(entries)
+    .filter(([name, entry]) => {
+      const node = byName.get(name);
+      return node && entry.phase !== "Clean" && !matchesSelector(spec, node) && isTolerated(spec, node);
+    })
+    .map(([name]) => name)
+    .sort();
 }

@@ -3,8 +3,8 @@
 // system), level-triggered: every change in the store, every process event and a periodic resync run one
 // reconcile of the whole (small) cluster, which writes only what differs.
 //
-// - DaemonSets: one pod per eligible node (nodeSelector, taints vs tolerations), owned by the DaemonSet,
-//   labelled with controller-revision-hash; rolling replacement with maxUnavailable; pods on nodes that no
+// - DaemonSets: one pod per eligible node (nodeSelector, required node affinity, taints vs tolerations),
+//   owned by the DaemonSet, labelled with controller-revision-hash; rolling replacement with maxUnavailable; pods on nodes that no
 //   longer match are deleted; status kept up to date.
 // - Deployments: one ReplicaSet per template hash, pods owned by it, run on the host (root namespaces) with a
 //   surge of one; Deployment and ReplicaSet status.

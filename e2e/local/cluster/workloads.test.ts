@@ -2,7 +2,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { KubeObject } from "../apiserver/index.ts";
-import { commandLine, fieldRef, nodeMatches, scaled, type Taint, templateHash } from "./workloads.ts";
+import {
+  commandLine,
+  fieldRef,
+  nodeAffinityMatches,
+  nodeMatches,
+  scaled,
+  type Taint,
+  templateHash,
+} from "./workloads.ts";
 
 const node = (labels: Record<string, string>, taints: Taint[] = []): KubeObject => ({
   apiVersion: "v1",
@@ -33,6 +41,69 @@ test("nodeSelector must match every label; NoSchedule and NoExecute taints must 
     true,
     "daemon pods tolerate cordoned nodes",
   );
+});
+
+test("required node affinity: terms ORed, expressions ANDed, In/NotIn/Exists/DoesNotExist/Gt/Lt, matchFields", () => {
+  const n = (labels: Record<string, string>): KubeObject => ({
+    ...node(labels),
+    metadata: { name: "n1", labels },
+  });
+  const term = (
+    ...matchExpressions: {
+      key: string;
+      operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
+      values?: string[];
+    }[]
+  ) => ({ matchExpressions });
+  assert.equal(
+    nodeAffinityMatches([term({ key: "a", operator: "In", values: ["1", "2"] })], n({ a: "2" })),
+    true,
+  );
+  assert.equal(
+    nodeAffinityMatches([term({ key: "a", operator: "In", values: ["1"] })], n({ a: "2" })),
+    false,
+  );
+  assert.equal(nodeAffinityMatches([term({ key: "a", operator: "In", values: ["1"] })], n({})), false);
+  assert.equal(nodeAffinityMatches([term({ key: "a", operator: "NotIn", values: ["1"] })], n({})), true);
+  assert.equal(
+    nodeAffinityMatches([term({ key: "a", operator: "NotIn", values: ["1"] })], n({ a: "1" })),
+    false,
+  );
+  assert.equal(nodeAffinityMatches([term({ key: "a", operator: "Exists" })], n({ a: "" })), true);
+  assert.equal(nodeAffinityMatches([term({ key: "a", operator: "DoesNotExist" })], n({ a: "" })), false);
+  assert.equal(nodeAffinityMatches([term({ key: "a", operator: "Gt", values: ["3"] })], n({ a: "4" })), true);
+  assert.equal(
+    nodeAffinityMatches([term({ key: "a", operator: "Lt", values: ["3"] })], n({ a: "4" })),
+    false,
+  );
+  const both = term({ key: "a", operator: "In", values: ["1"] }, { key: "b", operator: "Exists" });
+  assert.equal(nodeAffinityMatches([both], n({ a: "1" })), false, "a term's expressions are ANDed");
+  const host = term({ key: "kubernetes.io/hostname", operator: "In", values: ["n1"] });
+  assert.equal(
+    nodeAffinityMatches([both, host], n({ "kubernetes.io/hostname": "n1" })),
+    true,
+    "terms are ORed",
+  );
+  assert.equal(nodeAffinityMatches([{}], n({})), false, "an empty term matches nothing");
+  assert.equal(nodeAffinityMatches([], n({})), false);
+  assert.equal(
+    nodeAffinityMatches([{ matchFields: [{ key: "metadata.name", operator: "In", values: ["n1"] }] }], n({})),
+    true,
+  );
+  const spec = (terms: unknown[]) => ({
+    containers: [],
+    nodeSelector: { z: "1" },
+    affinity: {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } },
+    },
+  });
+  assert.equal(nodeMatches(spec([host]), n({ z: "1", "kubernetes.io/hostname": "n1" })), true);
+  assert.equal(
+    nodeMatches(spec([host]), n({ "kubernetes.io/hostname": "n1" })),
+    false,
+    "nodeSelector AND affinity",
+  );
+  assert.equal(nodeMatches(spec([host]), n({ z: "1" })), false);
 });
 
 test("template hashes ignore key order and change with content", () => {

@@ -99,9 +99,72 @@ function tolerates(t: Toleration, taint: Taint): boolean {
 }
 
 /** Whether a daemon pod of this template belongs on the node: nodeSelector, and NoSchedule/NoExecute taints. */
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
+  values?: string[];
+}
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
+/** One requirement against a map (labels, or the fields: only metadata.name), as core/v1 evaluates it. */
+function requirementMatches(r: NodeSelectorRequirement, map: Record<string, string>): boolean {
+  const has = Object.hasOwn(map, r.key);
+  const value = map[r.key];
+  switch (r.operator) {
+    case "In":
+      return has && (r.values ?? []).includes(value as string);
+    case "NotIn":
+      return !has || !(r.values ?? []).includes(value as string);
+    case "Exists":
+      return has;
+    case "DoesNotExist":
+      return !has;
+    case "Gt":
+    case "Lt": {
+      const n = Number.parseInt(value ?? "", 10);
+      const bound = Number.parseInt(r.values?.[0] ?? "", 10);
+      if (!has || Number.isNaN(n) || Number.isNaN(bound)) return false;
+      return r.operator === "Gt" ? n > bound : n < bound;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * requiredDuringSchedulingIgnoredDuringExecution: the terms are ORed, a term's requirements ANDed; a term
+ * with no requirements matches nothing. (The DaemonSet controller also re-checks it for running pods.)
+ */
+export function nodeAffinityMatches(terms: NodeSelectorTerm[], node: KubeObject): boolean {
+  const labels = node.metadata.labels ?? {};
+  const fields = { "metadata.name": node.metadata.name ?? "" };
+  return terms.some((term) => {
+    const exprs = term.matchExpressions ?? [];
+    const flds = term.matchFields ?? [];
+    if (exprs.length === 0 && flds.length === 0) return false;
+    return (
+      exprs.every((r) => requirementMatches(r, labels)) && flds.every((r) => requirementMatches(r, fields))
+    );
+  });
+}
+
 export function nodeMatches(spec: PodSpec, node: KubeObject): boolean {
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const affinity = spec.affinity as
+    | {
+        nodeAffinity?: {
+          requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] };
+        };
+      }
+    | undefined;
+  // Without nodeSelectorTerms (a real API server refuses that; the test server's server-side apply leaves
+  // `requiredDuringSchedulingIgnoredDuringExecution: {}` behind when an applier drops the terms) no constraint.
+  const terms = affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms && !nodeAffinityMatches(terms, node)) return false;
   const tolerations = [...(spec.tolerations ?? []), ...daemonTolerations];
   const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []).filter(
     (t) => t.effect !== "PreferNoSchedule",
