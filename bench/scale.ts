@@ -118,6 +118,10 @@ export interface ScaleRun {
     minGapIntervals: number;
     maxWritesOfOneNode: number;
     failedWrites: number;
+    /** why writes failed (error messages, digits replaced by N), and how many times */
+    failureReasons: Record<string, number>;
+    /** time from sending an agent's PATCH to its answer, ms (successful writes) */
+    answerMs: Summary;
     /** quiet window (counters frozen, after one interval for the last changes to land) */
     quietWrites: number;
     quietChangedWrites: number;
@@ -267,6 +271,9 @@ export async function runScaleOnce(o: {
     const inner = kubeClusterApi(client);
     const writes: WriteRecord[] = [];
     let failed = 0;
+    const reasons = new Map<string, number>();
+    // Time the server takes to answer one agent write (the PATCH, measured around the agent's client).
+    const answerMs: number[] = [];
     const lastWritten = new Map<string, bigint>();
     // Running sum of what the nodes have written: a write is in the totals once totals ≥ the sum after it.
     let sum = 0n;
@@ -277,7 +284,9 @@ export async function runScaleOnce(o: {
         const [node, entry] = Object.entries(patch.status.nodes)[0] as [string, { packets: { pass: string } }];
         const bytes = Buffer.byteLength(JSON.stringify(patch));
         try {
+          const sent = performance.now();
           const r = await inner.patchNodeEntry(x, patch);
+          answerMs.push(performance.now() - sent);
           const p = BigInt(entry.packets.pass);
           const before = lastWritten.get(node);
           writes.push({ t: Date.now(), node, bytes, changed: before !== p });
@@ -287,6 +296,8 @@ export async function runScaleOnce(o: {
           return r;
         } catch (err) {
           failed++;
+          const why = String((err as Error).message).replace(/\d+/g, "N").slice(0, 160);
+          reasons.set(why, (reasons.get(why) ?? 0) + 1);
           throw err;
         }
       },
@@ -391,6 +402,8 @@ export async function runScaleOnce(o: {
         minGapIntervals: round(Number.isFinite(minGap) ? minGap / intervalMs : 0, 3),
         maxWritesOfOneNode: maxOne,
         failedWrites: failed,
+        failureReasons: Object.fromEntries(reasons),
+        answerMs: roundSummary(summarize(answerMs.length ? answerMs : [0]), 1),
         quietWrites: quiet.length,
         quietChangedWrites: quiet.filter((w) => w.changed).length,
         quietWritesPerNodePerInterval: round(quiet.length / nodes / o.quietIntervals, 3),
