@@ -3,7 +3,9 @@
 // counts on, reporting into the test API server. Sampled from /proc: RSS (VmRSS) and CPU time (utime +
 // stime) over the window. Then the cost of one read of all 8 interfaces' counters, timed in this process
 // with the BPF core's CounterReader on the agent's pinned maps.
+import { execFileSync } from "node:child_process";
 import { readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CounterReader } from "../agent/bpf/index.ts";
 import { native } from "../agent/bpf/libbpf.ts";
@@ -44,6 +46,8 @@ export interface FootprintResult {
     perInterfaceUs: number;
     syscallsPerRead: number;
   };
+  /** RSS of a process that only imports some modules, MiB (one sample each, after 1 s) */
+  baselines: { what: string; rssMiB: number }[];
   targets: {
     idleCpuUnderHalfPctAt1s: { cpuPct: number; met: boolean } | null;
     rssUnder80MiB: { maxMiB: number; met: boolean };
@@ -61,6 +65,28 @@ function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
+
+/** What a Node.js process holds after importing `modules` (nothing: the runtime alone), MiB. */
+export function importRss(modules: string[]): number {
+  const script = `for (const m of process.argv.slice(1)) await import(m);
+await new Promise((r) => setTimeout(r, 1000));
+const s = (await import("node:fs")).readFileSync("/proc/self/status", "utf8");
+process.stdout.write(/VmRSS:\\s+(\\d+)/.exec(s)[1]);`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script, ...modules], {
+    cwd: join(import.meta.dirname, ".."),
+    encoding: "utf8",
+  });
+  return round(Number(out) / 1024, 1);
+}
+
+const ROOT = join(import.meta.dirname, "..");
+/** Where the agent's resident memory goes: the runtime, then what each of its imports adds. */
+export const BASELINES: { what: string; modules: string[] }[] = [
+  { what: "Node.js alone", modules: [] },
+  { what: "+ @kubernetes/client-node", modules: ["@kubernetes/client-node"] },
+  { what: "+ koffi, zod, prom-client", modules: ["koffi", "zod", "prom-client"] },
+  { what: "the agent's modules (agent/cluster/index.ts)", modules: [`${ROOT}/agent/cluster/index.ts`] },
+];
 
 export async function runFootprint(o: {
   intervalsMs: number[];
@@ -113,7 +139,14 @@ export async function runFootprint(o: {
         interfaces: ifaces,
         reportIntervalMs: intervalMs,
       });
-      const agent = startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot, pollInterval: POLL, logLevel: "info" });
+      const agent = startAgent({
+        ns: pair.node.ns,
+        config,
+        kubeconfig,
+        pinRoot,
+        pollInterval: POLL,
+        logLevel: "info",
+      });
       agents.push(agent);
       await agent.waitForLog((l) => l.msg === "ready: the selected interfaces are attached", 30_000);
       const pid = agent.child.pid as number;
@@ -141,7 +174,7 @@ export async function runFootprint(o: {
     const start = setups.map((s) => ({ ticks: cpuTicks(s.pid), t: performance.now() }));
     const rss: number[][] = setups.map(() => []);
     const perSec: number[][] = setups.map(() => []);
-    let last = setups.map((s) => cpuTicks(s.pid));
+    const last = setups.map((s) => cpuTicks(s.pid));
     const end = Date.now() + o.windowSeconds * 1000;
     while (Date.now() < end) {
       await sleep(1000, undefined, { signal: o.signal });
@@ -203,6 +236,7 @@ export async function runFootprint(o: {
         perInterfaceUs: round(all.median / readers.length, 2),
         syscallsPerRead: readers.length,
       },
+      baselines: BASELINES.map((b) => ({ what: b.what, rssMiB: importRss(b.modules) })),
       targets: {
         idleCpuUnderHalfPctAt1s: at1s ? { cpuPct: at1s.cpuPct, met: at1s.cpuPct < 0.5 } : null,
         rssUnder80MiB: { maxMiB: maxRss, met: maxRss < 80 },

@@ -11,12 +11,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  type AgentConfig,
-  CRD_PATH,
-  type NodeEntryPatch,
-
-} from "../api/v1alpha1/index.ts";
 import { type Counters, zeroCounters } from "../agent/bpf/index.ts";
 import { Agent, type CounterSource } from "../agent/cluster/agent.ts";
 import { HEARTBEAT_INTERVALS, INTERVAL_JITTER } from "../agent/cluster/backoff.ts";
@@ -24,6 +18,7 @@ import { type ClusterApi, kubeClusterApi } from "../agent/cluster/cluster-api.ts
 import { KubeClient } from "../agent/cluster/kube-client.ts";
 import type { Logger } from "../agent/cluster/log.ts";
 import type { InterfaceState } from "../agent/cluster/reconciler.ts";
+import { type AgentConfig, CRD_PATH, type NodeEntryPatch } from "../api/v1alpha1/index.ts";
 import { type ApiServer, startApiServer } from "../e2e/local/apiserver/index.ts";
 import { call } from "../e2e/local/apiserver/testclient.ts";
 import { type Machine, machine } from "./machine.ts";
@@ -153,8 +148,8 @@ export interface ScaleResult {
   quick: boolean;
   machine: Machine;
   method: {
-    nodeCounts: number[];
-    intervalMs: number;
+    plan: ScalePlan[];
+    pollMs: number;
     jitter: number;
     heartbeatIntervals: number;
     ppsPerNode: number;
@@ -217,7 +212,9 @@ export async function runScaleOnce(o: {
       await Promise.all(
         names
           .slice(i, i + 50)
-          .map((name) => must("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name } })),
+          .map((name) =>
+            must("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name } }),
+          ),
       );
     }
     const name = `scale-${process.pid}`;
@@ -281,7 +278,10 @@ export async function runScaleOnce(o: {
     const api: ClusterApi = {
       ...inner,
       async patchNodeEntry(x: string, patch: NodeEntryPatch) {
-        const [node, entry] = Object.entries(patch.status.nodes)[0] as [string, { packets: { pass: string } }];
+        const [node, entry] = Object.entries(patch.status.nodes)[0] as [
+          string,
+          { packets: { pass: string } },
+        ];
         const bytes = Buffer.byteLength(JSON.stringify(patch));
         try {
           const sent = performance.now();
@@ -296,7 +296,9 @@ export async function runScaleOnce(o: {
           return r;
         } catch (err) {
           failed++;
-          const why = String((err as Error).message).replace(/\d+/g, "N").slice(0, 160);
+          const why = String((err as Error).message)
+            .replace(/\d+/g, "N")
+            .slice(0, 160);
           reasons.set(why, (reasons.get(why) ?? 0) + 1);
           throw err;
         }
@@ -444,11 +446,15 @@ export async function runScaleOnce(o: {
   }
 }
 
-export async function runScale(o: {
-  nodeCounts: number[];
+export interface ScalePlan {
+  nodes: number;
   intervalMs: number;
-  changingIntervals: number[];
-  quietIntervals: number[];
+  changingIntervals: number;
+  quietIntervals: number;
+}
+
+export async function runScale(o: {
+  plan: readonly ScalePlan[];
   pps: number;
   pollMs: number;
   quick: boolean;
@@ -456,13 +462,10 @@ export async function runScale(o: {
   signal?: AbortSignal;
 }): Promise<ScaleResult> {
   const runs: ScaleRun[] = [];
-  for (const [i, nodes] of o.nodeCounts.entries()) {
+  for (const p of o.plan) {
     runs.push(
       await runScaleOnce({
-        nodes,
-        intervalMs: o.intervalMs,
-        changingIntervals: o.changingIntervals[i] ?? 2,
-        quietIntervals: o.quietIntervals[i] ?? 1,
+        ...p,
         pps: o.pps,
         pollMs: o.pollMs,
         log: o.log,
@@ -476,8 +479,8 @@ export async function runScale(o: {
     quick: o.quick,
     machine: machine(),
     method: {
-      nodeCounts: o.nodeCounts,
-      intervalMs: o.intervalMs,
+      plan: [...o.plan],
+      pollMs: o.pollMs,
       jitter: INTERVAL_JITTER,
       heartbeatIntervals: HEARTBEAT_INTERVALS,
       ppsPerNode: o.pps,
