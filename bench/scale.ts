@@ -128,6 +128,8 @@ export interface ScaleRun {
     rssMiB: Summary;
     /** a node's report (its PATCH answered) to the first poll of the object whose totals include it, ms */
     reportToTotalsMs: Summary | undefined;
+    /** the 95th percentile of the same (nearest rank) */
+    reportToTotalsP95Ms: number | undefined;
     /** reports whose values the totals never showed within the run */
     unresolved: number;
     pollMs: number;
@@ -415,6 +417,11 @@ export async function runScaleOnce(o: {
         quietWrites: operatorWrites.filter((t) => inW(t, w2)).length,
         rssMiB: roundSummary(summarize(rss.length ? rss : [0]), 1),
         reportToTotalsMs: latencies.length ? roundSummary(summarize(latencies), 0) : undefined,
+        reportToTotalsP95Ms: latencies.length
+          ? latencies.sort((a, b) => a - b)[
+              Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.95) - 1)
+            ]
+          : undefined,
         unresolved: pending.length,
         pollMs: o.pollMs,
       },
