@@ -184,6 +184,9 @@ export async function runScaleOnce(o: {
   let operator: ChildProcess | undefined;
   const stop = new AbortController();
   const runs: Promise<void>[] = [];
+  // Stopped in `finally` too, or an interrupted run would keep polling and sampling forever.
+  let polling = true;
+  let sampler: ReturnType<typeof setInterval> | undefined;
   try {
     server = await startApiServer({ crds: [CRD_PATH], logUnknown: () => undefined });
     const srv = server;
@@ -246,7 +249,7 @@ export async function runScaleOnce(o: {
     });
     const opPid = operator.pid as number;
     const rss: number[] = [];
-    const sampler = setInterval(() => {
+    sampler = setInterval(() => {
       const k = rssKiB(opPid);
       if (k !== undefined) rss.push(k / 1024);
     }, 1000);
@@ -341,7 +344,6 @@ export async function runScaleOnce(o: {
 
     // Poll the object: latency of reports into totals.
     const latencies: number[] = [];
-    let polling = true;
     const poller = (async () => {
       while (polling) {
         await sleep(o.pollMs);
@@ -439,6 +441,8 @@ export async function runScaleOnce(o: {
     );
     return result;
   } finally {
+    polling = false;
+    clearInterval(sampler);
     stop.abort();
     await Promise.all(runs);
     if (operator && operator.exitCode === null && operator.signalCode === null) {
