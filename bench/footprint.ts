@@ -26,8 +26,11 @@ export interface FootprintRow {
   /** CPU time over the window as % of one core */
   cpuPct: number;
   cpuSeconds: number;
-  /** per-second CPU % of one core (from the same samples as RSS) */
+  /** per-second CPU % of one core (from the same samples as RSS; 1 tick = 10 ms = 1 % steps) */
   cpuPctPerSecond: Summary;
+  /** CPU % of one core in consecutive 10 s blocks of the window (1 s blocks in a window under 20 s) */
+  cpuPctPerBlock: Summary;
+  blockSeconds: number;
   rssMiB: Summary;
   /** reports the API server received from this agent in the window */
   writes: number;
@@ -185,6 +188,12 @@ export async function runFootprint(o: {
         last[i] = now;
       });
     }
+    const block = o.windowSeconds >= 20 ? 10 : 1;
+    const blocks = (xs: number[], n: number): number[] => {
+      const out: number[] = [];
+      for (let k = 0; k + n <= xs.length; k += n) out.push(xs.slice(k, k + n).reduce((a, b) => a + b, 0) / n);
+      return out.length ? out : [0];
+    };
     const rows: FootprintRow[] = setups.map((s, i) => {
       const ticks = cpuTicks(s.pid) - (start[i]?.ticks ?? 0);
       const secs = (performance.now() - (start[i]?.t ?? 0)) / 1000;
@@ -194,6 +203,8 @@ export async function runFootprint(o: {
         cpuPct: round(((ticks / CLK_TCK) * 100) / secs, 3),
         cpuSeconds: ticks / CLK_TCK,
         cpuPctPerSecond: roundSummary(summarize(perSec[i] ?? []), 1),
+        cpuPctPerBlock: roundSummary(summarize(blocks(perSec[i] ?? [], block)), 3),
+        blockSeconds: block,
         rssMiB: roundSummary(summarize(rss[i] ?? []), 1),
         writes: writes.get(s.name) ?? 0,
       };

@@ -92,13 +92,13 @@ export function footprintTables(r: FootprintResult): string {
   out.push(
     `${r.rows.length} agents side by side, each counting on ${r.method.interfaces} veth interfaces, poll ${r.method.poll}, idle (no traffic), ${r.method.windowSeconds} s window; RSS sampled every second. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
-    "| reportInterval | CPU % of one core (window) | CPU % per 1 s sample: median, min–max (IQR) | RSS MiB (median) | RSS max | RSS spread min–max | status writes in the window |",
+    "| reportInterval | CPU % of one core (window) | CPU % per block: median, min–max (IQR) | RSS MiB (median) | RSS max | RSS spread min–max | status writes in the window |",
     "| ---: | ---: | --- | ---: | ---: | --- | ---: |",
   );
   for (const row of r.rows) {
-    const c = row.cpuPctPerSecond;
+    const c = row.cpuPctPerBlock ?? row.cpuPctPerSecond;
     out.push(
-      `| ${row.reportIntervalMs / 1000} s | ${f(row.cpuPct, 3)} | ${f(c.median, 1)}, ${spread(c, 1)} | ${f(row.rssMiB.median, 1)} | ${f(row.rssMiB.max, 1)} | ${f(row.rssMiB.min, 1)}–${f(row.rssMiB.max, 1)} | ${row.writes} |`,
+      `| ${row.reportIntervalMs / 1000} s | ${f(row.cpuPct, 3)} | ${f(c.median, 3)}, ${spread(c, 3)} (${c.n} × ${row.blockSeconds ?? 1} s) | ${f(row.rssMiB.median, 1)} | ${f(row.rssMiB.max, 1)} | ${f(row.rssMiB.min, 1)}–${f(row.rssMiB.max, 1)} | ${row.writes} |`,
     );
   }
   const a = r.read.allInterfacesUs;
