@@ -165,6 +165,17 @@ export interface ScaleResult {
   targets: { objectUnderLimitAt1000: { bytes: number; limit: number; met: boolean } | null };
 }
 
+/** What the benchmark reads of the API server's answers. */
+type Json = {
+  metadata: { uid: string; generation: number };
+  status?: {
+    desiredNodes?: number;
+    nodes?: Record<string, unknown>;
+    totals?: { packets?: { pass?: string } };
+  };
+  message?: string;
+};
+
 interface WriteRecord {
   t: number;
   node: string;
@@ -207,7 +218,7 @@ export async function runScaleOnce(o: {
       }
       return push(...records);
     };
-    const must = async (method: string, path: string, body: unknown): Promise<Record<string, any>> => {
+    const must = async (method: string, path: string, body: unknown): Promise<Json> => {
       const res = await call(srv, method, path, { body });
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
@@ -258,7 +269,7 @@ export async function runScaleOnce(o: {
       const k = rssKiB(opPid);
       if (k !== undefined) rss.push(k / 1024);
     }, 1000);
-    const get = async (): Promise<Record<string, any>> => must("GET", `${XDPC}/${name}`, undefined);
+    const get = async (): Promise<Json> => must("GET", `${XDPC}/${name}`, undefined);
     // Wait for the operator's first reconcile (desiredNodes set).
     for (let i = 0; ; i++) {
       const obj = await get();
