@@ -6,9 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { FootprintResult } from "./footprint.ts";
 import { CONFIGS, type LiveResult } from "./live.ts";
 import { MODES, type PerPacketResult, PROGRAMS } from "./per-packet.ts";
 import { main, SIZES } from "./run.ts";
+import type { ScaleResult } from "./scale.ts";
 import { summarize } from "./stats.ts";
 import type { VariantsResult } from "./variants.ts";
 
@@ -84,5 +86,45 @@ test("npm run bench -- --quick: every part runs, writes its file, and counts exa
     assert.equal(row.perLoadOverEmptyNs.length, v.method.loads);
     isSummary(row.acrossLoads, v.method.loads);
     isSummary(row.allRounds, v.method.loads * v.method.rounds);
+  }
+});
+
+test("npm run bench -- --quick --part footprint,scale: both run, clean up and write files of the right shape", async (t) => {
+  const out = mkdtempSync(join(tmpdir(), "xdp-counter-bench-"));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  await main(["--quick", "--out", out, "--part", "footprint,scale"]);
+
+  const fp = JSON.parse(readFileSync(join(out, "footprint.json"), "utf8")) as FootprintResult;
+  assert.equal(fp.part, "footprint");
+  assert.equal(fp.quick, true);
+  isMachine(fp.machine as unknown as Record<string, unknown>);
+  assert.equal(fp.method.interfaces, SIZES.quick.footprint.interfaces);
+  assert.deepEqual(
+    fp.rows.map((r) => r.reportIntervalMs),
+    [...SIZES.quick.footprint.intervalsMs],
+  );
+  for (const row of fp.rows) {
+    assert.ok(row.cpuPct >= 0 && Number.isFinite(row.cpuPct));
+    assert.ok(row.rssMiB.n >= 2);
+    isSummary(row.rssMiB, row.rssMiB.n);
+    assert.ok(row.rssMiB.min > 10, "a Node.js process holds more than 10 MiB");
+  }
+  assert.equal(fp.read.interfaces, SIZES.quick.footprint.interfaces);
+  assert.equal(fp.read.syscallsPerRead, fp.read.interfaces);
+  isSummary(fp.read.allInterfacesUs, SIZES.quick.footprint.reads);
+  assert.equal(fp.baselines.length, 4);
+  assert.equal(typeof fp.targets.rssUnder80MiB.met, "boolean");
+
+  const sc = JSON.parse(readFileSync(join(out, "scale.json"), "utf8")) as ScaleResult;
+  assert.equal(sc.part, "scale");
+  isMachine(sc.machine as unknown as Record<string, unknown>);
+  assert.equal(sc.runs.length, SIZES.quick.scale.plan.length);
+  for (const run of sc.runs) {
+    assert.equal(run.object.nodeEntries, run.nodes, "every node reported");
+    assert.ok(run.object.totalsExact, "the operator's totals are the sum of the frozen counters");
+    assert.equal(run.agents.quietChangedWrites, 0, "nothing changed, nothing written but heartbeats");
+    assert.ok(run.agents.writesPerSecond > 0);
+    assert.ok(run.object.bytes > run.nodes * 100);
+    isSummary(run.operator.rssMiB, run.operator.rssMiB.n);
   }
 });

@@ -2,8 +2,10 @@
 // by a program and not by hand: `node bench/report.ts [DIR]` (default bench/results).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { FootprintResult } from "./footprint.ts";
 import type { LiveResult } from "./live.ts";
 import type { PerPacketResult } from "./per-packet.ts";
+import type { ScaleResult } from "./scale.ts";
 import type { Summary } from "./stats.ts";
 import type { VariantsResult } from "./variants.ts";
 
@@ -85,11 +87,82 @@ export function variantsTables(r: VariantsResult): string {
   return out.join("\n");
 }
 
+export function footprintTables(r: FootprintResult): string {
+  const out: string[] = [];
+  out.push(
+    `${r.rows.length} agents side by side, each counting on ${r.method.interfaces} veth interfaces, poll ${r.method.poll}, idle (no traffic), ${r.method.windowSeconds} s window; RSS sampled every second. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    "",
+    "| reportInterval | CPU % of one core (window) | CPU % per block: median, min–max (IQR) | RSS MiB (median) | RSS max | RSS spread min–max | status writes in the window |",
+    "| ---: | ---: | --- | ---: | ---: | --- | ---: |",
+  );
+  for (const row of r.rows) {
+    const c = row.cpuPctPerBlock ?? row.cpuPctPerSecond;
+    out.push(
+      `| ${row.reportIntervalMs / 1000} s | ${f(row.cpuPct, 3)} | ${f(c.median, 3)}, ${spread(c, 3)} (${c.n} × ${row.blockSeconds ?? 1} s) | ${f(row.rssMiB.median, 1)} | ${f(row.rssMiB.max, 1)} | ${f(row.rssMiB.min, 1)}–${f(row.rssMiB.max, 1)} | ${row.writes} |`,
+    );
+  }
+  const a = r.read.allInterfacesUs;
+  out.push(
+    "",
+    `One read of all counters (${r.read.interfaces} interfaces, ${r.method.reads.toLocaleString("en")} timed reads): median ${f(a.median, 1)} µs, ${spread(a, 1)}; ${f(r.read.perInterfaceUs, 2)} µs per interface; ${r.read.syscallsPerRead} syscalls per read (one BPF_MAP_LOOKUP_BATCH per interface).`,
+    "",
+    "| process that only imports | RSS MiB |",
+    "| --- | ---: |",
+  );
+  for (const b of r.baselines) out.push(`| ${b.what} | ${f(b.rssMiB, 1)} |`);
+  return out.join("\n");
+}
+
+export function scaleTables(r: ScaleResult): string {
+  const out: string[] = [];
+  out.push(
+    `Synthetic counters growing by ${r.method.ppsPerNode} packets/s per node, then frozen; report interval ±${r.method.jitter * 100} % jitter, heartbeat after ${r.method.heartbeatIntervals} intervals; the object polled every ${r.method.pollMs} ms for totals. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    "",
+    "| nodes | interval | intervals (changing + quiet) | agent writes/s | per node per interval | request B/s | body B (median) | failed writes | write answered in ms: median, min–max (IQR) | shortest gap between a node's writes (intervals) | writes when quiet (per node per interval; changed) |",
+    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+  );
+  for (const x of r.runs) {
+    const g = x.agents;
+    out.push(
+      `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${x.changingIntervals} + ${x.quietIntervals} | ${f(g.writesPerSecond, 1)} | ${f(g.writesPerNodePerInterval, 3)} | ${g.requestBytesPerSecond.toLocaleString("en")} | ${g.requestBytes.median} | ${g.failedWrites} | ${f(g.answerMs.median, 0)}, ${spread(g.answerMs, 0)} | ${f(g.minGapIntervals, 2)} | ${g.quietWrites} (${f(g.quietWritesPerNodePerInterval, 3)}; ${g.quietChangedWrites} changed) |`,
+    );
+  }
+  out.push(
+    "",
+    "| nodes | interval | object JSON bytes | node entries (of them written by the bench after the run) | bytes per entry | of etcd's 1.5 MiB | totals exact | operator writes/s (changing) | operator writes when quiet | report → totals ms: median, p95, max | reports never seen in totals | operator RSS MiB: median, min–max |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | --- |",
+  );
+  for (const x of r.runs) {
+    const l = x.operator.reportToTotalsMs;
+    out.push(
+      `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${x.object.bytes.toLocaleString("en")} | ${x.object.nodeEntries} (${x.object.filledByBench ?? 0}) | ${x.object.bytesPerNode} | ${f(x.object.fractionOfEtcdLimit * 100, 1)} % | ${x.object.totalsExact ? "yes" : "no"} | ${f(x.operator.writesPerSecond, 2)} | ${x.operator.quietWrites} | ${l ? `${f(l.median, 0)}, ${x.operator.reportToTotalsP95Ms ?? "—"}, ${f(l.max, 0)} (n ${l.n})` : "—"} | ${x.operator.unresolved} | ${f(x.operator.rssMiB.median, 1)}, ${f(x.operator.rssMiB.min, 1)}–${f(x.operator.rssMiB.max, 1)} |`,
+    );
+  }
+  for (const x of r.runs) {
+    if (x.object.refused) {
+      out.push(
+        "",
+        `At ${x.nodes.toLocaleString("en")} nodes the API server refused the object once it held ${x.object.refused.afterNodes.toLocaleString("en")} entries: HTTP ${x.object.refused.status}: ${x.object.refused.message}`,
+      );
+    }
+    const reasons = Object.entries(x.agents.failureReasons ?? {});
+    if (reasons.length) {
+      out.push(
+        "",
+        `Failed agent writes at ${x.nodes.toLocaleString("en")} nodes: ${reasons.map(([m, n]) => `${n} × "${m}"`).join("; ")}.`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
 if (import.meta.main) {
   for (const [part, render] of [
     ["per-packet", perPacketTables],
     ["live", liveTables],
     ["variants", variantsTables],
+    ["footprint", footprintTables],
+    ["scale", scaleTables],
   ] as const) {
     const file = join(dir, `${part}.json`);
     if (!existsSync(file)) continue;

@@ -4,13 +4,18 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import { type FootprintResult, runFootprint } from "./footprint.ts";
 import { LAYOUTS, type Layout, type LiveResult, runLive } from "./live.ts";
 import { type PerPacketResult, runPerPacket } from "./per-packet.ts";
+import { runScale, type ScalePlan, type ScaleResult } from "./scale.ts";
 import { runVariants, type VariantsResult } from "./variants.ts";
 
-export const PARTS = ["per-packet", "live", "variants"] as const;
+export const PARTS = ["per-packet", "live", "variants", "footprint", "scale"] as const;
 export type Part = (typeof PARTS)[number];
-/** What runs without --part: "variants" is an investigation, run on request. */
+/**
+ * What runs without --part: "variants" is an investigation, run on request; "footprint" and "scale" measure
+ * the agent and the control plane (minutes each), also on request.
+ */
 export const DEFAULT_PARTS: Part[] = ["per-packet", "live"];
 
 /** Sizes of a full run and of a quick one (a smoke test: seconds, not figures). */
@@ -19,19 +24,39 @@ export const SIZES = {
     perPacket: { rounds: 9, repeat: 10_000_000 },
     live: { rounds: 5, count: 1_000_000 },
     variants: { loads: 8, rounds: 5, repeat: 5_000_000 },
+    footprint: { intervalsMs: [1_000, 10_000], interfaces: 8, windowSeconds: 60, reads: 10_000 },
+    scale: {
+      // 100 nodes (a write rate the test API server keeps up with: the design's behaviour), then 1,000 and
+      // 5,000 at the default 10 s (the test API server saturates; entries that never landed are written by
+      // the bench afterwards, so the object's size is still measured). 5,000 over fewer intervals.
+      plan: [
+        { nodes: 100, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
+        { nodes: 1_000, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
+        { nodes: 5_000, intervalMs: 10_000, changingIntervals: 1, quietIntervals: 1 },
+      ],
+      pps: 1_000,
+      pollMs: 500,
+    },
   },
   quick: {
     perPacket: { rounds: 3, repeat: 20_000 },
     live: { rounds: 1, count: 20_000 },
     variants: { loads: 2, rounds: 2, repeat: 20_000 },
+    footprint: { intervalsMs: [1_000, 10_000], interfaces: 3, windowSeconds: 3, reads: 200 },
+    scale: {
+      plan: [{ nodes: 20, intervalMs: 1_000, changingIntervals: 2, quietIntervals: 2 }],
+      pps: 1_000,
+      pollMs: 100,
+    },
   },
 } as const;
 
-const USAGE = `usage: npm run bench -- [--part per-packet,live] [--quick] [--out DIR] [--layout same-cpu,split]
+const USAGE = `usage: npm run bench -- [--part per-packet,live] [--quick] [--out DIR] [--layout same-cpu,split] [--nodes 1000,5000]
   --part    which parts to run, comma-separated, of ${PARTS.join(",")} (default: ${DEFAULT_PARTS.join(",")})
   --quick   tiny sizes: checks that everything runs and counts exactly, in seconds; figures mean nothing
   --out     where to write <part>.json (default bench/results, or bench/results/quick with --quick)
-  --layout  live part: where the receiver's NAPI runs (default: both: ${LAYOUTS.join(",")})`;
+  --layout  live part: where the receiver's NAPI runs (default: both: ${LAYOUTS.join(",")})
+  --nodes   scale part: the node counts to simulate (at a 10 s interval; default: 100, 1000, 5000)`;
 
 function fail(text: string): never {
   process.stderr.write(`bench: ${text}\n${USAGE}\n`);
@@ -77,6 +102,32 @@ function summaryLive(r: LiveResult): string {
   return lines.join("\n");
 }
 
+function summaryFootprint(r: FootprintResult): string {
+  const lines = [
+    "footprint (one agent, idle, per report interval; CPU % of one core over the window, RSS MiB):",
+  ];
+  for (const row of r.rows) {
+    lines.push(
+      `  ${String(row.reportIntervalMs / 1000).padStart(3)} s  CPU ${row.cpuPct.toFixed(3)} %  RSS median ${row.rssMiB.median} max ${row.rssMiB.max}  writes ${row.writes}`,
+    );
+  }
+  const a = r.read.allInterfacesUs;
+  lines.push(
+    `  one read of ${r.read.interfaces} interfaces: ${a.median} µs median [IQR ${a.q1}–${a.q3}], ${r.read.syscallsPerRead} syscalls`,
+  );
+  return lines.join("\n");
+}
+
+function summaryScale(r: ScaleResult): string {
+  const lines = ["scale (simulated nodes; agent writes/s, bytes/s, object size, operator):"];
+  for (const x of r.runs) {
+    lines.push(
+      `  ${String(x.nodes).padStart(5)} nodes @${x.intervalMs / 1000} s: ${x.agents.writesPerSecond} writes/s (${x.agents.writesPerNodePerInterval}/node/interval, ${x.agents.failedWrites} failed), ${x.agents.requestBytesPerSecond} B/s; quiet ${x.agents.quietWrites} (${x.agents.quietChangedWrites} changed); object ${x.object.bytes} B (${x.object.nodeEntries} entries); operator ${x.operator.writesPerSecond} writes/s, RSS ${x.operator.rssMiB.median} MiB, report→totals ${x.operator.reportToTotalsMs?.median ?? "-"} ms`,
+    );
+  }
+  return lines.join("\n");
+}
+
 function summaryVariants(r: VariantsResult): string {
   const lines = [
     "variants (CPU-time ns/packet over the empty program; median over loads [min–max of the loads]):",
@@ -98,6 +149,7 @@ export async function main(argv: string[]): Promise<void> {
       quick: { type: "boolean", default: false },
       out: { type: "string" },
       layout: { type: "string", default: LAYOUTS.join(",") },
+      nodes: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -127,7 +179,12 @@ export async function main(argv: string[]): Promise<void> {
   process.on("SIGTERM", onSignal);
   const signal = stop.signal;
   try {
-    await runParts(parts, { quick, layouts, out, log, signal });
+    const nodes = values.nodes?.split(",").map((n) => {
+      const x = Number(n);
+      if (!Number.isInteger(x) || x < 1) fail(`bad node count ${n}`);
+      return x;
+    });
+    await runParts(parts, { quick, layouts, out, log, signal, nodes });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -136,14 +193,21 @@ export async function main(argv: string[]): Promise<void> {
 
 async function runParts(
   parts: Part[],
-  o: { quick: boolean; layouts: Layout[]; out: string; log: (text: string) => void; signal: AbortSignal },
+  o: {
+    quick: boolean;
+    layouts: Layout[];
+    out: string;
+    log: (text: string) => void;
+    signal: AbortSignal;
+    nodes?: number[] | undefined;
+  },
 ): Promise<void> {
   const { quick, layouts, out, log, signal } = o;
   const sizes = quick ? SIZES.quick : SIZES.full;
 
   for (const part of parts) {
     const started = Date.now();
-    let result: PerPacketResult | LiveResult | VariantsResult;
+    let result: PerPacketResult | LiveResult | VariantsResult | FootprintResult | ScaleResult;
     let summary: string;
     if (part === "per-packet") {
       const r = await runPerPacket({ ...sizes.perPacket, sizes: [64, 1500], quick, log, signal });
@@ -153,6 +217,36 @@ async function runParts(
       const r = await runLive({ ...sizes.live, length: 64, layouts, quick, log, signal });
       result = r;
       summary = summaryLive(r);
+    } else if (part === "footprint") {
+      const r = await runFootprint({
+        ...sizes.footprint,
+        intervalsMs: [...sizes.footprint.intervalsMs],
+        quick,
+        log,
+        signal,
+      });
+      result = r;
+      summary = summaryFootprint(r);
+    } else if (part === "scale") {
+      const sc = sizes.scale;
+      // --nodes: those counts at 10 s (1 s with --quick), on the schedule of the plan's first or last run.
+      const plan = o.nodes
+        ? o.nodes.map((nodes) => ({
+            ...(nodes > 1_000 ? (sc.plan[sc.plan.length - 1] ?? sc.plan[0]) : sc.plan[0]),
+            nodes,
+            intervalMs: quick ? 1_000 : 10_000,
+          }))
+        : sc.plan;
+      const r = await runScale({
+        plan: plan as ScalePlan[],
+        pps: sc.pps,
+        pollMs: sc.pollMs,
+        quick,
+        log,
+        signal,
+      });
+      result = r;
+      summary = summaryScale(r);
     } else {
       const r = await runVariants({ ...sizes.variants, quick, log });
       result = r;

@@ -26,6 +26,8 @@ export function startAgent(opts: {
   kubeconfig: string;
   pinRoot: string;
   pollInterval?: string;
+  /** default debug (tests read the "reported" lines); the agent's own default is info */
+  logLevel?: "debug" | "info" | "warn" | "error";
   env?: Record<string, string>;
 }): AgentProcess {
   const { nodeName, ...rendered } = opts.config;
@@ -40,7 +42,7 @@ export function startAgent(opts: {
     "--poll-interval",
     opts.pollInterval ?? "200ms",
     "--log-level",
-    "debug",
+    opts.logLevel ?? "debug",
   ]);
   const child = spawn(cmd as string, args, {
     stdio: ["ignore", "pipe", "pipe"],

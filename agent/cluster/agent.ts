@@ -34,7 +34,19 @@ export interface AgentOptions {
   objectPath?: string;
   listInterfaces?: () => Promise<Inventory>;
   random?: () => number;
+  /**
+   * Where the interface states and counters come from: the node's XDP counters (a Reconciler, the
+   * default), or a stand-in with the same surface (bench/scale.ts reports synthetic counters through this
+   * very loop, with no BPF).
+   */
+  source?: CounterSource;
 }
+
+/** What the loop needs from the Reconciler. */
+export type CounterSource = Pick<
+  Reconciler,
+  "reconcile" | "states" | "ready" | "nodeProblem" | "setNodeProblem" | "cleanAll" | "close"
+>;
 
 type ReportResult = "written" | "skipped" | "gone" | "failed";
 
@@ -46,7 +58,7 @@ export class Agent {
   readonly #pollMs: number;
   readonly #list: () => Promise<Inventory>;
   readonly #random: () => number;
-  readonly #reconciler: Reconciler;
+  readonly #reconciler: CounterSource;
   readonly health: AgentHealth = {
     reportsTotal: 0,
     reportErrorsTotal: 0,
@@ -69,12 +81,14 @@ export class Agent {
     this.#pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
     this.#list = opts.listInterfaces ?? readInventory;
     this.#random = opts.random ?? Math.random;
-    this.#reconciler = new Reconciler({
-      config: opts.config,
-      pinRoot: opts.pinRoot,
-      objectPath: opts.objectPath,
-      log: opts.log,
-    });
+    this.#reconciler =
+      opts.source ??
+      new Reconciler({
+        config: opts.config,
+        pinRoot: opts.pinRoot,
+        objectPath: opts.objectPath,
+        log: opts.log,
+      });
   }
 
   /** Live: the loop turned recently (or the agent is idle after cleaning up, which is fine too). */

@@ -1,0 +1,261 @@
+// Part "footprint": what one agent costs on a node. Real agents (`xdp-counter agent`, a process each) run
+// side by side, one per report interval, each in a node namespace of its own with 8 veth interfaces it
+// counts on, reporting into the test API server. Sampled from /proc: RSS (VmRSS) and CPU time (utime +
+// stime) over the window. Then the cost of one read of all 8 interfaces' counters, timed in this process
+// with the BPF core's CounterReader on the agent's pinned maps.
+import { execFileSync } from "node:child_process";
+import { readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CounterReader } from "../agent/bpf/index.ts";
+import { native } from "../agent/bpf/libbpf.ts";
+import { pinPaths } from "../agent/bpf/pins.ts";
+import { type AgentProcess, startAgent } from "../testing/agent.ts";
+import { agentConfigFor, TestCluster } from "../testing/cluster.ts";
+import { sh, VethPair } from "../testing/netns.ts";
+import { type Machine, machine } from "./machine.ts";
+import { round, roundSummary, type Summary, summarize } from "./stats.ts";
+
+const CLK_TCK = 100;
+/** The agent's production poll interval (DEFAULT_POLL_MS): how often it re-reads the node's interfaces. */
+const POLL = "5s";
+
+export interface FootprintRow {
+  reportIntervalMs: number;
+  windowSeconds: number;
+  /** CPU time over the window as % of one core */
+  cpuPct: number;
+  cpuSeconds: number;
+  /** per-second CPU % of one core (from the same samples as RSS; 1 tick = 10 ms = 1 % steps) */
+  cpuPctPerSecond: Summary;
+  /** CPU % of one core in consecutive 10 s blocks of the window (1 s blocks in a window under 20 s) */
+  cpuPctPerBlock: Summary;
+  blockSeconds: number;
+  rssMiB: Summary;
+  /** reports the API server received from this agent in the window */
+  writes: number;
+}
+
+export interface FootprintResult {
+  part: "footprint";
+  quick: boolean;
+  machine: Machine;
+  method: { interfaces: number; windowSeconds: number; poll: string; reads: number };
+  rows: FootprintRow[];
+  read: {
+    interfaces: number;
+    /** one read of every interface (one BPF_MAP_LOOKUP_BATCH each), µs */
+    allInterfacesUs: Summary;
+    perInterfaceUs: number;
+    syscallsPerRead: number;
+  };
+  /** RSS of a process that only imports some modules, MiB (one sample each, after 1 s) */
+  baselines: { what: string; rssMiB: number }[];
+  targets: {
+    idleCpuUnderHalfPctAt1s: { cpuPct: number; met: boolean } | null;
+    rssUnder80MiB: { maxMiB: number; met: boolean };
+  };
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state): utime is field 14, stime field 15
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** What a Node.js process holds after importing `modules` (nothing: the runtime alone), MiB. */
+export function importRss(modules: string[]): number {
+  const script = `for (const m of process.argv.slice(1)) await import(m);
+await new Promise((r) => setTimeout(r, 1000));
+const s = (await import("node:fs")).readFileSync("/proc/self/status", "utf8");
+process.stdout.write(/VmRSS:\\s+(\\d+)/.exec(s)[1]);`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script, ...modules], {
+    cwd: join(import.meta.dirname, ".."),
+    encoding: "utf8",
+  });
+  return round(Number(out) / 1024, 1);
+}
+
+const ROOT = join(import.meta.dirname, "..");
+/** Where the agent's resident memory goes: the runtime, then what each of its imports adds. */
+export const BASELINES: { what: string; modules: string[] }[] = [
+  { what: "Node.js alone", modules: [] },
+  { what: "+ @kubernetes/client-node", modules: ["@kubernetes/client-node"] },
+  { what: "+ koffi, zod, prom-client", modules: ["koffi", "zod", "prom-client"] },
+  { what: "the agent's modules (agent/cluster/index.ts)", modules: [`${ROOT}/agent/cluster/index.ts`] },
+];
+
+export async function runFootprint(o: {
+  intervalsMs: number[];
+  interfaces: number;
+  windowSeconds: number;
+  reads: number;
+  quick: boolean;
+  log: (text: string) => void;
+  signal?: AbortSignal;
+}): Promise<FootprintResult> {
+  const cluster = await TestCluster.start();
+  const pairs: VethPair[] = [];
+  const agents: AgentProcess[] = [];
+  try {
+    const setups: { pid: number; agent: AgentProcess; ifaces: string[]; pinRoot: string; name: string }[] =
+      [];
+    for (const [k, intervalMs] of o.intervalsMs.entries()) {
+      const pair = await VethPair.create();
+      pairs.push(pair);
+      const ifaces = [pair.node.iface];
+      for (let i = 1; i < o.interfaces; i++) {
+        const a = `${pair.node.iface}${i}`;
+        const b = `${pair.peer.iface}${i}`;
+        await sh("ip", [
+          "-n",
+          pair.node.ns,
+          "link",
+          "add",
+          a,
+          "type",
+          "veth",
+          "peer",
+          "name",
+          b,
+          "netns",
+          pair.peer.ns,
+        ]);
+        await sh("ip", ["-n", pair.node.ns, "link", "set", a, "up"]);
+        await sh("ip", ["-n", pair.peer.ns, "link", "set", b, "up"]);
+        ifaces.push(a);
+      }
+      const name = `footprint-${process.pid}-${k}`;
+      const created = await cluster.createXdpCounter(name, {
+        interfaces: ifaces,
+        reportInterval: `${intervalMs / 1000}s`,
+      });
+      const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
+      const pinRoot = cluster.pinRoot();
+      const config = agentConfigFor(name, created, `node-${name}`, {
+        interfaces: ifaces,
+        reportIntervalMs: intervalMs,
+      });
+      const agent = startAgent({
+        ns: pair.node.ns,
+        config,
+        kubeconfig,
+        pinRoot,
+        pollInterval: POLL,
+        logLevel: "info",
+      });
+      agents.push(agent);
+      await agent.waitForLog((l) => l.msg === "ready: the selected interfaces are attached", 30_000);
+      const pid = agent.child.pid as number;
+      // nsenter execs the agent, so the child's pid is the agent's own (Node.js, not nsenter).
+      const exe = readlinkSync(`/proc/${pid}/exe`);
+      if (!exe.endsWith("/node")) throw new Error(`agent pid ${pid} is ${exe}, not node`);
+      setups.push({ pid, agent, ifaces, pinRoot, name });
+    }
+    // Let start-up (module loading, the first attach and report) pass before the window opens.
+    await sleep(o.quick ? 500 : 3_000);
+    o.log(`footprint: ${setups.length} agents ready; measuring ${o.windowSeconds} s side by side`);
+    // Count writes as they come (the server's request list is bounded).
+    const writes = new Map<string, number>(setups.map((s) => [s.name, 0]));
+    const reqs = cluster.server.requests;
+    const push = reqs.push.bind(reqs);
+    reqs.push = (...records) => {
+      for (const r of records) {
+        for (const s of setups) {
+          if (r.method === "PATCH" && r.url.includes(`/${s.name}/status`))
+            writes.set(s.name, (writes.get(s.name) ?? 0) + 1);
+        }
+      }
+      return push(...records);
+    };
+    const start = setups.map((s) => ({ ticks: cpuTicks(s.pid), t: performance.now() }));
+    const rss: number[][] = setups.map(() => []);
+    const perSec: number[][] = setups.map(() => []);
+    const last = setups.map((s) => cpuTicks(s.pid));
+    const end = Date.now() + o.windowSeconds * 1000;
+    while (Date.now() < end) {
+      await sleep(1000, undefined, { signal: o.signal });
+      setups.forEach((s, i) => {
+        rss[i]?.push(rssMiB(s.pid));
+        const now = cpuTicks(s.pid);
+        perSec[i]?.push(((now - (last[i] ?? now)) / CLK_TCK) * 100);
+        last[i] = now;
+      });
+    }
+    const block = o.windowSeconds >= 20 ? 10 : 1;
+    const blocks = (xs: number[], n: number): number[] => {
+      const out: number[] = [];
+      for (let k = 0; k + n <= xs.length; k += n) out.push(xs.slice(k, k + n).reduce((a, b) => a + b, 0) / n);
+      return out.length ? out : [0];
+    };
+    const rows: FootprintRow[] = setups.map((s, i) => {
+      const ticks = cpuTicks(s.pid) - (start[i]?.ticks ?? 0);
+      const secs = (performance.now() - (start[i]?.t ?? 0)) / 1000;
+      return {
+        reportIntervalMs: o.intervalsMs[i] ?? 0,
+        windowSeconds: round(secs, 1),
+        cpuPct: round(((ticks / CLK_TCK) * 100) / secs, 3),
+        cpuSeconds: ticks / CLK_TCK,
+        cpuPctPerSecond: roundSummary(summarize(perSec[i] ?? []), 1),
+        cpuPctPerBlock: roundSummary(summarize(blocks(perSec[i] ?? [], block)), 3),
+        blockSeconds: block,
+        rssMiB: roundSummary(summarize(rss[i] ?? []), 1),
+        writes: writes.get(s.name) ?? 0,
+      };
+    });
+    reqs.push = push;
+
+    // One read of all counters: the agent's pinned maps, read here with the same CounterReader.
+    const first = setups[0];
+    if (!first) throw new Error("no agent");
+    const fds = first.ifaces.map((iface) => {
+      const fd = native.bpf_obj_get(pinPaths(first.pinRoot, first.name, iface).stats) as number;
+      if (fd < 0) throw new Error(`cannot open the pinned stats map of ${iface}`);
+      return fd;
+    });
+    const readers = fds.map((fd, i) => new CounterReader(fd, first.ifaces[i]));
+    let readUs: number[];
+    try {
+      for (let i = 0; i < 100; i++) for (const r of readers) r.read();
+      readUs = [];
+      for (let i = 0; i < o.reads; i++) {
+        const t = process.hrtime.bigint();
+        for (const r of readers) r.read();
+        readUs.push(Number(process.hrtime.bigint() - t) / 1000);
+      }
+    } finally {
+      for (const fd of fds) native.close(fd);
+    }
+    const all = roundSummary(summarize(readUs), 1);
+    const at1s = rows.find((r) => r.reportIntervalMs === 1000);
+    const maxRss = Math.max(...rows.map((r) => r.rssMiB.max));
+    return {
+      part: "footprint",
+      quick: o.quick,
+      machine: machine(),
+      method: { interfaces: o.interfaces, windowSeconds: o.windowSeconds, poll: POLL, reads: o.reads },
+      rows,
+      read: {
+        interfaces: readers.length,
+        allInterfacesUs: all,
+        perInterfaceUs: round(all.median / readers.length, 2),
+        syscallsPerRead: readers.length,
+      },
+      baselines: BASELINES.map((b) => ({ what: b.what, rssMiB: importRss(b.modules) })),
+      targets: {
+        idleCpuUnderHalfPctAt1s: at1s ? { cpuPct: at1s.cpuPct, met: at1s.cpuPct < 0.5 } : null,
+        rssUnder80MiB: { maxMiB: maxRss, met: maxRss < 80 },
+      },
+    };
+  } finally {
+    for (const a of agents) await a.stop("SIGTERM").catch(() => undefined);
+    for (const p of pairs) await p.destroy();
+    await cluster.stop();
+  }
+}
