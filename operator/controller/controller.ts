@@ -97,7 +97,9 @@ export class Controller {
             ? "error"
             : event.type === "disconnect" || event.type === "gone"
               ? "warn"
-              : "debug";
+              : event.type === "connect" || event.type === "relist"
+                ? "info"
+                : "debug";
         options.log[level](`watch ${event.type}`, { ...event });
         for (const listener of this.#listeners) listener(event);
       });

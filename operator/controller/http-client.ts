@@ -11,6 +11,7 @@ const CONTENT_TYPES: Record<PatchType, string> = {
   apply: "application/apply-patch+yaml",
 };
 const USER_AGENT = "xdp-counter-operator";
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** KubeConfig from KUBECONFIG (or ~/.kube/config), else in-cluster; or from the given kubeconfig text. */
 export function loadKubeConfig(text?: string): KubeConfig {
@@ -83,6 +84,7 @@ export class HttpKubeClient implements KubeClient {
     body: unknown,
     contentType: string | undefined,
     signal?: AbortSignal,
+    timeoutMs = REQUEST_TIMEOUT_MS,
   ): Promise<IncomingMessage> {
     // Token files (in-cluster) are re-read by client-node on each call, so take fresh options every time.
     const base = await this.#baseOptions();
@@ -118,6 +120,10 @@ export class HttpKubeClient implements KubeClient {
             cause: error,
           }),
         ),
+      );
+      // No answer (or, for a watch, no data) for this long: the connection is dead even if no FIN came.
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(new Error(`no response within ${Math.round(timeoutMs / 1000)}s`)),
       );
       req.end(payload);
     });
@@ -170,7 +176,10 @@ export class HttpKubeClient implements KubeClient {
     const target = withQuery(path, { ...query, watch: true });
     let res: IncomingMessage;
     try {
-      res = await this.#request("GET", target, undefined, undefined, signal);
+      // The server ends a watch after timeoutSeconds and sends bookmarks meanwhile; silence well past that is
+      // a dead connection.
+      const serverTimeout = Number(query.timeoutSeconds ?? 600);
+      res = await this.#request("GET", target, undefined, undefined, signal, (serverTimeout + 60) * 1000);
     } catch (error) {
       if (signal.aborted) return;
       throw error;
