@@ -208,3 +208,25 @@ test("foreground delete: the collector removes the DaemonSet, the operator bring
   await eventually(async () => (await cluster.getXdpCounter("fg")) === undefined, "fg gone");
   await eventually(async () => (await daemonSets()).length === 0, "fg's DaemonSet collected");
 });
+
+test("a field taken out of the spec is taken out of the DaemonSet (server-side apply drops it)", async () => {
+  const withSelector = await cluster.kubectl(
+    ["apply", "-f", "-"],
+    xdpCounterYaml("sel", { nodeSelector: { pool: "edge" }, tolerations: [{ operator: "Exists" }] }),
+  );
+  assert.equal(withSelector.code, 0, withSelector.stderr);
+  const selected = async () => {
+    const ds = (await daemonSets()).find((d) => d.metadata.name === "xdp-counter-sel") as unknown as
+      | DaemonSet
+      | undefined;
+    return ds?.spec.template.spec;
+  };
+  await eventually(async () => (await selected())?.nodeSelector?.pool === "edge", "nodeSelector applied");
+  const without = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml("sel", {}));
+  assert.equal(without.code, 0, without.stderr);
+  await eventually(async () => {
+    const spec = await selected();
+    // An empty map selects every node, as an absent one does (the test server leaves `{}` behind).
+    return spec && Object.keys(spec.nodeSelector ?? {}).length === 0 && spec.tolerations === undefined;
+  }, "nodeSelector and tolerations removed");
+});

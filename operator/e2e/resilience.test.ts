@@ -138,5 +138,11 @@ test("a resume refused with 410 Gone lists afresh, and deletions missed meanwhil
     async () => agentConfig(await theDaemonSet(cluster)).action === "drop",
     "the updated DaemonSet",
   );
+  const ds = (await theDaemonSet(cluster)) as unknown as DaemonSet;
+  assert.equal(
+    ds.spec.template.spec.nodeSelector,
+    undefined,
+    "server-side apply removed the dropped nodeSelector",
+  );
   await eventually(async () => (await desiredNodes(cluster, "edge")) === 16, "every node counted");
 });
