@@ -199,6 +199,10 @@ test("helm uninstall leaves nothing of the release behind", async () => {
     rbac.split("\n").filter((l) => l.includes(RELEASE)),
     [],
   );
+  assert.equal(
+    (await kubectlOk(s, ["get", "daemonsets,deployments", "-n", NAMESPACE, "-o", "name"])).trim(),
+    "",
+  );
   const sa = await c.kubectl(["get", "serviceaccount", `${RELEASE}-agent`, "-n", NAMESPACE]);
   assert.match(sa.stderr, /NotFound/);
   await expectNoXdpAnywhere(s, nodes);
