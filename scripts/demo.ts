@@ -60,7 +60,7 @@ const { ensureTools } = await import("../e2e/local/tools.ts");
 let stopping = false;
 const wake = new AbortController();
 const finish = (): void => {
-  if (!stopping) log("stopping (Ctrl-C again is not needed; cleaning up)");
+  if (!stopping) log("stopping: cleaning up");
   stopping = true;
   wake.abort();
 };
@@ -119,13 +119,23 @@ try {
   applied = true;
 
   log("sending UDP frames into each node's eth1, continuously");
+  let trafficError: unknown;
   const traffic = (async () => {
     const sizes = [64, 512, 1514];
     for (let round = 0; !stopping; round++) {
-      await Promise.all(c.nodes.map((n, i) => n.traffic.send(5_000 * (i + 1), sizes[round % 3] ?? 64)));
+      try {
+        await Promise.all(c.nodes.map((n, i) => n.traffic.send(5_000 * (i + 1), sizes[round % 3] ?? 64)));
+      } catch (err) {
+        // Ctrl-C reaches the sender too (same process group): that is the end, not an error
+        if (!stopping) throw err;
+      }
       await sleep(500);
     }
-  })();
+  })().catch((err: unknown) => {
+    trafficError = err;
+    stopping = true;
+    wake.abort();
+  });
 
   const deadline = Date.now() + seconds * 1000;
   log(
@@ -144,6 +154,7 @@ try {
   stopping = true;
   wake.abort();
   await traffic;
+  if (trafficError) throw trafficError;
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);
   process.exitCode = 1;
