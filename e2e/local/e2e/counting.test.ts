@@ -104,18 +104,34 @@ test("the agents' ServiceAccount may do what an agent needs and nothing else", a
   await expectAllowed(s, operator, ["get", "daemonsets", "-n", NAMESPACE]);
 });
 
-test("a spec change rolls out and the counts continue from where they were", async () => {
-  const before = agentsOn("node-1").map((p) => p.uid);
-  const watch = watchNeverDecreases(s, name);
-  await kubectlOk(s, ["apply", "-f", "-"], manifest({ reportInterval: "2s" }));
+/** Applies the manifest and waits until every node runs a ready agent that was not there before. */
+async function applyAndRollOut(yaml: string): Promise<void> {
+  const before = nodes.flatMap((n) => agentsOn(n).map((p) => p.uid));
+  await kubectlOk(s, ["apply", "-f", "-"], yaml);
   await until(
     "the agents replaced",
     () => nodes.every((n) => agentsOn(n).some((p) => p.ready && !before.includes(p.uid))),
     60_000,
   );
+}
+
+test("spec changes (action drop, then pass again) roll out and the counts continue", async () => {
+  const watch = watchNeverDecreases(s, name);
+  await applyAndRollOut(manifest({ action: "drop" }));
+  const dropped: Record<string, bigint> = {};
+  for (const [node, count] of [
+    ["node-1", 1_500],
+    ["node-2", 2_500],
+  ] as const)
+    dropped[node] = BigInt(await c.node(node).traffic.send(count, 256));
+  await expectExactCounts(s, name, dropped, { action: "drop" });
+  await expectExactCounts(s, name, sent);
+
+  await applyAndRollOut(manifest({ reportInterval: "2s" }));
   await send("node-1", 1_000);
   await send("node-2", 2_000);
   await expectExactCounts(s, name, sent);
+  await expectExactCounts(s, name, dropped, { action: "drop" });
   assert.ok((await watch.stop()) > 0);
 });
 
