@@ -159,8 +159,15 @@ async function main(): Promise<void> {
   await ok(["kind", "load", "docker-image", image, "--name", name]);
 
   // The dedicated traffic network: eth1 on both workers, nothing else on it.
-  const net = trafficNet(name, 200 + (process.pid % 50));
-  await ok(["docker", "network", "create", "--subnet", net.subnet, net.name]);
+  // A /24 of 172.31.0.0/16 that no other Docker network holds.
+  let net = trafficNet(name, 200);
+  for (let attempt = 0; ; attempt++) {
+    net = trafficNet(name, 200 + ((process.pid + attempt) % 55));
+    const r = await sh(["docker", "network", "create", "--subnet", net.subnet, net.name]);
+    if (r.code === 0) break;
+    if (attempt >= 20 || !/overlap/i.test(r.stderr))
+      throw new Error(`docker network create: ${r.stderr.trim()}`);
+  }
   undo.unshift({
     what: `docker network rm ${net.name}`,
     argv: [
