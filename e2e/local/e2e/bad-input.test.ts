@@ -10,16 +10,21 @@ import { helmInstall, NAMESPACE, RELEASE, scenarioOf, startLocalCluster } from "
 let c: Cluster;
 let s: ScenarioCluster;
 
-before(async () => {
-  c = await startLocalCluster(1);
-  s = scenarioOf(c);
-});
+before(
+  async () => {
+    c = await startLocalCluster(1);
+    s = scenarioOf(c);
+  },
+  { timeout: 120_000 },
+);
 
 after(async () => {
   await c?.stop();
 });
 
-test("helm install with invalid values fails with the schema's message and installs nothing", async () => {
+test("helm install with invalid values fails with the schema's message and installs nothing", {
+  timeout: 60_000,
+}, async () => {
   const misspelt = await helmInstall(c, ["--set", "agent.prot=9731"]);
   assert.notEqual(misspelt.code, 0);
   assert.match(misspelt.stderr, /values don't meet the specifications of the schema/);
@@ -41,7 +46,7 @@ test("helm install with invalid values fails with the schema's message and insta
   assert.equal(made.trim(), "", "nothing of the release was created");
 });
 
-test("an invalid manifest is refused by the API server, naming the field", async () => {
+test("an invalid manifest is refused by the API server, naming the field", { timeout: 60_000 }, async () => {
   const r = await helmInstall(c);
   assert.equal(r.code, 0, `helm install: ${r.stderr}`);
   const interval = await c.kubectl(["apply", "-f", "-"], {

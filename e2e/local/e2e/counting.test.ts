@@ -27,11 +27,14 @@ const nodes = ["node-1", "node-2"];
 /** What each node was sent so far, and must show. */
 const sent: Record<string, bigint> = { "node-1": 0n, "node-2": 0n };
 
-before(async () => {
-  execFileSync("make", ["-s", "-C", `${repo}/bpf`], { stdio: "inherit" });
-  c = await startLocalCluster(2);
-  s = scenarioOf(c);
-});
+before(
+  async () => {
+    execFileSync("make", ["-s", "-C", `${repo}/bpf`], { stdio: "inherit" });
+    c = await startLocalCluster(2);
+    s = scenarioOf(c);
+  },
+  { timeout: 120_000 },
+);
 
 after(async () => {
   await c?.stop();
@@ -64,14 +67,16 @@ async function operatorPod(): Promise<string> {
 const manifest = (edits: Parameters<typeof exampleManifest>[0] = {}) =>
   exampleManifest({ interfaces: ["eth1"], reportInterval: "1s", ...edits });
 
-test("helm install runs the operator with the chart's ServiceAccount", async () => {
+test("helm install runs the operator with the chart's ServiceAccount", { timeout: 120_000 }, async () => {
   const r = await helmInstall(c);
   assert.equal(r.code, 0, `helm install: ${r.stderr}`);
   const op = c.podsOn(undefined).find((p) => p.namespace === NAMESPACE);
   assert.ok(op?.ready, "the operator's pod runs and is ready");
 });
 
-test("kubectl apply of the example: each node shows exactly the packets sent into it", async () => {
+test("kubectl apply of the example: each node shows exactly the packets sent into it", {
+  timeout: 120_000,
+}, async () => {
   await kubectlOk(s, ["apply", "-f", "-"], manifest());
   await until("an agent on each node", () => nodes.every((n) => agentsOn(n).some((p) => p.ready)), 30_000);
   await expectExactCounts(s, name, sent);
@@ -80,7 +85,9 @@ test("kubectl apply of the example: each node shows exactly the packets sent int
   await expectExactCounts(s, name, sent);
 });
 
-test("the agents' ServiceAccount may do what an agent needs and nothing else", async () => {
+test("the agents' ServiceAccount may do what an agent needs and nothing else", {
+  timeout: 120_000,
+}, async () => {
   const agent = c.kubeconfig({ namespace: NAMESPACE, serviceAccount: `${RELEASE}-agent` });
   await expectForbidden(s, agent, ["get", "secrets", "-A"]);
   await expectForbidden(s, agent, ["get", "pods", "-n", NAMESPACE]);
@@ -115,7 +122,9 @@ async function applyAndRollOut(yaml: string): Promise<void> {
   );
 }
 
-test("spec changes (action drop, then pass again) roll out and the counts continue", async () => {
+test("spec changes (action drop, then pass again) roll out and the counts continue", {
+  timeout: 120_000,
+}, async () => {
   const watch = watchNeverDecreases(s, name);
   await applyAndRollOut(manifest({ action: "drop" }));
   const dropped: Record<string, bigint> = {};
@@ -135,7 +144,9 @@ test("spec changes (action drop, then pass again) roll out and the counts contin
   assert.ok((await watch.stop()) > 0);
 });
 
-test("an agent killed with SIGKILL is restarted; the totals never go down and end exact", async () => {
+test("an agent killed with SIGKILL is restarted; the totals never go down and end exact", {
+  timeout: 120_000,
+}, async () => {
   const watch = watchNeverDecreases(s, name);
   const victim = agentsOn("node-2")[0];
   assert.ok(victim);
@@ -151,7 +162,7 @@ test("an agent killed with SIGKILL is restarted; the totals never go down and en
   await watch.stop();
 });
 
-test("the operator killed and restarted: the status converges", async () => {
+test("the operator killed and restarted: the status converges", { timeout: 120_000 }, async () => {
   const pod = await operatorPod();
   c.killPod(undefined, pod);
   await send("node-1", 4_000);
@@ -163,7 +174,9 @@ test("the operator killed and restarted: the status converges", async () => {
   await expectExactCounts(s, name, sent);
 });
 
-test("deleting the XdpCounter right after an agent crash leaves no XDP program and no pin on any node", async () => {
+test("deleting the XdpCounter right after an agent crash leaves no XDP program and no pin on any node", {
+  timeout: 120_000,
+}, async () => {
   const counts = await readCounts(s, name);
   assert.equal(
     counts.total,
@@ -177,7 +190,7 @@ test("deleting the XdpCounter right after an agent crash leaves no XDP program a
   await until("no agent pods", () => nodes.every((n) => agentsOn(n).length === 0), 30_000);
 });
 
-test("a second XdpCounter, deleted normally, goes as cleanly", async () => {
+test("a second XdpCounter, deleted normally, goes as cleanly", { timeout: 120_000 }, async () => {
   await kubectlOk(s, ["apply", "-f", "-"], manifest({ name: "again" }));
   await send("node-1", 300);
   await send("node-2", 200);
@@ -195,7 +208,7 @@ test("a second XdpCounter, deleted normally, goes as cleanly", async () => {
   await expectNoXdpAnywhere(s, nodes);
 });
 
-test("helm uninstall leaves nothing of the release behind", async () => {
+test("helm uninstall leaves nothing of the release behind", { timeout: 120_000 }, async () => {
   const r = await c.helm(["uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "60s"]);
   assert.equal(r.code, 0, `helm uninstall: ${r.stderr}`);
   await until("the operator gone", () => c.podsOn(undefined).every((p) => p.namespace !== NAMESPACE));

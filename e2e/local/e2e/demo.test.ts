@@ -30,7 +30,9 @@ async function netnsList(): Promise<string[]> {
   return r.stdout.split("\n").map((l) => l.split(" ")[0] ?? "");
 }
 
-test("the demo shows non-zero PASS on both nodes, then removes everything it made", async () => {
+test("the demo shows non-zero PASS on both nodes, then removes everything it made", {
+  timeout: 120_000,
+}, async () => {
   const r = await run([process.execPath, demo, "--seconds", "15"]);
   assert.equal(r.code, 0, `demo failed:\n${r.stdout}\n${r.stderr}`);
   for (const step of [
@@ -66,7 +68,9 @@ test("the demo shows non-zero PASS on both nodes, then removes everything it mad
   assert.equal(existsSync(`/run/xdp-counter-local/${cluster}`), false, "its directory is gone");
 });
 
-test("without privileges the demo refuses with a clear message before changing anything", async () => {
+test("without privileges the demo refuses with a clear message before changing anything", {
+  timeout: 120_000,
+}, async () => {
   const r = await run([
     "setpriv",
     "--bounding-set=-all",
