@@ -1,0 +1,204 @@
+// Assertions of the end-to-end scenario, made only through what a user sees: `kubectl get xdpcounter` and, on
+// the nodes, `ip link` and the bpffs. Shared by the local cluster's suite and the kind script.
+import assert from "node:assert/strict";
+import { until } from "../local/cluster/wait.ts";
+import type { ScenarioCluster } from "./cluster.ts";
+
+export const PIN_DIR = "/sys/fs/bpf/xdp-counter";
+
+type Action = "pass" | "drop" | "aborted" | "tx" | "redirect";
+
+export interface Counts {
+  /** Packets by node for one action, from status.nodes.<node>.packets. */
+  nodes: Record<string, bigint>;
+  /** status.totals.packets of that action. */
+  total: bigint;
+}
+
+interface StatusView {
+  nodes?: Record<string, { packets?: Record<string, string> }>;
+  totals?: { packets?: Record<string, string> };
+}
+
+/** Reads one action's counters of an XdpCounter with `kubectl get xdpcounter NAME -o jsonpath={.status}`. */
+export async function readCounts(c: ScenarioCluster, name: string, action: Action = "pass"): Promise<Counts> {
+  const r = await c.kubectl(["get", "xdpcounter", name, "-o", "jsonpath={.status}"]);
+  assert.equal(r.code, 0, `kubectl get xdpcounter ${name}: ${r.stderr}`);
+  const status = (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as StatusView;
+  const nodes: Record<string, bigint> = {};
+  for (const [node, entry] of Object.entries(status.nodes ?? {}))
+    nodes[node] = BigInt(entry.packets?.[action] ?? 0);
+  return { nodes, total: BigInt(status.totals?.packets?.[action] ?? 0) };
+}
+
+function show(counts: Counts | undefined): string {
+  if (!counts) return "nothing read";
+  const nodes = Object.entries(counts.nodes).map(([n, v]) => `${n}=${v}`);
+  return `${nodes.join(" ")} total=${counts.total}`;
+}
+
+function sum(values: Iterable<bigint>): bigint {
+  let s = 0n;
+  for (const v of values) s += v;
+  return s;
+}
+
+/**
+ * Waits until each node in `expected` shows exactly its count for `action` and the totals are the sum of all
+ * node entries; returns what it read last. Fails naming the last counts seen.
+ */
+export async function expectExactCounts(
+  c: ScenarioCluster,
+  name: string,
+  expected: Record<string, bigint | number>,
+  opts: { action?: Action; timeoutMs?: number } = {},
+): Promise<Counts> {
+  let last: Counts | undefined;
+  const want = Object.entries(expected).map(([n, v]) => [n, BigInt(v)] as const);
+  try {
+    return await until(
+      `${name}: ${want.map(([n, v]) => `${n}=${v}`).join(" ")}`,
+      async () => {
+        last = await readCounts(c, name, opts.action);
+        const counts = last;
+        const exact = want.every(([n, v]) => counts.nodes[n] === v);
+        return exact && counts.total === sum(Object.values(counts.nodes)) ? counts : undefined;
+      },
+      opts.timeoutMs ?? 30_000,
+    );
+  } catch (err) {
+    assert.fail(`${(err as Error).message}; last seen: ${show(last)}`);
+  }
+}
+
+/** As expectExactCounts, but each node at least its count: for nodes that also carry background traffic. */
+export async function expectAtLeastCounts(
+  c: ScenarioCluster,
+  name: string,
+  expected: Record<string, bigint | number>,
+  opts: { action?: Action; timeoutMs?: number } = {},
+): Promise<Counts> {
+  let last: Counts | undefined;
+  const want = Object.entries(expected).map(([n, v]) => [n, BigInt(v)] as const);
+  try {
+    return await until(
+      `${name}: ${want.map(([n, v]) => `${n}>=${v}`).join(" ")}`,
+      async () => {
+        last = await readCounts(c, name, opts.action);
+        const counts = last;
+        const enough = want.every(([n, v]) => (counts.nodes[n] ?? -1n) >= v);
+        return enough && counts.total === sum(Object.values(counts.nodes)) ? counts : undefined;
+      },
+      opts.timeoutMs ?? 60_000,
+    );
+  } catch (err) {
+    assert.fail(`${(err as Error).message}; last seen: ${show(last)}`);
+  }
+}
+
+/**
+ * Samples an XdpCounter's counters in the background and checks, when stopped, that no node's count and no
+ * total ever went down (across restarts and rollouts). Entries that vanish (a node deselected) are not a
+ * decrease.
+ */
+export function watchNeverDecreases(
+  c: ScenarioCluster,
+  name: string,
+  action: Action = "pass",
+): { stop(): Promise<number> } {
+  let running = true;
+  let samples = 0;
+  const problems: string[] = [];
+  const loop = (async () => {
+    let prev: Counts | undefined;
+    while (running) {
+      const r = await readCounts(c, name, action).catch(() => undefined);
+      if (r) {
+        samples++;
+        if (prev) {
+          if (r.total < prev.total) problems.push(`total ${prev.total} → ${r.total}`);
+          for (const [n, v] of Object.entries(r.nodes)) {
+            const before = prev.nodes[n];
+            if (before !== undefined && v < before) problems.push(`${n} ${before} → ${v}`);
+          }
+        }
+        prev = r;
+      }
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      assert.deepEqual(problems, [], `${name}'s counters went down`);
+      return samples;
+    },
+  };
+}
+
+interface IpLink {
+  ifname: string;
+  xdp?: { prog?: { id?: number }; attached?: unknown[] };
+}
+
+/** The interfaces of a node with an XDP program attached (`ip -j link`), with the program's id. */
+export async function xdpLinks(c: ScenarioCluster, node: string): Promise<string[]> {
+  const r = await c.execOnNode(node, ["ip", "-j", "link", "show"]);
+  assert.equal(r.code, 0, `ip link on ${node}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as IpLink[]).filter((l) => l.xdp).map((l) => l.ifname);
+}
+
+/** What xdp-counter pinned on a node: the entries under /sys/fs/bpf/xdp-counter (none when it is absent). */
+export async function pinsOn(c: ScenarioCluster, node: string): Promise<string[]> {
+  const r = await c.execOnNode(node, ["sh", "-c", `[ ! -d ${PIN_DIR} ] || find ${PIN_DIR} -mindepth 1`]);
+  assert.equal(r.code, 0, `listing ${PIN_DIR} on ${node}: ${r.stderr}`);
+  return r.stdout.split("\n").filter(Boolean);
+}
+
+/** Waits until every node has no XDP program on any interface and nothing under /sys/fs/bpf/xdp-counter. */
+export async function expectNoXdpAnywhere(
+  c: ScenarioCluster,
+  nodes: string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  let last = "";
+  try {
+    await until(
+      "no XDP program and no pin on any node",
+      async () => {
+        const left: string[] = [];
+        for (const n of nodes) {
+          for (const l of await xdpLinks(c, n)) left.push(`${n}: xdp on ${l}`);
+          for (const p of await pinsOn(c, n)) left.push(`${n}: pin ${p}`);
+        }
+        last = left.join(", ");
+        return left.length === 0;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    assert.fail(`${(err as Error).message}; still there: ${last}`);
+  }
+}
+
+/** Asserts that `kubectl` with `kubeconfig` is refused with 403 Forbidden. */
+export async function expectForbidden(c: ScenarioCluster, kubeconfig: string, args: string[]): Promise<void> {
+  const r = await c.kubectl(args, { kubeconfig });
+  assert.notEqual(r.code, 0, `kubectl ${args.join(" ")} should be refused, got: ${r.stdout}`);
+  assert.match(r.stderr, /Forbidden|forbidden/, `kubectl ${args.join(" ")}: ${r.stderr}`);
+}
+
+/** Asserts that `kubectl` with `kubeconfig` succeeds; returns its output. */
+export async function expectAllowed(c: ScenarioCluster, kubeconfig: string, args: string[]): Promise<string> {
+  const r = await c.kubectl(args, { kubeconfig });
+  assert.equal(r.code, 0, `kubectl ${args.join(" ")} should be allowed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Asserts that `kubectl` (admin) succeeds; returns its output. */
+export async function kubectlOk(c: ScenarioCluster, args: string[], input?: string): Promise<string> {
+  const r = await c.kubectl(args, input === undefined ? {} : { input });
+  assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
