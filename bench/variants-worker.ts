@@ -21,9 +21,9 @@ export const VARIANTS = {
     prog: "xdp_counter_len_first",
     rodata: true,
   },
-  "counter-const-key": {
-    path: join(BENCH_BPF, "xdp_counter_const_key.o"),
-    prog: "xdp_counter_const_key",
+  "counter-runtime-key": {
+    path: join(BENCH_BPF, "xdp_counter_runtime_key.o"),
+    prog: "xdp_counter_runtime_key",
     rodata: true,
   },
   "counter-fixed": { path: join(BENCH_BPF, "xdp_counter_fixed.o"), prog: "xdp_counter_fixed", rodata: false },
