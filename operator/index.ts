@@ -11,6 +11,7 @@ export {
 export {
   AGENT_COMPONENT,
   AGENT_CONTAINER,
+  AGENT_NODE_OPTIONS,
   APP_NAME,
   BPFFS_PATH,
   boundedName,

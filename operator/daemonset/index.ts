@@ -10,6 +10,7 @@ export {
 } from "./names.ts";
 export {
   AGENT_CONTAINER,
+  AGENT_NODE_OPTIONS,
   BPFFS_PATH,
   HOST_SYS_MOUNT,
   type RenderConfig,

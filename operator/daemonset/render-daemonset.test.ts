@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { parseAgentConfig } from "../../api/v1alpha1/index.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import { makeXdpCounter } from "../testing.ts";
 import { boundedName, daemonSetName, selectorLabels } from "./names.ts";
-import { renderDaemonSet } from "./render-daemonset.ts";
+import { AGENT_NODE_OPTIONS, renderDaemonSet } from "./render-daemonset.ts";
 import type { EnvVar } from "./types.ts";
 
 const config = parseOperatorConfig({
@@ -140,6 +141,18 @@ describe("renderDaemonSet", () => {
         ["sys", "/host/sys"],
       ],
     );
+  });
+
+  it("runs the agent with its Node.js memory options, which Node.js accepts in NODE_OPTIONS", () => {
+    assert.equal(env(ds).NODE_OPTIONS, AGENT_NODE_OPTIONS);
+    assert.match(AGENT_NODE_OPTIONS, /--max-semi-space-size=1\b/);
+    // Node.js refuses some V8 options in NODE_OPTIONS (--lite-mode, for one) and would then not start at all.
+    const r = spawnSync(process.execPath, ["-e", "process.stdout.write('started')"], {
+      env: { ...process.env, NODE_OPTIONS: AGENT_NODE_OPTIONS },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "started");
   });
 
   it("hands the agent its configuration, node name and the port its probes use", () => {
