@@ -4,8 +4,8 @@
 #     -v /sys/fs/bpf:/sys/fs/bpf IMAGE agent    an agent (the operator's DaemonSets run it privileged, as root)
 # and the standalone CLI: IMAGE attach|detach|status|watch ...
 #
-# Node.js 24 runs the TypeScript sources directly (type stripping), so the image ships .ts files; the build
-# stage type-checks them and compiles the XDP programs with clang.
+# The image ships JavaScript compiled from the TypeScript sources (dist/, docs/adr/0015): the build stage
+# type-checks the sources, compiles them with tsc (scripts/build-js.ts) and the XDP program with clang.
 #
 # BASE_IMAGE is the runtime base, BUILD_IMAGE the build stage's (both Debian bookworm with Node.js 24 and npm
 # in /usr/local/bin); override them to build from a local or mirrored base.
@@ -25,20 +25,15 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=peer --ignore-scripts --no-audit --no-fund --loglevel=error
 COPY . .
 RUN make -C bpf \
- && node_modules/.bin/tsc -p tsconfig.json
-# What the runtime needs: the sources without tests, dev tooling and documentation, the BPF objects, and
-# production dependencies only.
+ && node_modules/.bin/tsc -p tsconfig.json \
+ && node scripts/build-js.ts
+# What the runtime needs: the compiled JavaScript with the BPF object beside it (dist/), and production
+# dependencies only. package.json stays: it says the .js files are ES modules.
 RUN mkdir /app \
- && tar -C /src -cf - \
-      --exclude=./node_modules --exclude=./e2e --exclude=./bench --exclude=./docs --exclude=./charts \
-      --exclude=./scripts --exclude=./testing --exclude=./examples --exclude=./.ci --exclude='*.test.ts' \
-      --exclude='./bpf/*.c' --exclude='./bpf/*.h' --exclude=./bpf/Makefile \
-      --exclude=./biome.json --exclude=./tsconfig.json . \
-    | tar -C /app -xf - \
+ && cp -r dist package.json package-lock.json /app/ \
  && cd /app \
  && npm ci --omit=dev --omit=peer --no-audit --no-fund --loglevel=error \
- && rm -rf /root/.npm \
- && chmod 0755 /app/agent/cli/bin.ts
+ && rm -rf /root/.npm
 
 FROM ${BASE_IMAGE} AS runtime
 # libbpf1: the agent's BPF core calls libbpf.so.1 through koffi. iproute2: the agent lists interfaces with `ip`.
@@ -50,10 +45,10 @@ RUN apt-get update \
       --home-dir /nonexistent --shell /usr/sbin/nologin nonroot)
 COPY --from=build /app /app
 # `xdp-counter` on the PATH: the operator renders the agents' command as ["xdp-counter", "agent"].
-RUN ln -s /app/agent/cli/bin.ts /usr/local/bin/xdp-counter
+RUN ln -s /app/dist/agent/cli/bin.js /usr/local/bin/xdp-counter
 ENV NODE_ENV=production
 WORKDIR /app
 # Non-root by default, for the operator; the agent DaemonSet runs the image privileged, as root.
 USER 65532:65532
-ENTRYPOINT ["node", "/app/agent/cli/bin.ts"]
+ENTRYPOINT ["node", "/app/dist/agent/cli/bin.js"]
 CMD ["--help"]

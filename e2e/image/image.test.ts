@@ -197,7 +197,7 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
       { Config: { User: string; Entrypoint: string[] } },
     ];
     assert.equal(inspect[0].Config.User, NONROOT);
-    assert.deepEqual(inspect[0].Config.Entrypoint, ["node", "/app/agent/cli/bin.ts"]);
+    assert.deepEqual(inspect[0].Config.Entrypoint, ["node", "/app/dist/agent/cli/bin.js"]);
     const id = runImage(["--network", "none", "--entrypoint", "id"], ["-u"]);
     assert.equal(id.stdout.trim(), "65532");
     const help = runImage(["--network", "none"], ["--help"]);
@@ -210,15 +210,17 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     assert.match(node.stdout, /^v24\./);
   });
 
-  it("ships the sources, the BPF objects and production dependencies only, without tests", () => {
+  it("ships the compiled JavaScript, the BPF object and production dependencies only, no sources or tests", () => {
     const script = [
       "set -e",
-      "test -f /app/bpf/xdp_counter.o",
-      "test -f /app/agent/cli/bin.ts",
+      "test -f /app/dist/bpf/xdp_counter.o",
+      "test -x /app/dist/agent/cli/bin.js",
+      "test -f /app/dist/agent/cluster/main.js && test -f /app/dist/operator/run-operator.js",
+      "! find /app -name '*.ts' -not -path '/app/node_modules/*' | grep .",
+      "! find /app/dist -name '*.test.js' | grep .",
       "test -d /app/node_modules/koffi && test -d /app/node_modules/zod && test -d /app/node_modules/yaml",
       "for dev in typescript @biomejs/biome node aws-cdk-lib @aws-cdk; do ! test -e /app/node_modules/$dev || { echo dev dependency $dev shipped; exit 1; }; done",
-      "! find /app -name '*.test.ts' -not -path '/app/node_modules/*' | grep .",
-      "! test -e /app/e2e && ! test -e /app/.git && ! test -e /app/bench",
+      "! test -e /app/e2e && ! test -e /app/.git && ! test -e /app/bench && ! test -e /app/dist/testing",
       "! command -v clang",
       "ldconfig -p | grep -q libbpf.so.1",
       "command -v ip",
@@ -340,10 +342,29 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     assert.equal(result.status, 0, result.stderr);
   });
 
-  it("agent: the in-cluster entry `xdp-counter agent` starts", (_t) => {
-    const result = runImage(["--network", "none", "--user", "0:0"], ["agent", "--help"]);
+  it("agent: the in-cluster entry `xdp-counter agent` starts with the rendered pod's Node.js options", (t) => {
+    const privileged = privilegedOptions();
+    const config = parseOperatorConfig({
+      XDP_COUNTER_NAMESPACE: "xdp-system",
+      XDP_COUNTER_AGENT_IMAGE: IMAGE,
+    });
+    const ds = renderDaemonSet(makeXdpCounter("image-test"), config);
+    const pod = agentRunOptions(ds, privileged.options);
+    for (const note of pod.notes) t.diagnostic(note);
+    const nodeOptions = ds.spec.template.spec.containers[0]?.env.find((v) => v.name === "NODE_OPTIONS");
+    assert.ok(nodeOptions && "value" in nodeOptions && nodeOptions.value.includes("--max-semi-space-size=1"));
+
+    const result = runImage(pod.options, ["agent", "--help"]);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /agent/);
+    // The options take effect: after allocating well past it, the young generation is still two 1 MiB
+    // semi-spaces (V8's default would have grown it to tens of MiB).
+    const script =
+      "let a = []; for (let i = 0; i < 2e6; i++) a.push({ i }); a = null; process.stdout.write(String(" +
+      "require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size))";
+    const heap = runImage([...pod.options, "--entrypoint", "node"], ["-e", script]);
+    assert.equal(heap.status, 0, heap.stderr);
+    assert.ok(Number(heap.stdout) <= 2 * 1024 * 1024, `new space ${heap.stdout} bytes`);
   });
 
   it("operator: starts non-root on a read-only root filesystem and answers /healthz", async (t) => {

@@ -1,7 +1,8 @@
 // Runs the image the way the operator's agent DaemonSet runs it: the rendered pod's host network, privilege,
-// host paths and mounts turned into `docker run` options, so the image test exercises the pod the operator
-// actually renders rather than a hand-written approximation of it.
+// environment, host paths and mounts turned into `docker run` options, so the image test exercises the pod the
+// operator actually renders rather than a hand-written approximation of it.
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { DaemonSet } from "../../operator/index.ts";
 
 export interface DockerRun {
@@ -48,6 +49,15 @@ export function agentRunOptions(ds: DaemonSet, privileged: string[]): DockerRun 
     );
   } else {
     options.push("--user", `${runAsUser}:${runAsUser}`);
+  }
+
+  // The container's environment (NODE_OPTIONS among it: the agent's Node.js options); spec.nodeName, which
+  // the kubelet would fill in, is this machine's name.
+  for (const variable of container.env) {
+    if ("value" in variable) options.push("--env", `${variable.name}=${variable.value}`);
+    else if (variable.valueFrom.fieldRef.fieldPath === "spec.nodeName")
+      options.push("--env", `${variable.name}=${hostname()}`);
+    else notes.push(`${variable.name} from ${variable.valueFrom.fieldRef.fieldPath} is not set`);
   }
 
   for (const mount of container.volumeMounts) {
