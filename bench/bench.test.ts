@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { FootprintResult } from "./footprint.ts";
+import { AGENT_NODE_OPTIONS } from "../operator/index.ts";
+import { BASELINES, type FootprintResult } from "./footprint.ts";
 import { CONFIGS, type LiveResult } from "./live.ts";
 import { MODES, type PerPacketResult, PROGRAMS } from "./per-packet.ts";
 import { main, SIZES } from "./run.ts";
@@ -100,9 +101,16 @@ test("npm run bench -- --quick --part footprint,scale: both run, clean up and wr
   isMachine(fp.machine as unknown as Record<string, unknown>);
   assert.equal(fp.method.interfaces, SIZES.quick.footprint.interfaces);
   assert.deepEqual(
-    fp.rows.map((r) => r.reportIntervalMs),
-    [...SIZES.quick.footprint.intervalsMs],
+    fp.rows.map((r) => [r.reportIntervalMs, r.build]),
+    SIZES.quick.footprint.intervalsMs.flatMap((ms) => [
+      [ms, "shipped"],
+      [ms, "sources"],
+    ]),
+    "the shipped agent and the one from the sources, side by side, per interval",
   );
+  for (const row of fp.rows) {
+    assert.equal(row.nodeOptions, row.build === "shipped" ? AGENT_NODE_OPTIONS : "");
+  }
   for (const row of fp.rows) {
     assert.ok(row.cpuPct >= 0 && Number.isFinite(row.cpuPct));
     assert.ok(row.rssMiB.n >= 2);
@@ -112,7 +120,7 @@ test("npm run bench -- --quick --part footprint,scale: both run, clean up and wr
   assert.equal(fp.read.interfaces, SIZES.quick.footprint.interfaces);
   assert.equal(fp.read.syscallsPerRead, fp.read.interfaces);
   isSummary(fp.read.allInterfacesUs, SIZES.quick.footprint.reads);
-  assert.equal(fp.baselines.length, 4);
+  assert.equal(fp.baselines.length, BASELINES.length);
   assert.equal(typeof fp.targets.rssUnder80MiB.met, "boolean");
 
   const sc = JSON.parse(readFileSync(join(out, "scale.json"), "utf8")) as ScaleResult;

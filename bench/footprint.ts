@@ -1,6 +1,8 @@
 // Part "footprint": what one agent costs on a node. Real agents (`xdp-counter agent`, a process each) run
-// side by side, one per report interval, each in a node namespace of its own with 8 veth interfaces it
-// counts on, reporting into the test API server. Sampled from /proc: RSS (VmRSS) and CPU time (utime +
+// side by side, each in a node namespace of its own with 8 veth interfaces it counts on, reporting into the
+// test API server: per report interval, the agent as the image ships it (the compiled JavaScript in dist/,
+// built first, with the Node.js options the DaemonSet gives it) and, for comparison, run from the .ts
+// sources as in development. Sampled from /proc: RSS (VmRSS) and CPU time (utime +
 // stime) over the window. Then the cost of one read of all 8 interfaces' counters, timed in this process
 // with the BPF core's CounterReader on the agent's pinned maps.
 import { execFileSync } from "node:child_process";
@@ -10,7 +12,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CounterReader } from "../agent/bpf/index.ts";
 import { native } from "../agent/bpf/libbpf.ts";
 import { pinPaths } from "../agent/bpf/pins.ts";
+import { AGENT_NODE_OPTIONS } from "../operator/index.ts";
+import { buildJs, DIST, DIST_BIN } from "../scripts/build-js.ts";
 import { type AgentProcess, startAgent } from "../testing/agent.ts";
+import { CLI } from "../testing/cli.ts";
 import { agentConfigFor, TestCluster } from "../testing/cluster.ts";
 import { sh, VethPair } from "../testing/netns.ts";
 import { type Machine, machine } from "./machine.ts";
@@ -20,7 +25,20 @@ const CLK_TCK = 100;
 /** The agent's production poll interval (DEFAULT_POLL_MS): how often it re-reads the node's interfaces. */
 const POLL = "5s";
 
+/**
+ * How an agent runs: "shipped" as the image runs it (dist/agent/cli/bin.js, NODE_OPTIONS from the rendered
+ * DaemonSet), "sources" as development runs it (agent/cli/bin.ts through Node.js's type stripping, no options).
+ */
+export const AGENT_BUILDS = {
+  shipped: { bin: DIST_BIN, nodeOptions: AGENT_NODE_OPTIONS },
+  sources: { bin: CLI, nodeOptions: "" },
+} as const;
+export type AgentBuild = keyof typeof AGENT_BUILDS;
+
 export interface FootprintRow {
+  build: AgentBuild;
+  /** the agent's NODE_OPTIONS ("" for none) */
+  nodeOptions: string;
   reportIntervalMs: number;
   windowSeconds: number;
   /** CPU time over the window as % of one core */
@@ -70,7 +88,7 @@ function rssMiB(pid: number): number {
 }
 
 /** What a Node.js process holds after importing `modules` (nothing: the runtime alone), MiB. */
-export function importRss(modules: string[]): number {
+export function importRss(modules: string[], nodeOptions = ""): number {
   const script = `for (const m of process.argv.slice(1)) await import(m);
 await new Promise((r) => setTimeout(r, 1000));
 const s = (await import("node:fs")).readFileSync("/proc/self/status", "utf8");
@@ -78,17 +96,30 @@ process.stdout.write(/VmRSS:\\s+(\\d+)/.exec(s)[1]);`;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script, ...modules], {
     cwd: join(import.meta.dirname, ".."),
     encoding: "utf8",
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
   });
   return round(Number(out) / 1024, 1);
 }
 
 const ROOT = join(import.meta.dirname, "..");
 /** Where the agent's resident memory goes: the runtime, then what each of its imports adds. */
-export const BASELINES: { what: string; modules: string[] }[] = [
+export const BASELINES: { what: string; modules: string[]; nodeOptions?: string }[] = [
   { what: "Node.js alone", modules: [] },
   { what: "+ @kubernetes/client-node", modules: ["@kubernetes/client-node"] },
   { what: "+ koffi, zod, prom-client", modules: ["koffi", "zod", "prom-client"] },
-  { what: "the agent's modules (agent/cluster/index.ts)", modules: [`${ROOT}/agent/cluster/index.ts`] },
+  {
+    what: "the agent's modules, sources (agent/cluster/main.ts)",
+    modules: [`${ROOT}/agent/cluster/main.ts`],
+  },
+  {
+    what: "the agent's modules, compiled (dist/agent/cluster/main.js)",
+    modules: [`${DIST}/agent/cluster/main.js`],
+  },
+  {
+    what: `the agent's modules, compiled, NODE_OPTIONS=${AGENT_NODE_OPTIONS}`,
+    modules: [`${DIST}/agent/cluster/main.js`],
+    nodeOptions: AGENT_NODE_OPTIONS,
+  },
 ];
 
 export async function runFootprint(o: {
@@ -100,13 +131,19 @@ export async function runFootprint(o: {
   log: (text: string) => void;
   signal?: AbortSignal;
 }): Promise<FootprintResult> {
+  // Measure what the sources compile to now, never a dist/ left by an earlier build.
+  o.log("footprint: compiling the agent to dist/ (npm run build:js)");
+  buildJs();
+  const runs = o.intervalsMs.flatMap((intervalMs) =>
+    (Object.keys(AGENT_BUILDS) as AgentBuild[]).map((build) => ({ intervalMs, build })),
+  );
   const cluster = await TestCluster.start();
   const pairs: VethPair[] = [];
   const agents: AgentProcess[] = [];
   try {
     const setups: { pid: number; agent: AgentProcess; ifaces: string[]; pinRoot: string; name: string }[] =
       [];
-    for (const [k, intervalMs] of o.intervalsMs.entries()) {
+    for (const [k, { intervalMs, build }] of runs.entries()) {
       const pair = await VethPair.create();
       pairs.push(pair);
       const ifaces = [pair.node.iface];
@@ -149,6 +186,8 @@ export async function runFootprint(o: {
         pinRoot,
         pollInterval: POLL,
         logLevel: "info",
+        bin: AGENT_BUILDS[build].bin,
+        env: { NODE_OPTIONS: AGENT_BUILDS[build].nodeOptions },
       });
       agents.push(agent);
       await agent.waitForLog((l) => l.msg === "ready: the selected interfaces are attached", 30_000);
@@ -197,8 +236,11 @@ export async function runFootprint(o: {
     const rows: FootprintRow[] = setups.map((s, i) => {
       const ticks = cpuTicks(s.pid) - (start[i]?.ticks ?? 0);
       const secs = (performance.now() - (start[i]?.t ?? 0)) / 1000;
+      const run = runs[i] ?? { intervalMs: 0, build: "shipped" };
       return {
-        reportIntervalMs: o.intervalsMs[i] ?? 0,
+        build: run.build,
+        nodeOptions: AGENT_BUILDS[run.build].nodeOptions,
+        reportIntervalMs: run.intervalMs,
         windowSeconds: round(secs, 1),
         cpuPct: round(((ticks / CLK_TCK) * 100) / secs, 3),
         cpuSeconds: ticks / CLK_TCK,
@@ -211,7 +253,7 @@ export async function runFootprint(o: {
     });
     reqs.push = push;
 
-    // One read of all counters: the agent's pinned maps, read here with the same CounterReader.
+    // One read of all counters: the first agent's pinned maps, read here with the same CounterReader.
     const first = setups[0];
     if (!first) throw new Error("no agent");
     const fds = first.ifaces.map((iface) => {
@@ -233,8 +275,10 @@ export async function runFootprint(o: {
       for (const fd of fds) native.close(fd);
     }
     const all = roundSummary(summarize(readUs), 1);
-    const at1s = rows.find((r) => r.reportIntervalMs === 1000);
-    const maxRss = Math.max(...rows.map((r) => r.rssMiB.max));
+    // The targets are the shipped agent's.
+    const shipped = rows.filter((r) => r.build === "shipped");
+    const at1s = shipped.find((r) => r.reportIntervalMs === 1000);
+    const maxRss = Math.max(...shipped.map((r) => r.rssMiB.max));
     return {
       part: "footprint",
       quick: o.quick,
@@ -247,7 +291,7 @@ export async function runFootprint(o: {
         perInterfaceUs: round(all.median / readers.length, 2),
         syscallsPerRead: readers.length,
       },
-      baselines: BASELINES.map((b) => ({ what: b.what, rssMiB: importRss(b.modules) })),
+      baselines: BASELINES.map((b) => ({ what: b.what, rssMiB: importRss(b.modules, b.nodeOptions) })),
       targets: {
         idleCpuUnderHalfPctAt1s: at1s ? { cpuPct: at1s.cpuPct, met: at1s.cpuPct < 0.5 } : null,
         rssUnder80MiB: { maxMiB: maxRss, met: maxRss < 80 },

@@ -90,15 +90,18 @@ export function variantsTables(r: VariantsResult): string {
 export function footprintTables(r: FootprintResult): string {
   const out: string[] = [];
   out.push(
-    `${r.rows.length} agents side by side, each counting on ${r.method.interfaces} veth interfaces, poll ${r.method.poll}, idle (no traffic), ${r.method.windowSeconds} s window; RSS sampled every second. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    `${r.rows.length} agents side by side, each counting on ${r.method.interfaces} veth interfaces, poll ${r.method.poll}, idle (no traffic), ${r.method.windowSeconds} s window; RSS sampled every second. "shipped": the compiled JavaScript (dist/) with the DaemonSet's NODE_OPTIONS, as the image runs it; "sources": the .ts sources through Node.js's type stripping, no options, as in development. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
-    "| reportInterval | CPU % of one core (window) | CPU % per block: median, min–max (IQR) | RSS MiB (median) | RSS max | RSS spread min–max | status writes in the window |",
-    "| ---: | ---: | --- | ---: | ---: | --- | ---: |",
+    "| reportInterval | agent | NODE_OPTIONS | CPU % of one core (window) | CPU % per block: median, min–max (IQR) | RSS MiB (median) | RSS max | RSS spread min–max | status writes in the window |",
+    "| ---: | --- | --- | ---: | --- | ---: | ---: | --- | ---: |",
   );
   for (const row of r.rows) {
     const c = row.cpuPctPerBlock ?? row.cpuPctPerSecond;
+    // Results from before the shipped build was measured have neither field: those agents ran from the sources.
+    const build = row.build ?? "sources";
+    const options = row.nodeOptions ? `\`${row.nodeOptions}\`` : "—";
     out.push(
-      `| ${row.reportIntervalMs / 1000} s | ${f(row.cpuPct, 3)} | ${f(c.median, 3)}, ${spread(c, 3)} (${c.n} × ${row.blockSeconds ?? 1} s) | ${f(row.rssMiB.median, 1)} | ${f(row.rssMiB.max, 1)} | ${f(row.rssMiB.min, 1)}–${f(row.rssMiB.max, 1)} | ${row.writes} |`,
+      `| ${row.reportIntervalMs / 1000} s | ${build} | ${options} | ${f(row.cpuPct, 3)} | ${f(c.median, 3)}, ${spread(c, 3)} (${c.n} × ${row.blockSeconds ?? 1} s) | ${f(row.rssMiB.median, 1)} | ${f(row.rssMiB.max, 1)} | ${f(row.rssMiB.min, 1)}–${f(row.rssMiB.max, 1)} | ${row.writes} |`,
     );
   }
   const a = r.read.allInterfacesUs;

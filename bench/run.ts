@@ -104,11 +104,11 @@ function summaryLive(r: LiveResult): string {
 
 function summaryFootprint(r: FootprintResult): string {
   const lines = [
-    "footprint (one agent, idle, per report interval; CPU % of one core over the window, RSS MiB):",
+    "footprint (one agent, idle, per report interval, shipped (dist/) and from the sources; CPU % of one core over the window, RSS MiB):",
   ];
   for (const row of r.rows) {
     lines.push(
-      `  ${String(row.reportIntervalMs / 1000).padStart(3)} s  CPU ${row.cpuPct.toFixed(3)} %  RSS median ${row.rssMiB.median} max ${row.rssMiB.max}  writes ${row.writes}`,
+      `  ${String(row.reportIntervalMs / 1000).padStart(3)} s  ${row.build.padEnd(7)}  CPU ${row.cpuPct.toFixed(3)} %  RSS median ${row.rssMiB.median} max ${row.rssMiB.max}  writes ${row.writes}`,
     );
   }
   const a = r.read.allInterfacesUs;

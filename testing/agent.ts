@@ -29,11 +29,13 @@ export function startAgent(opts: {
   /** default debug (tests read the "reported" lines); the agent's own default is info */
   logLevel?: "debug" | "info" | "warn" | "error";
   env?: Record<string, string>;
+  /** the `xdp-counter` entry to run: default the sources' agent/cli/bin.ts */
+  bin?: string;
 }): AgentProcess {
   const { nodeName, ...rendered } = opts.config;
   const [cmd, ...args] = inNs(opts.ns, [
     process.execPath,
-    CLI,
+    opts.bin ?? CLI,
     "agent",
     "--port",
     "0",
