@@ -119,7 +119,7 @@ export function footprintTables(r: FootprintResult): string {
 export function scaleTables(r: ScaleResult): string {
   const out: string[] = [];
   out.push(
-    `Synthetic counters growing by ${r.method.ppsPerNode} packets/s per node, then frozen; report interval ±${r.method.jitter * 100} % jitter, heartbeat after ${r.method.heartbeatIntervals} intervals; the object polled every ${r.method.pollMs} ms for totals. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    `Synthetic counters growing by ${r.method.ppsPerNode} packets/s per node, then frozen; report interval ±${r.method.jitter * 100} % jitter, ${r.method.heartbeatIntervals ? `heartbeat after ${r.method.heartbeatIntervals} intervals` : "no heartbeat"}; the object polled every ${r.method.pollMs} ms for totals. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
     "| nodes | interval | intervals (changing + quiet) | agent writes/s | per node per interval | request B/s | body B (median) | failed writes | write answered in ms: median, min–max (IQR) | shortest gap between a node's writes (intervals) | writes when quiet (per node per interval; changed) |",
     "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",

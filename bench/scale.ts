@@ -1,6 +1,6 @@
 // Part "scale": the control plane with many nodes, simulated. N nodes report into one XdpCounter on the
 // project's test API server (in this process), through the agent's own loop (agent/cluster/agent.ts: jitter,
-// skip-when-unchanged, heartbeat) and its own HTTP client, but with a synthetic counter source instead of
+// skip-when-unchanged: no heartbeat) and its own HTTP client, but with a synthetic counter source instead of
 // BPF. The real operator runs as a child process against the same server, so its memory is its own.
 // Measured: status writes per second (agents' and operator's), request bytes, the object's size, the time
 // from a node's report to totals that include it, the operator's RSS, and whether writes stop when the
@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Counters, zeroCounters } from "../agent/bpf/index.ts";
 import { Agent, type CounterSource } from "../agent/cluster/agent.ts";
-import { HEARTBEAT_INTERVALS, INTERVAL_JITTER } from "../agent/cluster/backoff.ts";
+import { INTERVAL_JITTER } from "../agent/cluster/backoff.ts";
 import { type ClusterApi, kubeClusterApi } from "../agent/cluster/cluster-api.ts";
 import { KubeClient } from "../agent/cluster/kube-client.ts";
 import type { Logger } from "../agent/cluster/log.ts";
@@ -158,7 +158,8 @@ export interface ScaleResult {
     plan: ScalePlan[];
     pollMs: number;
     jitter: number;
-    heartbeatIntervals: number;
+    /** Results written before agents stopped sending heartbeats (docs/adr/0016) carry it; newer ones do not. */
+    heartbeatIntervals?: number;
     ppsPerNode: number;
   };
   runs: ScaleRun[];
@@ -541,7 +542,6 @@ export async function runScale(o: {
       plan: [...o.plan],
       pollMs: o.pollMs,
       jitter: INTERVAL_JITTER,
-      heartbeatIntervals: HEARTBEAT_INTERVALS,
       ppsPerNode: o.pps,
     },
     runs,

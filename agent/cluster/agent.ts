@@ -68,7 +68,6 @@ export class Agent {
   };
   #nodeIps: Set<string> | undefined;
   #lastKey: string | undefined;
-  #lastSuccessMs: number | undefined;
   #failures = 0;
   #lastLoopMs = Date.now();
   #idle = false;
@@ -297,13 +296,7 @@ export class Agent {
     });
     const key = changeKey(entry);
     const nowMs = Date.now();
-    const due = shouldReport({
-      key,
-      lastKey: this.#lastKey,
-      lastSuccessMs: this.#lastSuccessMs,
-      nowMs,
-      intervalMs: this.#config.reportIntervalMs,
-    });
+    const due = shouldReport({ key, lastKey: this.#lastKey });
     if (!due && !force) return "skipped";
     try {
       const result = await this.#api.patchNodeEntry(
@@ -314,7 +307,6 @@ export class Agent {
       if (this.#failures > 0) this.#log.info("reporting again after failures", { failures: this.#failures });
       this.#failures = 0;
       this.#lastKey = key;
-      this.#lastSuccessMs = nowMs;
       this.health.reportsTotal++;
       this.health.lastReportSeconds = Math.floor(nowMs / 1000);
       this.#log.debug("reported", { phase: entry.phase, packets: entry.packets, bytes: entry.bytes });

@@ -4,12 +4,6 @@
 export const INTERVAL_JITTER = 0.1;
 export const BACKOFF_BASE_MS = 1_000;
 export const BACKOFF_MAX_MS = 300_000;
-/**
- * An unchanged entry is still written once it is this many intervals old (in practice every second report):
- * the operator counts a node as ready only while its entry is younger than 3 intervals
- * (STALE_AFTER_INTERVALS in operator/status), and reports come every interval ±10%.
- */
-export const HEARTBEAT_INTERVALS = 1.5;
 
 /** The report interval ±10%. */
 export function jitteredInterval(intervalMs: number, random: () => number = Math.random): number {
@@ -30,15 +24,11 @@ export function backoffDelay(
   return Math.round(exp / 2 + (random() * exp) / 2);
 }
 
-/** Whether to write: the entry changed since the last successful write, or a heartbeat is due. */
-export function shouldReport(opts: {
-  key: string;
-  lastKey: string | undefined;
-  lastSuccessMs: number | undefined;
-  nowMs: number;
-  intervalMs: number;
-}): boolean {
-  if (opts.lastKey === undefined || opts.lastSuccessMs === undefined) return true;
-  if (opts.key !== opts.lastKey) return true;
-  return opts.nowMs - opts.lastSuccessMs >= HEARTBEAT_INTERVALS * opts.intervalMs;
+/**
+ * Whether to write: nothing written yet by this process, or the entry changed since the last successful
+ * write. No heartbeat: the operator reads a node's liveness from its agent pod's Ready condition
+ * (docs/adr/0016), so an idle node writes nothing.
+ */
+export function shouldReport(opts: { key: string; lastKey: string | undefined }): boolean {
+  return opts.lastKey === undefined || opts.key !== opts.lastKey;
 }

@@ -1,6 +1,6 @@
 // The in-cluster agent (`xdp-counter agent`): reconcile, report, metrics, clean mode.
 export { Agent, type AgentOptions, type CounterSource, DEFAULT_POLL_MS } from "./agent.ts";
-export { backoffDelay, HEARTBEAT_INTERVALS, jitteredInterval, shouldReport } from "./backoff.ts";
+export { backoffDelay, jitteredInterval, shouldReport } from "./backoff.ts";
 export {
   AGENT_FIELD_MANAGER,
   AGENT_RBAC_RULES,

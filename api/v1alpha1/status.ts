@@ -38,7 +38,11 @@ export const nodeStatus = z
       .describe(
         "Counting (attached and reporting), Cleaning (detaching after the XdpCounter was deleted), Clean (nothing left attached or pinned), or Error.",
       ),
-    reportedAt: z.iso.datetime({ offset: true }).describe("When the agent wrote this entry (RFC 3339)."),
+    reportedAt: z.iso
+      .datetime({ offset: true })
+      .describe(
+        "When the agent last wrote this entry (RFC 3339). Agents write only when the entry changed, so on an idle node this is the time of the last change, not a sign of life: the agent pod's Ready condition is.",
+      ),
     generation: z
       .number()
       .int()
@@ -88,7 +92,7 @@ export const xdpCounterStatus = z
       .int()
       .min(0)
       .optional()
-      .describe("How many selected nodes report phase Counting recently enough."),
+      .describe("How many selected nodes report phase Counting and have a Ready agent pod."),
     interfaces: z
       .string()
       .max(256)

@@ -1,16 +1,18 @@
-// The XdpCounter controller: three informers (XdpCounters, the operator's agent DaemonSets, Nodes) feed
-// XdpCounter keys into one work queue; workers reconcile one key at a time, retrying failures with backoff.
+// The XdpCounter controller: four informers (XdpCounters, the operator's agent DaemonSets and their pods,
+// Nodes) feed XdpCounter keys into one work queue; workers reconcile one key at a time, retrying failures
+// with backoff.
 import { AGENT_COMPONENT, type RenderConfig } from "../daemonset/index.ts";
+import { type AgentPod, agentPodChangeMatters, ownerDaemonSet, slimAgentPod } from "../status/index.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { errorMessage } from "./errors.ts";
 import { Informer, type InformerEvent } from "./informer.ts";
 import { allXdpCounterKeys, nodeChangeMatters, xdpCounterOfDaemonSet } from "./key-mapping.ts";
-import type { KubeClient } from "./kube-types.ts";
+import type { KubeClient, KubeObject } from "./kube-types.ts";
 import type { Logger } from "./logger.ts";
 import type { OperatorMetrics } from "./metrics.ts";
 import { type ReconcileDeps, reconcile } from "./reconcile.ts";
 import { kubeWriter, type ReconcileWriter } from "./reconcile-api.ts";
-import { daemonSetsPath, nodesPath, xdpCountersPath } from "./resources.ts";
+import { daemonSetsPath, nodesPath, podsPath, xdpCountersPath } from "./resources.ts";
 import { WorkQueue } from "./workqueue.ts";
 
 export type ControllerOptions = {
@@ -35,6 +37,7 @@ export class Controller {
   readonly xdpCounters: Informer;
   readonly daemonSets: Informer;
   readonly nodes: Informer;
+  readonly agentPods: Informer;
   readonly queue: WorkQueue;
   #options: ControllerOptions;
   #deps: ReconcileDeps;
@@ -60,6 +63,14 @@ export class Controller {
       labelSelector: `app.kubernetes.io/component=${AGENT_COMPONENT}`,
     });
     this.nodes = new Informer({ ...common, name: "nodes", path: nodesPath() });
+    // Only what tells whether a node's agent is alive and ready is kept: one small record per node.
+    this.agentPods = new Informer({
+      ...common,
+      name: "pods",
+      path: podsPath(options.config.namespace),
+      labelSelector: `app.kubernetes.io/component=${AGENT_COMPONENT}`,
+      transform: (pod) => slimAgentPod(pod as AgentPod) as KubeObject,
+    });
     this.queue = new WorkQueue({
       ...(options.queueBackoff ? { backoff: options.queueBackoff } : {}),
       onDepth: (depth) => metrics.queueDepth.set(depth),
@@ -89,7 +100,20 @@ export class Controller {
       },
       onDelete: enqueueAll,
     });
-    for (const informer of [this.xdpCounters, this.daemonSets, this.nodes]) {
+    const namespace = options.config.namespace;
+    const enqueuePodOwner = (pod: KubeObject) => {
+      const ds = ownerDaemonSet(pod as AgentPod);
+      const owner = ds ? this.daemonSets.get(`${namespace}/${ds}`) : undefined;
+      if (owner) enqueueOwner(owner);
+    };
+    this.agentPods.addHandlers({
+      onAdd: enqueuePodOwner,
+      onUpdate: (old, pod) => {
+        if (old === pod || agentPodChangeMatters(old as AgentPod, pod as AgentPod)) enqueuePodOwner(pod);
+      },
+      onDelete: enqueuePodOwner,
+    });
+    for (const informer of this.#informers()) {
       informer.onEvent((event) => {
         metrics.informerEvents.inc({ informer: event.informer, event: event.type });
         const level =
@@ -108,17 +132,23 @@ export class Controller {
     const nodes = this.nodes;
     const daemonSets = this.daemonSets;
     const xdpCounters = this.xdpCounters;
-    const namespace = options.config.namespace;
+    const agentPods = this.agentPods;
     this.#deps = {
       read: {
         getXdpCounter: (name) => xdpCounters.get(name),
         getDaemonSet: (name) => daemonSets.get(`${namespace}/${name}`),
         listNodes: () => nodes.list(),
+        listAgentPods: (daemonSet) =>
+          (agentPods.list() as AgentPod[]).filter((pod) => ownerDaemonSet(pod) === daemonSet),
       },
       write: options.writer ?? kubeWriter(client),
       config: options.config,
       now: options.now ?? (() => new Date()),
     };
+  }
+
+  #informers(): Informer[] {
+    return [this.xdpCounters, this.daemonSets, this.nodes, this.agentPods];
   }
 
   /** Named informer events (connect, relist, bookmark, disconnect, gone, resync, give-up). */
@@ -130,7 +160,7 @@ export class Controller {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    const informers = [this.xdpCounters, this.daemonSets, this.nodes];
+    const informers = this.#informers();
     for (const informer of informers) informer.start();
     await Promise.all(informers.map((informer) => informer.waitForSync()));
     if (this.queue.shuttingDown) return;
@@ -138,24 +168,25 @@ export class Controller {
       xdpcounters: this.xdpCounters.list().length,
       daemonsets: this.daemonSets.list().length,
       nodes: this.nodes.list().length,
+      agentPods: this.agentPods.list().length,
     });
     const workers = this.#options.workers ?? 2;
     for (let i = 0; i < workers; i++) this.#workers.push(this.#work());
   }
 
   get ready(): boolean {
-    return this.xdpCounters.hasSynced && this.daemonSets.hasSynced && this.nodes.hasSynced;
+    return this.#informers().every((informer) => informer.hasSynced);
   }
 
   get healthy(): boolean {
-    return !(this.xdpCounters.gaveUp || this.daemonSets.gaveUp || this.nodes.gaveUp);
+    return !this.#informers().some((informer) => informer.gaveUp);
   }
 
   /** Stops handing out keys, lets running reconciles finish, stops the watches. */
   async stop(): Promise<void> {
     this.queue.shutDown();
     await Promise.all(this.#workers);
-    await Promise.all([this.xdpCounters.stop(), this.daemonSets.stop(), this.nodes.stop()]);
+    await Promise.all(this.#informers().map((informer) => informer.stop()));
   }
 
   async #work(): Promise<void> {

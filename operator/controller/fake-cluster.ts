@@ -2,7 +2,13 @@
 // applied with RFC 7386, resourceVersion preconditions, and a log of every write.
 
 import type { DaemonSet } from "../daemonset/index.ts";
-import { applyMergePatch, type Json, type JsonObject } from "../status/index.ts";
+import {
+  type AgentPod,
+  applyMergePatch,
+  type Json,
+  type JsonObject,
+  ownerDaemonSet,
+} from "../status/index.ts";
 import { ControllerError, ControllerErrorCode } from "./errors.ts";
 import type { KubeObject } from "./kube-types.ts";
 import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
@@ -16,6 +22,8 @@ export class FakeCluster implements ReconcileReader, ReconcileWriter {
   xdpCounters = new Map<string, KubeObject>();
   daemonSets = new Map<string, KubeObject>();
   nodes = new Map<string, KubeObject>();
+  /** Agent pods by node; owned by the DaemonSet named in setAgentPod. */
+  agentPods = new Map<string, AgentPod>();
   writes: FakeWrite[] = [];
   #version = 100;
 
@@ -43,6 +51,28 @@ export class FakeCluster implements ReconcileReader, ReconcileWriter {
 
   addNode(name: string, labels: Record<string, string> = {}, taints: unknown[] = []): void {
     this.nodes.set(name, { metadata: { name, labels, resourceVersion: this.#bump() }, spec: { taints } });
+  }
+
+  /** What the DaemonSet controller and the kubelet do: an agent pod of `daemonSet` on `node`, Ready or not. */
+  setAgentPod(daemonSet: string, node: string, ready: boolean): void {
+    this.agentPods.set(`${daemonSet}/${node}`, {
+      metadata: {
+        name: `${daemonSet}-${node}`,
+        namespace: "xdp-counter",
+        resourceVersion: this.#bump(),
+        ownerReferences: [
+          {
+            apiVersion: "apps/v1",
+            kind: "DaemonSet",
+            name: daemonSet,
+            uid: `uid-${daemonSet}`,
+            controller: true,
+          },
+        ],
+      },
+      spec: { nodeName: node },
+      status: { conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
+    });
   }
 
   /** What an agent does: a merge patch on status.nodes.<node>. */
@@ -86,6 +116,9 @@ export class FakeCluster implements ReconcileReader, ReconcileWriter {
   }
   listNodes(): KubeObject[] {
     return [...this.nodes.values()];
+  }
+  listAgentPods(daemonSet: string): AgentPod[] {
+    return [...this.agentPods.values()].filter((pod) => ownerDaemonSet(pod) === daemonSet);
   }
 
   // ReconcileWriter

@@ -174,3 +174,33 @@ test("a failed first list is retried, and resync re-delivers cached objects", as
   assert.equal(events[0]?.type, "disconnect");
   assert.ok(handled.includes("update a"), "resync re-delivers");
 });
+
+test("a transform shapes what is cached and what handlers see, on lists and on watch events", async () => {
+  const big = (name: string, rv: string): KubeObject => ({
+    ...obj(name, rv),
+    spec: { huge: "x".repeat(100) },
+  });
+  const { client } = scripted(
+    [{ items: [big("a", "5")], resourceVersion: "10" }],
+    [
+      async (onEvent, onOpen) => {
+        onOpen();
+        onEvent({ type: "ADDED", object: big("b", "11") });
+        onEvent({ type: "DELETED", object: big("a", "12") });
+      },
+    ],
+  );
+  const informer = new Informer({
+    name: "t",
+    client,
+    path: "/x",
+    transform: (o) => ({ metadata: o.metadata }),
+  });
+  const seen: KubeObject[] = [];
+  informer.addHandlers({ onAdd: (o) => seen.push(o), onDelete: (o) => seen.push(o) });
+  informer.start();
+  await until(() => seen.length === 3, "three events");
+  assert.ok(seen.every((o) => o.spec === undefined));
+  assert.deepEqual(informer.list(), [{ metadata: { name: "b", resourceVersion: "11" } }]);
+  await informer.stop();
+});

@@ -48,6 +48,11 @@ export type InformerOptions = {
   backoff?: BackoffOptions;
   /** Failures in a row (list or watch) after which the informer stops and reports give-up. */
   maxFailures?: number;
+  /**
+   * What to keep of each object (applied before caching and before handlers see it): a cache of thousands
+   * of objects of which a few fields matter should hold only those fields.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
 };
 
 const DEFAULT_INFORMER_BACKOFF: BackoffOptions = { baseMs: 200, maxMs: 30_000, jitter: 0.2 };
@@ -138,7 +143,9 @@ export class Informer {
   async #list(reason: string): Promise<void> {
     const { items, resourceVersion } = await this.#options.client.list(this.#options.path, this.#selector());
     const seen = new Set<string>();
-    for (const item of items) {
+    const transform = this.#options.transform;
+    for (const raw of items) {
+      const item = transform ? transform(raw) : raw;
       const key = objectKey(item.metadata);
       seen.add(key);
       this.#upsert(key, item);
@@ -166,7 +173,11 @@ export class Informer {
   }
 
   #handle(event: WatchEvent): void {
-    const obj = event.object;
+    const transform = this.#options.transform;
+    const obj =
+      transform && (event.type === "ADDED" || event.type === "MODIFIED" || event.type === "DELETED")
+        ? transform(event.object)
+        : event.object;
     switch (event.type) {
       case "ADDED":
       case "MODIFIED":

@@ -12,8 +12,12 @@ export const OPERATOR_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
 ];
 
-/** In the operator's namespace: the agent DaemonSets (server-side apply creates them) and the Lease. */
+/**
+ * In the operator's namespace: the agent DaemonSets (server-side apply creates them), their pods (read only:
+ * a node's agent is ready when its pod is), and the Lease.
+ */
 export const OPERATOR_NAMESPACE_RULES: readonly PolicyRule[] = [
   { apiGroups: ["apps"], resources: ["daemonsets"], verbs: ["get", "list", "watch", "create", "patch"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
 ];

@@ -1,7 +1,7 @@
 // What reconcile reads (from the informers' caches) and writes (through the API server): few calls, so unit
 // tests can fake them in memory.
 import type { DaemonSet } from "../daemonset/index.ts";
-import type { JsonObject } from "../status/index.ts";
+import type { AgentPod, JsonObject } from "../status/index.ts";
 import type { KubeClient, KubeObject } from "./kube-types.ts";
 import { daemonSetsPath, xdpCountersPath } from "./resources.ts";
 
@@ -11,6 +11,8 @@ export type ReconcileReader = {
   getXdpCounter(name: string): KubeObject | undefined;
   getDaemonSet(name: string): KubeObject | undefined;
   listNodes(): KubeObject[];
+  /** The pods of an agent DaemonSet (in the operator's namespace), as the pod cache holds them. */
+  listAgentPods(daemonSetName: string): AgentPod[];
 };
 
 export type ReconcileWriter = {

@@ -77,7 +77,7 @@ test("a new XdpCounter gets the finalizer, one owned DaemonSet and a status; a s
   const second = await reconcile("edge", deps);
   assert.equal(second.outcome, ReconcileOutcome.Synced);
   assert.equal(cluster.writes.length, 0, "nothing changed, nothing written");
-  assert.ok(second.requeueAfterMs && second.requeueAfterMs > 30_000);
+  assert.equal(second.requeueAfterMs, undefined, "nothing ages: no timed re-reconcile");
 });
 
 test("a spec change re-applies the DaemonSet; an unrelated change (labels, a node heartbeat) does not", async () => {
@@ -118,6 +118,8 @@ test("totals are the exact sums above 2^53; entries of nodes that are gone are r
   cluster.agentReport("edge", "n1", entry("Counting", "9007199254740993"));
   cluster.agentReport("edge", "n2", entry("Counting", "18000000000000000001"));
   cluster.agentReport("edge", "gone", entry("Counting", "5"));
+  cluster.setAgentPod("xdp-counter-edge", "n1", true);
+  cluster.setAgentPod("xdp-counter-edge", "n2", true);
   cluster.writes = [];
   const result = await reconcile("edge", deps);
   assert.equal(result.wroteStatus, true);
@@ -147,6 +149,37 @@ test("totals are the exact sums above 2^53; entries of nodes that are gone are r
   }>(cluster, "edge");
   assert.deepEqual(Object.keys(after.nodes), ["n1"]);
   assert.equal(after.totals.packets.pass, "9007199254740993");
+});
+
+test("a node is ready while its entry says Counting and its agent pod is Ready, whatever the entry's age", async () => {
+  const { cluster, deps } = setup();
+  cluster.addNode("n1");
+  cluster.addNode("n2");
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
+  await reconcile("edge", deps);
+  // Written a day ago and unchanged since: no heartbeat, still ready.
+  cluster.agentReport("edge", "n1", entry("Counting", "7", "2026-11-24T12:00:30Z"));
+  cluster.agentReport("edge", "n2", entry("Counting", "8"));
+  cluster.setAgentPod("xdp-counter-edge", "n1", true);
+  cluster.setAgentPod("xdp-counter-edge", "n2", false);
+  cluster.setAgentPod("xdp-counter-other", "n2", true); // another XdpCounter's agent says nothing about ours
+  await reconcile("edge", deps);
+  type S = { readyNodes: number; conditions: { type: string; reason: string; message: string }[] };
+  let status = statusOf<S>(cluster, "edge");
+  assert.equal(status.readyNodes, 1);
+  const ready = status.conditions.find((c) => c.type === "Ready");
+  assert.equal(ready?.reason, "NodesNotReady");
+  assert.match(ready?.message ?? "", /1 of 2 nodes counting; not ready: n2\./);
+
+  cluster.setAgentPod("xdp-counter-edge", "n2", true);
+  await reconcile("edge", deps);
+  status = statusOf<S>(cluster, "edge");
+  assert.equal(status.readyNodes, 2);
+  assert.equal(status.conditions.find((c) => c.type === "Ready")?.reason, "AllNodesCounting");
+
+  cluster.agentPods.delete("xdp-counter-edge/n1");
+  await reconcile("edge", deps);
+  assert.equal(statusOf<S>(cluster, "edge").readyNodes, 1, "a node without an agent pod is not ready");
 });
 
 test("deletion: clean mode, finalizer kept until every reporting node is Clean, then removed", async () => {
@@ -230,7 +263,13 @@ test("a finalizer write on a stale object fails with a conflict (the queue retri
   cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
   const stale = cluster.getXdpCounter("edge");
   cluster.agentReport("edge", "n1", entry("Counting"));
-  const read = { ...cluster, getXdpCounter: () => stale, getDaemonSet: () => undefined, listNodes: () => [] };
+  const read = {
+    ...cluster,
+    getXdpCounter: () => stale,
+    getDaemonSet: () => undefined,
+    listNodes: () => [],
+    listAgentPods: () => [],
+  };
   await assert.rejects(reconcile("edge", { ...deps, read }), { statusCode: 409 });
 });
 
@@ -321,7 +360,12 @@ test("an XdpCounter deleted between the cached read and the write is gone, not a
   cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
   const cached = cluster.getXdpCounter("edge");
   cluster.xdpCounters.delete("edge");
-  const read = { getXdpCounter: () => cached, getDaemonSet: () => undefined, listNodes: () => [] };
+  const read = {
+    getXdpCounter: () => cached,
+    getDaemonSet: () => undefined,
+    listNodes: () => [],
+    listAgentPods: () => [],
+  };
   assert.equal((await reconcile("edge", { ...deps, read })).outcome, ReconcileOutcome.Gone);
 });
 

@@ -9,7 +9,6 @@ import {
   type Condition,
   condition,
   type InvalidNodeEntry,
-  parseDuration,
   readXdpCounter,
   type XdpCounter,
   type XdpCounterStatus,
@@ -23,8 +22,8 @@ import {
   type JsonObject,
   type NodeInfo,
   type OperatorStatus,
+  readyAgentNodes,
   retainedNodeNames,
-  STALE_AFTER_INTERVALS,
   statusPatch,
   type Taint,
   toOperatorStatus,
@@ -64,7 +63,7 @@ export type ReconcileOutcome = (typeof ReconcileOutcome)[keyof typeof ReconcileO
 
 export type ReconcileResult = {
   outcome: ReconcileOutcome;
-  /** Reconcile again after this long even without events (node entries go stale with time). */
+  /** Reconcile again after this long even without events. */
   requeueAfterMs?: number;
   waitingFor?: string[];
   wroteDaemonSet?: boolean;
@@ -139,7 +138,8 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
 
   // Status, once, only if it changed.
   const now = deps.now();
-  const aggregate = aggregateStatus(xdpc, { nodes, now });
+  const readyAgents = readyAgentNodes(deps.read.listAgentPods(desired.metadata.name));
+  const aggregate = aggregateStatus(xdpc, { nodes, readyAgents });
   const generation = xdpc.metadata.generation ?? 0;
   const conditions = computeConditions(
     xdpc.status?.conditions,
@@ -185,7 +185,6 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
     );
     return { outcome: ReconcileOutcome.FinalizerRemoved, wroteDaemonSet, wroteStatus };
   }
-  const intervalMs = parseDuration(xdpc.spec.reportInterval);
   if (conflict) {
     // Most often the DaemonSet of a deleted XdpCounter of the same name, which the collector removes soon.
     return {
@@ -195,12 +194,8 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
       wroteStatus,
     };
   }
-  return {
-    outcome: ReconcileOutcome.Synced,
-    requeueAfterMs: STALE_AFTER_INTERVALS * intervalMs + 1_000,
-    wroteDaemonSet,
-    wroteStatus,
-  };
+  // Nothing here ages: entries change only when agents write, readiness only with pod events.
+  return { outcome: ReconcileOutcome.Synced, wroteDaemonSet, wroteStatus };
 }
 
 /** Why `live` is not ours to write, when it is not: another owner, or being deleted. */

@@ -20,3 +20,7 @@ export function leasesPath(namespace: string, name?: string): string {
   const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
   return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
 }
+
+export function podsPath(namespace: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+}

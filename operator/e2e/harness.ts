@@ -1,7 +1,8 @@
 // A local control plane for the operator's integration tests: the project's test API server with the
 // XdpCounter CRD, a TCP proxy in front of it for the operator (to break its watches), the real kubectl,
 // an admin client, and the operator's controller running in-process. No agents run: tests write node
-// entries themselves, as agents would (a merge patch on /status).
+// entries themselves, as agents would (a merge patch on /status), and make agent pods Ready or not, as the
+// DaemonSet controller and the kubelet would.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import {
   Controller,
   type ControllerOptions,
   createMetrics,
+  daemonSetsPath,
   HttpKubeClient,
   type InformerEvent,
   type KubeObject,
@@ -23,6 +25,7 @@ import {
   silentLogger,
   xdpCountersPath,
 } from "../controller/index.ts";
+import { daemonSetName, selectorLabels } from "../daemonset/index.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 export const NAMESPACE = "xdp-counter";
@@ -46,6 +49,11 @@ export type Cluster = {
   deleteNode(name: string): Promise<void>;
   /** What the agent on `node` does each report: a merge patch of its whole entry on /status. */
   report(xdpCounter: string, node: string, entry: Partial<NodeStatus>): Promise<KubeObject>;
+  /**
+   * What the DaemonSet controller and the kubelet do for the agent on `node`: its pod, owned by the
+   * XdpCounter's DaemonSet (which must exist), with condition Ready `ready`. Created once, then updated.
+   */
+  agentPod(xdpCounter: string, node: string, ready?: boolean): Promise<void>;
   getXdpCounter(name: string): Promise<KubeObject | undefined>;
   /** Requests the operator made (its User-Agent) that wrote something. */
   operatorWrites(): { method: string; url: string }[];
@@ -115,6 +123,42 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
       return admin.patch(xdpCountersPath(xdpCounter, "status"), nodeEntryPatch(node, full), "merge", {
         fieldManager: "xdp-counter-agent",
       });
+    },
+    async agentPod(xdpCounter, node, ready = true) {
+      const ds = await admin.get(daemonSetsPath(NAMESPACE, daemonSetName(xdpCounter)));
+      if (!ds) throw new Error(`no DaemonSet for ${xdpCounter} yet`);
+      const pods = `/api/v1/namespaces/${NAMESPACE}/pods`;
+      const name = `${ds.metadata.name}-${node}`;
+      if (!(await admin.get(`${pods}/${name}`))) {
+        await admin.create(pods, {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: {
+            name,
+            labels: selectorLabels(xdpCounter),
+            ownerReferences: [
+              {
+                apiVersion: "apps/v1",
+                kind: "DaemonSet",
+                name: ds.metadata.name,
+                uid: ds.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          spec: {
+            nodeName: node,
+            containers: [{ name: "agent", image: operatorEnv.XDP_COUNTER_AGENT_IMAGE }],
+          },
+        });
+      }
+      const status = ready ? "True" : "False";
+      await admin.patch(
+        `${pods}/${name}/status`,
+        { status: { phase: "Running", conditions: [{ type: "Ready", status }] } },
+        "merge",
+      );
     },
     getXdpCounter: (name) => admin.get(xdpCountersPath(name)),
     operatorWrites: () =>

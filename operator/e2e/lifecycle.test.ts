@@ -129,6 +129,8 @@ test("node entries written concurrently both survive; totals are their exact sum
   await Promise.all([
     cluster.report("edge", "node-a", { packets: counters(big), bytes: counters(bigger) }),
     cluster.report("edge", "node-b", { packets: counters("7"), bytes: counters("1000") }),
+    cluster.agentPod("edge", "node-a"),
+    cluster.agentPod("edge", "node-b"),
   ]);
   const expectedPackets = (BigInt(big) + 7n).toString();
   await eventually(
@@ -142,6 +144,24 @@ test("node entries written concurrently both survive; totals are their exact sum
   assert.equal(await jsonpath("edge", ".status.totals.bytes.pass"), "18446744073709551615");
   assert.equal(await jsonpath("edge", ".status.readyNodes"), "2");
   assert.equal(await jsonpath("edge", '.status.conditions[?(@.type=="Ready")].reason'), "AllNodesCounting");
+});
+
+test("a node is ready while its agent pod is: no heartbeat needed, a NotReady pod shows at once", async () => {
+  await cluster.agentPod("edge", "node-b", false);
+  await eventually(async () => (await jsonpath("edge", ".status.readyNodes")) === "1", "node-b not ready");
+  assert.equal(await jsonpath("edge", '.status.conditions[?(@.type=="Ready")].reason'), "NodesNotReady");
+  assert.match(
+    await jsonpath("edge", '.status.conditions[?(@.type=="Ready")].message'),
+    /1 of 2 nodes counting; not ready: node-b\./,
+  );
+  assert.equal(await jsonpath("edge", ".status.totals.packets.pass"), (9007199254740993n + 7n).toString());
+  await cluster.agentPod("edge", "node-b", true);
+  await eventually(async () => (await jsonpath("edge", ".status.readyNodes")) === "2", "node-b ready again");
+  // Nothing ages: while nothing changes, the node stays ready and the operator writes nothing.
+  const writes = cluster.operatorWrites().length;
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.equal(await jsonpath("edge", ".status.readyNodes"), "2");
+  assert.deepEqual(cluster.operatorWrites().slice(writes), [], "no operator writes while nothing changes");
 });
 
 test("a Node removed: its entry is removed and the totals follow", async () => {

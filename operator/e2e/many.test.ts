@@ -24,9 +24,12 @@ test("20 XdpCounters on 8 nodes converge, then the operator writes nothing; a re
   await Promise.all(
     names.flatMap((name, i) =>
       [0, 2, 4, 6].map((n) =>
-        cluster.report(name, `node-${n + (i % 2)}`, {
-          packets: { aborted: "0", drop: "0", pass: String(n + 1), tx: "0", redirect: "0" },
-        }),
+        Promise.all([
+          cluster.report(name, `node-${n + (i % 2)}`, {
+            packets: { aborted: "0", drop: "0", pass: String(n + 1), tx: "0", redirect: "0" },
+          }),
+          cluster.agentPod(name, `node-${n + (i % 2)}`),
+        ]),
       ),
     ),
   );

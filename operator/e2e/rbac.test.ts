@@ -72,6 +72,7 @@ test("the operator works with only the permissions it declares", async (t) => {
     "the DaemonSet",
   );
   await cluster.report("edge", "n1", {});
+  await cluster.agentPod("edge", "n1");
   await eventually(
     async () =>
       ((await cluster.getXdpCounter("edge"))?.status as { readyNodes?: number } | undefined)?.readyNodes ===

@@ -4,7 +4,7 @@ import { zeroCounters } from "../../api/v1alpha1/index.ts";
 import { makeXdpCounter, nodeEntry } from "../testing.ts";
 import { aggregateStatus, summarizeInterfaces } from "./aggregate-status.ts";
 
-const now = new Date("2026-11-25T12:00:20Z");
+const readyAgents = new Set(["a", "b", "c", "d"]);
 const nodes = [{ name: "a" }, { name: "b" }, { name: "c" }];
 const iface = (name: string, mode: "native" | "generic" | "", extra = {}) => ({
   name,
@@ -28,7 +28,7 @@ describe("aggregateStatus", () => {
         },
       },
     );
-    const result = aggregateStatus(xdpc, { nodes, now });
+    const result = aggregateStatus(xdpc, { nodes, readyAgents });
     assert.equal(result.totals.packets.pass, "18014398509481986");
     assert.equal(result.totals.packets.drop, "18446744073709551615");
     assert.equal(result.totals.bytes.pass, "9007199254740993");
@@ -41,7 +41,7 @@ describe("aggregateStatus", () => {
       {},
       { nodes: { a: nodeEntry({ packets: max }), b: nodeEntry({ packets: max }) } },
     );
-    assert.equal(aggregateStatus(xdpc, { nodes, now }).totals.packets.pass, "18446744073709551615");
+    assert.equal(aggregateStatus(xdpc, { nodes, readyAgents }).totals.packets.pass, "18446744073709551615");
   });
 
   it("counts desired and ready nodes, and lists those not ready", () => {
@@ -51,25 +51,29 @@ describe("aggregateStatus", () => {
       {
         nodes: {
           a: nodeEntry(),
-          b: nodeEntry({ reportedAt: "2026-11-25T11:59:40Z" }), // 40s old, interval 10s: stale
+          b: nodeEntry(), // Counting, but its agent pod is not Ready
           c: nodeEntry({ phase: "Error", error: "no such interface" }),
         },
       },
     );
-    const result = aggregateStatus(xdpc, { nodes: [...nodes, { name: "d" }], now });
+    const result = aggregateStatus(xdpc, {
+      nodes: [...nodes, { name: "d" }],
+      readyAgents: new Set(["a", "c", "d"]),
+    });
     assert.equal(result.desiredNodes, 4);
     assert.equal(result.readyNodes, 1);
     assert.deepEqual(result.notReadyNodes, ["b", "c", "d"]);
     assert.deepEqual(result.nodeErrors, [{ node: "c", message: "no such interface" }]);
   });
 
-  it("a report exactly three intervals old is still fresh", () => {
+  it("an entry's age does not matter: agents write only on change, readiness comes from the pod", () => {
     const xdpc = makeXdpCounter(
       "edge",
       {},
-      { nodes: { a: nodeEntry({ reportedAt: "2026-11-25T11:59:50Z" }) } },
+      { nodes: { a: nodeEntry({ reportedAt: "2025-01-01T00:00:00Z" }) } },
     );
-    assert.equal(aggregateStatus(xdpc, { nodes: [{ name: "a" }], now }).readyNodes, 1);
+    assert.equal(aggregateStatus(xdpc, { nodes: [{ name: "a" }], readyAgents }).readyNodes, 1);
+    assert.equal(aggregateStatus(xdpc, { nodes: [{ name: "a" }], readyAgents: new Set() }).readyNodes, 0);
   });
 
   it("marks entries of deleted, clean-deselected and untolerated nodes stale, and leaves them out of the totals", () => {
@@ -92,7 +96,7 @@ describe("aggregateStatus", () => {
         { name: "moved", labels: { pool: "core" } },
         { name: "tainted", labels: { pool: "core" }, taints: [{ key: "k", effect: "NoSchedule" }] },
       ],
-      now,
+      readyAgents,
     });
     assert.deepEqual(result.staleNodes, ["gone", "moved", "tainted"]);
     assert.deepEqual(result.cleaningNodes, []);
@@ -119,7 +123,7 @@ describe("aggregateStatus", () => {
         { name: "moved", labels: { pool: "core" } },
         { name: "cleaning" },
       ],
-      now,
+      readyAgents,
     });
     assert.deepEqual(result.staleNodes, []);
     assert.deepEqual(result.cleaningNodes, ["cleaning", "moved"]);
@@ -137,7 +141,10 @@ describe("aggregateStatus", () => {
       { nodes: { moved: nodeEntry({ phase: "Cleaning" }), gone: nodeEntry() } },
       { deletionTimestamp: "2026-11-25T12:00:00Z" },
     );
-    const result = aggregateStatus(xdpc, { nodes: [{ name: "moved", labels: { pool: "core" } }], now });
+    const result = aggregateStatus(xdpc, {
+      nodes: [{ name: "moved", labels: { pool: "core" } }],
+      readyAgents,
+    });
     assert.deepEqual(result.staleNodes, ["gone"]);
   });
 
@@ -157,7 +164,7 @@ describe("aggregateStatus", () => {
         },
       },
     );
-    const result = aggregateStatus(xdpc, { nodes, now });
+    const result = aggregateStatus(xdpc, { nodes, readyAgents });
     assert.equal(result.interfaces, "eth0/native=2, eth1/generic=1");
     assert.deepEqual(result.interfaceErrors, [
       {
@@ -171,7 +178,7 @@ describe("aggregateStatus", () => {
 
   it("omits the summary when nothing is attached", () => {
     const xdpc = makeXdpCounter("edge", {}, { nodes: { a: nodeEntry() } });
-    assert.equal(aggregateStatus(xdpc, { nodes, now }).interfaces, undefined);
+    assert.equal(aggregateStatus(xdpc, { nodes, readyAgents }).interfaces, undefined);
   });
 });
 

@@ -4,8 +4,6 @@
 import {
   addCounters,
   formatCounters,
-  type NodeStatus,
-  parseDuration,
   type Totals,
   U64_MAX,
   XDP_ACTIONS,
@@ -14,11 +12,13 @@ import {
 } from "../../api/v1alpha1/index.ts";
 import { type NodeInfo, retainedNodeNames, selectedNodeNames } from "./node-selection.ts";
 
-/** A node entry older than this many report intervals does not count as ready. */
-export const STALE_AFTER_INTERVALS = 3;
 export const MAX_INTERFACES_SUMMARY = 256;
 
-export type NodesInfo = { nodes: readonly NodeInfo[]; now: Date };
+export type NodesInfo = {
+  nodes: readonly NodeInfo[];
+  /** Nodes where this XdpCounter's agent pod is Ready (readyAgentNodes in agent-pods.ts). */
+  readyAgents: ReadonlySet<string>;
+};
 export type NodeProblem = { node: string; message: string };
 export type InterfaceProblem = { node: string; interface: string; reason: string; message: string };
 
@@ -31,18 +31,11 @@ export type AggregatedStatus = {
   staleNodes: string[];
   /** Deselected nodes whose agent is still cleaning up: entries kept, not counted (docs/adr/0012). */
   cleaningNodes: string[];
-  /** Selected nodes without a recent Counting entry, sorted. */
+  /** Selected nodes that are not ready (no Counting entry, or no Ready agent pod), sorted. */
   notReadyNodes: string[];
   nodeErrors: NodeProblem[];
   interfaceErrors: InterfaceProblem[];
 };
-
-export function isFresh(entry: NodeStatus, reportIntervalMs: number, now: Date): boolean {
-  const reportedAt = Date.parse(entry.reportedAt);
-  return (
-    Number.isFinite(reportedAt) && now.getTime() - reportedAt <= STALE_AFTER_INTERVALS * reportIntervalMs
-  );
-}
 
 export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedStatus {
   const entries = xdpc.status?.nodes ?? {};
@@ -50,7 +43,9 @@ export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedSt
   const selected = selectedNodeNames(xdpc.spec, info.nodes);
   const deleting = Boolean(xdpc.metadata.deletionTimestamp);
   const retained = new Set(retainedNodeNames(xdpc.spec, entries, info.nodes));
-  const intervalMs = parseDuration(xdpc.spec.reportInterval);
+  // Ready: the agent says Counting, and its pod is Ready (alive, and its last reconcile attached what it
+  // could). Entries carry no heartbeat; a dead agent or node shows in its pod, not in the entry's age.
+  const isReady = (node: string) => entries[node]?.phase === "Counting" && info.readyAgents.has(node);
 
   const packets = zeroTotals();
   const bytes = zeroTotals();
@@ -71,8 +66,7 @@ export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedSt
     if (!deleting && retained.has(node)) continue;
     addCounters(packets, entry.packets);
     addCounters(bytes, entry.bytes);
-    if (selected.has(node) && entry.phase === "Counting" && isFresh(entry, intervalMs, info.now))
-      readyNodes++;
+    if (selected.has(node) && isReady(node)) readyNodes++;
     if (entry.phase === "Error")
       nodeErrors.push({ node, message: entry.error ?? "the agent reports an error" });
     for (const iface of entry.interfaces) {
@@ -91,12 +85,7 @@ export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedSt
     }
   }
 
-  const notReadyNodes = [...selected]
-    .filter((node) => {
-      const entry = entries[node];
-      return !(entry && entry.phase === "Counting" && isFresh(entry, intervalMs, info.now));
-    })
-    .sort();
+  const notReadyNodes = [...selected].filter((node) => !isReady(node)).sort();
 
   const result: AggregatedStatus = {
     totals: { packets: formatCounters(saturate(packets)), bytes: formatCounters(saturate(bytes)) },

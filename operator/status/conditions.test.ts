@@ -38,7 +38,7 @@ describe("computeConditions", () => {
     const ready = byType(second).Ready;
     assert.equal(ready?.status, "False");
     assert.equal(ready?.lastTransitionTime, "2026-11-25T12:00:00Z");
-    assert.match(ready?.message ?? "", /2 of 3 nodes counting; not reporting: c/);
+    assert.match(ready?.message ?? "", /2 of 3 nodes counting; not ready: c/);
     assert.equal(ready?.observedGeneration, 5);
   });
 

@@ -74,7 +74,7 @@ function ready(o: Observations): Verdict {
     return {
       status: "False",
       reason: "NodesNotReady",
-      message: `${o.readyNodes} of ${o.desiredNodes} nodes counting; not reporting: ${listSome(o.notReadyNodes)}. Check the agent pods on these nodes.`,
+      message: `${o.readyNodes} of ${o.desiredNodes} nodes counting; not ready: ${listSome(o.notReadyNodes)}. Check the agent pods on these nodes.`,
     };
   }
   return {

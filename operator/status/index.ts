@@ -1,12 +1,18 @@
 export {
+  type AgentPod,
+  agentPodChangeMatters,
+  agentPodState,
+  ownerDaemonSet,
+  readyAgentNodes,
+  slimAgentPod,
+} from "./agent-pods.ts";
+export {
   type AggregatedStatus,
   aggregateStatus,
   type InterfaceProblem,
-  isFresh,
   MAX_INTERFACES_SUMMARY,
   type NodeProblem,
   type NodesInfo,
-  STALE_AFTER_INTERVALS,
   summarizeInterfaces,
 } from "./aggregate-status.ts";
 export { ConditionReason, computeConditions, listSome, type Observations } from "./conditions.ts";
