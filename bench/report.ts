@@ -132,13 +132,13 @@ export function scaleTables(r: ScaleResult): string {
   }
   out.push(
     "",
-    "| nodes | interval | object JSON bytes | node entries (of them written by the bench after the run) | bytes per entry | of etcd's 1.5 MiB | totals exact | operator writes/s (changing) | operator writes when quiet | report → totals ms: median, p95, max | reports never seen in totals | operator RSS MiB: median, min–max |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | --- |",
+    "| nodes | interval | object JSON bytes | node entries (of them written by the bench after the run) | bytes per entry | of etcd's 1.5 MiB | totals exact | ready nodes | operator writes/s (changing) | operator writes when quiet | report → totals ms: median, p95, max | reports never seen in totals | operator RSS MiB: median, min–max |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | --- |",
   );
   for (const x of r.runs) {
     const l = x.operator.reportToTotalsMs;
     out.push(
-      `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${x.object.bytes.toLocaleString("en")} | ${x.object.nodeEntries} (${x.object.filledByBench ?? 0}) | ${x.object.bytesPerNode} | ${f(x.object.fractionOfEtcdLimit * 100, 1)} % | ${x.object.totalsExact ? "yes" : "no"} | ${f(x.operator.writesPerSecond, 2)} | ${x.operator.quietWrites} | ${l ? `${f(l.median, 0)}, ${x.operator.reportToTotalsP95Ms ?? "—"}, ${f(l.max, 0)} (n ${l.n})` : "—"} | ${x.operator.unresolved} | ${f(x.operator.rssMiB.median, 1)}, ${f(x.operator.rssMiB.min, 1)}–${f(x.operator.rssMiB.max, 1)} |`,
+      `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${x.object.bytes.toLocaleString("en")} | ${x.object.nodeEntries} (${x.object.filledByBench ?? 0}) | ${x.object.bytesPerNode} | ${f(x.object.fractionOfEtcdLimit * 100, 1)} % | ${x.object.totalsExact ? "yes" : "no"} | ${x.object.readyNodes ?? "—"} | ${f(x.operator.writesPerSecond, 2)} | ${x.operator.quietWrites} | ${l ? `${f(l.median, 0)}, ${x.operator.reportToTotalsP95Ms ?? "—"}, ${f(l.max, 0)} (n ${l.n})` : "—"} | ${x.operator.unresolved} | ${f(x.operator.rssMiB.median, 1)}, ${f(x.operator.rssMiB.min, 1)}–${f(x.operator.rssMiB.max, 1)} |`,
     );
   }
   for (const x of r.runs) {

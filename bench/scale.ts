@@ -22,6 +22,7 @@ import type { InterfaceState } from "../agent/cluster/reconciler.ts";
 import { type AgentConfig, CRD_PATH, type NodeEntryPatch, nodeEntryPatch } from "../api/v1alpha1/index.ts";
 import { type ApiServer, startApiServer } from "../e2e/local/apiserver/index.ts";
 import { call } from "../e2e/local/apiserver/testclient.ts";
+import { daemonSetName, selectorLabels } from "../operator/daemonset/index.ts";
 import { type Machine, machine } from "./machine.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 
@@ -142,6 +143,8 @@ export interface ScaleRun {
     fractionOfEtcdLimit: number;
     /** the operator's totals equal the sum of the frozen counters */
     totalsExact: boolean;
+    /** status.readyNodes at the end (every node has a Ready agent pod and a Counting entry); older results lack it */
+    readyNodes?: number;
     /** entries the reporters did not get written in the run, written by the bench afterwards (100 per patch) */
     filledByBench: number;
     /** the API server refused the object at this many entries (it keeps objects under 1.5 MiB, as etcd) */
@@ -171,6 +174,7 @@ type Json = {
   metadata: { uid: string; generation: number };
   status?: {
     desiredNodes?: number;
+    readyNodes?: number;
     nodes?: Record<string, unknown>;
     totals?: { packets?: { pass?: string } };
   };
@@ -279,7 +283,50 @@ export async function runScaleOnce(o: {
       if (i > 600) throw new Error(`the operator did not reconcile within 60 s: ${operatorErr}`);
       await sleep(100);
     }
-    o.log(`scale: ${nodes} nodes, operator pid ${opPid} reconciled; starting reporters`);
+    // The agent pods, Ready, as the DaemonSet controller and the kubelets would make them: the operator counts
+    // a node as ready while its pod is (docs/adr/0016), and caches these pods.
+    const dsName = daemonSetName(name);
+    let ds: Json | undefined;
+    for (let i = 0; !ds; i++) {
+      const res = await call(srv, "GET", `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${dsName}`, {});
+      if (res.status === 200) ds = res.body;
+      else if (i > 600) throw new Error(`the operator did not create DaemonSet ${dsName} within 60 s`);
+      else await sleep(100);
+    }
+    const podsPath = `/api/v1/namespaces/${NAMESPACE}/pods`;
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(
+        names.slice(i, i + 50).map(async (node) => {
+          const pod = `${dsName}-${node}`;
+          await must("POST", podsPath, {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: {
+              name: pod,
+              labels: selectorLabels(name),
+              ownerReferences: [
+                {
+                  apiVersion: "apps/v1",
+                  kind: "DaemonSet",
+                  name: dsName,
+                  uid: ds.metadata.uid,
+                  controller: true,
+                },
+              ],
+            },
+            spec: { nodeName: node, containers: [{ name: "agent", image: "xdp-counter:bench" }] },
+          });
+          const res = await call(srv, "PATCH", `${podsPath}/${pod}/status`, {
+            body: { status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] } },
+            contentType: "application/merge-patch+json",
+          });
+          if (res.status >= 300) throw new Error(`PATCH pod ${pod} status: ${res.status}`);
+        }),
+      );
+    }
+    o.log(
+      `scale: ${nodes} nodes, operator pid ${opPid} reconciled, ${nodes} agent pods Ready; starting reporters`,
+    );
 
     // The reporters: the agent's loop and HTTP client (one client, as each agent has one), synthetic counters.
     const prevKube = process.env.KUBECONFIG;
@@ -480,6 +527,7 @@ export async function runScaleOnce(o: {
         bytesPerNode: Math.round(objBytes / Math.max(1, entries)),
         fractionOfEtcdLimit: round(objBytes / ETCD_LIMIT_BYTES, 3),
         totalsExact,
+        readyNodes: final.status?.readyNodes ?? 0,
         filledByBench: filled,
         refused,
       },
