@@ -2,9 +2,10 @@
 // side by side, each in a node namespace of its own with 8 veth interfaces it counts on, reporting into the
 // test API server: per report interval, the agent as the image ships it (the compiled JavaScript in dist/,
 // built first, with the Node.js options the DaemonSet gives it) and, for comparison, run from the .ts
-// sources as in development. Sampled from /proc: RSS (VmRSS) and CPU time (utime +
-// stime) over the window. Then the cost of one read of all 8 interfaces' counters, timed in this process
-// with the BPF core's CounterReader on the agent's pinned maps.
+// sources as in development. Sampled from /proc: RSS (VmRSS) and CPU time over the window (utime + stime,
+// plus cutime + cstime: the `ip` commands the agent runs to list interfaces are its cost too). Then the
+// cost of one read of all 8 interfaces' counters, timed in this process with the BPF core's CounterReader
+// on the agent's pinned maps.
 import { execFileSync } from "node:child_process";
 import { readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -78,8 +79,9 @@ export interface FootprintResult {
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state): utime is field 14, stime field 15
-  return Number(fields[11]) + Number(fields[12]);
+  // fields[0] is field 3 (state): utime is field 14, stime 15, and the waited-for children's cutime 16,
+  // cstime 17 (the agent's `ip` commands: its interface polls).
+  return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
 }
 
 function rssMiB(pid: number): number {
