@@ -203,3 +203,28 @@ test("streaming: lines as they come, the end, an abort, and a broken stream", as
   );
   client.close();
 });
+
+test("new TLS settings get a new connection; a stream on the old one goes on", async () => {
+  let stream: ServerResponse | undefined;
+  const s = await serve((req, res) => {
+    if (req.url === "/watch") {
+      res.writeHead(200);
+      res.write("a\n");
+      stream = res;
+    } else json(res, 200, {});
+  });
+  let tls: TlsSettings = { ca: Buffer.from(cert.cert), rejectUnauthorized: true };
+  const rotating: ClusterAccess = { ...access(s.url), credentials: async () => ({ tls, headers: {} }) };
+  const client = new ApiClient(rotating, { userAgent: "t" });
+  const lines: string[] = [];
+  const res = await client.open("GET", "/watch");
+  const watching = readLines(res, (line) => lines.push(line));
+  await client.call("GET", "/a");
+  tls = { ...tls };
+  await client.call("GET", "/b");
+  stream?.end("b\n");
+  await watching;
+  assert.deepEqual(lines, ["a", "b"]);
+  assert.equal(s.connections.length, 3, "the watch's, the first pool's idle one, the new pool's");
+  client.close();
+});

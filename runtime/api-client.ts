@@ -64,7 +64,10 @@ export class ApiClient {
   /** The connection pool for these TLS settings: one for as long as they stay the same. */
   #agentFor(tls: TlsSettings): HttpAgent {
     if (this.#agent && this.#tls === tls) return this.#agent;
-    this.#agent?.destroy();
+    // New TLS settings (a plugin's rotated client certificate): idle connections go, requests running on the
+    // old pool (a watch) finish there.
+    for (const sockets of Object.values(this.#agent?.freeSockets ?? {}))
+      for (const s of sockets ?? []) s.destroy();
     this.#tls = tls;
     this.#agent = this.#https
       ? new HttpsAgent({ keepAlive: true, ...tls })
