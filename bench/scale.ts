@@ -16,13 +16,13 @@ import { Agent, type CounterSource } from "../agent/cluster/agent.ts";
 import { INTERVAL_JITTER } from "../agent/cluster/backoff.ts";
 import { type ClusterApi, kubeClusterApi } from "../agent/cluster/cluster-api.ts";
 import { KubeClient } from "../agent/cluster/kube-client.ts";
-import type { Logger } from "../agent/cluster/log.ts";
 import { buildNodeEntry } from "../agent/cluster/node-entry.ts";
 import type { InterfaceState } from "../agent/cluster/reconciler.ts";
 import { type AgentConfig, CRD_PATH, type NodeEntryPatch, nodeEntryPatch } from "../api/v1alpha1/index.ts";
 import { type ApiServer, startApiServer } from "../e2e/local/apiserver/index.ts";
 import { call } from "../e2e/local/apiserver/testclient.ts";
 import { daemonSetName, selectorLabels } from "../operator/daemonset/index.ts";
+import { silentLogger } from "../runtime/index.ts";
 import { type Machine, machine } from "./machine.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 
@@ -69,13 +69,7 @@ class SyntheticCounters implements CounterSource {
   }
 }
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  with: () => silent,
-};
+const silent = silentLogger;
 
 /** A realistic cloud node name (long: status keys cost their length in every write and in the object). */
 const nodeName = (i: number): string =>
@@ -329,11 +323,7 @@ export async function runScaleOnce(o: {
     );
 
     // The reporters: the agent's loop and HTTP client (one client, as each agent has one), synthetic counters.
-    const prevKube = process.env.KUBECONFIG;
-    process.env.KUBECONFIG = kubeconfig;
-    const client = KubeClient.fromEnvironment();
-    if (prevKube === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = prevKube;
+    const client = await KubeClient.fromEnvironment({ env: { ...process.env, KUBECONFIG: kubeconfig } });
     const inner = kubeClusterApi(client);
     const writes: WriteRecord[] = [];
     let failed = 0;

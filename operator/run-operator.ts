@@ -1,17 +1,15 @@
 // The operator process: configuration validated at start, API client, controller, /healthz, /readyz,
 // /metrics, JSON logs, graceful stop. `runOperator` is what `xdp-counter operator` calls.
+
+import { createLogger, type HealthServer, type Logger, startHealthServer } from "../runtime/index.ts";
 import { describeSettings, type OperatorConfig, parseOperatorConfig } from "./config/index.ts";
 import {
   Controller,
   type ControllerOptions,
-  createLogger,
   createMetrics,
-  type HealthServer,
   HttpKubeClient,
   LeaderElector,
-  type Logger,
   loadKubeConfig,
-  startHealthServer,
 } from "./controller/index.ts";
 import { OperatorError } from "./errors.ts";
 
@@ -42,9 +40,9 @@ export type StartOptions = {
 
 export async function startOperator(options: StartOptions = {}): Promise<RunningOperator> {
   const config = parseOperatorConfig(options.env ?? process.env, options.argv ?? []);
-  const log = createLogger(config.logLevel, options.write);
+  const log = createLogger({ level: config.logLevel, write: options.write });
   const metrics = createMetrics({ defaultMetrics: true });
-  const client = new HttpKubeClient(loadKubeConfig(options.kubeconfig));
+  const client = new HttpKubeClient(await loadKubeConfig(options.kubeconfig));
   const controller = new Controller({
     client,
     config,
@@ -72,7 +70,14 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
   const healthy = () => controller.healthy && !lostLeadership;
   // A replica standing by is ready: it serves its endpoints and takes over when the leader goes.
   const ready = () => controller.ready || (elector !== undefined && !elector.isLeader && !lostLeadership);
-  const health = await startHealthServer(config.port, { healthy, ready }, metrics.registry, options.host);
+  const health = await startHealthServer({
+    host: options.host ?? "0.0.0.0",
+    port: config.port,
+    healthy,
+    ready,
+    metrics: () => metrics.registry.metrics(),
+    metricsContentType: metrics.registry.contentType,
+  });
   log.info("operator starting", {
     namespace: config.namespace,
     port: health.port,
@@ -101,6 +106,7 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
         await elector?.stop();
         await electing;
         await health.close();
+        client.close();
         log.info("operator stopped");
       })();
       return stopping;

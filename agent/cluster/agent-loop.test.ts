@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
 import { test } from "node:test";
 import type { NodeEntryPatch } from "../../api/v1alpha1/index.ts";
+import { createLogger, type LogFields } from "../../runtime/index.ts";
 import { Agent } from "./agent.ts";
 import type { ClusterApi } from "./cluster-api.ts";
 import { AgentError, AgentErrorCode } from "./errors.ts";
-import { createLogger, type LogFields } from "./log.ts";
 
 const config = {
   xdpCounter: "loop",

@@ -11,11 +11,11 @@ import {
   nodeEntryPatch,
   nodeMatchesSelector,
 } from "../../api/v1alpha1/index.ts";
+import type { Logger } from "../../runtime/index.ts";
 import { type Inventory, readInventory } from "../interfaces/index.ts";
 import { backoffDelay, jitteredInterval, shouldReport } from "./backoff.ts";
 import type { ClusterApi } from "./cluster-api.ts";
 import { messageOf } from "./errors.ts";
-import type { Logger } from "./log.ts";
 import { type AgentHealth, renderMetrics } from "./metrics.ts";
 import { buildNodeEntry, changeKey } from "./node-entry.ts";
 import { removeOrphans } from "./orphans.ts";

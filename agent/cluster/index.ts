@@ -10,9 +10,7 @@ export {
   xdpCounterPath,
 } from "./cluster-api.ts";
 export { AgentError, AgentErrorCode } from "./errors.ts";
-export { startHttpServer } from "./http-server.ts";
 export { KubeClient } from "./kube-client.ts";
-export { createLogger, type Logger } from "./log.ts";
 export { AgentExit, runAgent } from "./main.ts";
 export { type AgentHealth, renderMetrics } from "./metrics.ts";
 export { buildNodeEntry, changeKey } from "./node-entry.ts";

@@ -1,13 +1,13 @@
 // `xdp-counter agent`: validate the configuration (a bad one exits non-zero naming the field), connect to
 // the API server, serve /metrics, /healthz, /readyz, and run the agent until SIGTERM/SIGINT.
 import { type AgentConfig, ApiError, parseAgentConfig } from "../../api/v1alpha1/index.ts";
+import { createLogger, type HealthServer, type Logger, startHealthServer } from "../../runtime/index.ts";
 import { requireBpffs } from "../bpf/index.ts";
 import { Agent } from "./agent.ts";
 import { kubeClusterApi } from "./cluster-api.ts";
 import { AgentError, messageOf } from "./errors.ts";
-import { startHttpServer } from "./http-server.ts";
 import { KubeClient } from "./kube-client.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { AGENT_HELP, type AgentFlags, parseAgentFlags } from "./options.ts";
 
 /** Exit codes, as the CLI's: 2 bad configuration, 3 the machine or cluster access is not ready. */
@@ -39,7 +39,7 @@ export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.
   let client: KubeClient;
   try {
     requireBpffs(flags.pinRoot);
-    client = KubeClient.fromEnvironment();
+    client = await KubeClient.fromEnvironment();
   } catch (err) {
     log.error("cannot start", { error: messageOf(err) });
     process.stderr.write(`xdp-counter agent: ${messageOf(err)}\n`);
@@ -59,10 +59,13 @@ export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
-  let http: Awaited<ReturnType<typeof startHttpServer>>;
+  let http: HealthServer;
   try {
-    http = await startHttpServer(flags.host, flags.port, {
+    http = await startHealthServer({
+      host: flags.host,
+      port: flags.port,
       metrics: () => agent.metrics(),
+      metricsContentType: METRICS_CONTENT_TYPE,
       healthy: () => agent.healthy(),
       ready: () => agent.ready(),
     });
@@ -89,6 +92,7 @@ export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.
     return AgentExit.Internal;
   } finally {
     await http.close();
+    client.close();
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     log.info("stopped");

@@ -1,9 +1,10 @@
 // Pins of XdpCounters that no longer exist: their agents are gone (the DaemonSet went with the XdpCounter)
 // and nobody else would ever detach them. An agent removes them at start and now and then, after asking
 // the API server: only a 404 counts as gone.
+
+import type { Logger } from "../../runtime/index.ts";
 import { detachCounter, pinnedInterfaces, pinOwners, STANDALONE_OWNER } from "../bpf/index.ts";
 import { messageOf } from "./errors.ts";
-import type { Logger } from "./log.ts";
 
 export async function removeOrphans(opts: {
   pinRoot: string;

@@ -7,6 +7,7 @@
 //   InternalIP, since dropping every packet there cuts the node off its cluster.
 
 import type { AgentConfig } from "../../api/v1alpha1/index.ts";
+import type { Logger } from "../../runtime/index.ts";
 import {
   type AttachedCounter,
   attachCounter,
@@ -21,7 +22,6 @@ import {
 } from "../bpf/index.ts";
 import { type Inventory, type NetInterface, selectInterfaces, stillWanted } from "../interfaces/index.ts";
 import { messageOf } from "./errors.ts";
-import type { Logger } from "./log.ts";
 
 /** CamelCase reasons an interface is not counting, as status.nodes.<node>.interfaces[].reason. */
 export const InterfaceReason = {

@@ -1,6 +1,8 @@
 // The XdpCounter controller: four informers (XdpCounters, the operator's agent DaemonSets and their pods,
 // Nodes) feed XdpCounter keys into one work queue; workers reconcile one key at a time, retrying failures
 // with backoff.
+
+import type { Logger } from "../../runtime/index.ts";
 import { AGENT_COMPONENT, type RenderConfig } from "../daemonset/index.ts";
 import { type AgentPod, agentPodChangeMatters, ownerDaemonSet, slimAgentPod } from "../status/index.ts";
 import type { BackoffOptions } from "./backoff.ts";
@@ -8,7 +10,6 @@ import { errorMessage } from "./errors.ts";
 import { Informer, type InformerEvent } from "./informer.ts";
 import { allXdpCounterKeys, nodeChangeMatters, xdpCounterOfDaemonSet } from "./key-mapping.ts";
 import type { KubeClient, KubeObject } from "./kube-types.ts";
-import type { Logger } from "./logger.ts";
 import type { OperatorMetrics } from "./metrics.ts";
 import { type ReconcileDeps, reconcile } from "./reconcile.ts";
 import { kubeWriter, type ReconcileWriter } from "./reconcile-api.ts";

@@ -1,8 +1,19 @@
-// KubeClient over HTTPS, configured from a kubeconfig (or the in-cluster service account) by
-// @kubernetes/client-node's KubeConfig: server, CA, token or client certificate.
+// The controller's KubeClient over the common runtime's HTTPS client (configuration from a kubeconfig or the
+// in-cluster service account; one kept-alive connection pool), with its failures as ControllerErrors:
+// Kubeconfig when the configuration cannot be loaded, Connection when the connection fails or a watch breaks,
+// ApiStatus for an error Status, WatchExpired for 410 Gone.
 import type { IncomingMessage } from "node:http";
-import { type RequestOptions, request } from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
+import {
+  ApiClient,
+  type ApiRequest,
+  type ClusterAccess,
+  type LoadOptions,
+  loadClusterAccess,
+  loadKubeconfigText,
+  RuntimeError,
+  readBody,
+  readLines,
+} from "../../runtime/index.ts";
 import { ControllerError, ControllerErrorCode } from "./errors.ts";
 import type { KubeClient, KubeObject, ListResult, PatchType, Query, WatchEvent } from "./kube-types.ts";
 
@@ -13,21 +24,17 @@ const CONTENT_TYPES: Record<PatchType, string> = {
 const USER_AGENT = "xdp-counter-operator";
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** KubeConfig from KUBECONFIG (or ~/.kube/config), else in-cluster; or from the given kubeconfig text. */
-export function loadKubeConfig(text?: string): KubeConfig {
-  const kc = new KubeConfig();
+/** The cluster from KUBECONFIG (or ~/.kube/config), else in-cluster; or from the given kubeconfig text. */
+export async function loadKubeConfig(text?: string, options: LoadOptions = {}): Promise<ClusterAccess> {
   try {
-    if (text !== undefined) kc.loadFromString(text);
-    else kc.loadFromDefault();
+    return text !== undefined ? await loadKubeconfigText(text, options) : await loadClusterAccess(options);
   } catch (error) {
-    throw new ControllerError(ControllerErrorCode.Kubeconfig, `cannot load a kubeconfig: ${String(error)}`, {
-      cause: error,
-    });
+    throw new ControllerError(
+      ControllerErrorCode.Kubeconfig,
+      `cannot load a kubeconfig: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
-  if (!kc.getCurrentCluster()) {
-    throw new ControllerError(ControllerErrorCode.Kubeconfig, "the kubeconfig has no current cluster");
-  }
-  return kc;
 }
 
 function withQuery(path: string, query: Query = {}): string {
@@ -35,12 +42,6 @@ function withQuery(path: string, query: Query = {}): string {
   for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
   const text = params.toString();
   return text ? `${path}?${text}` : path;
-}
-
-async function readAll(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function statusError(method: string, path: string, code: number, body: string): ControllerError {
@@ -59,79 +60,42 @@ function statusError(method: string, path: string, code: number, body: string): 
   });
 }
 
+/** A runtime failure (connection, credentials) as the controller's Connection error. */
+function connectionError(error: unknown): unknown {
+  if (error instanceof RuntimeError)
+    return new ControllerError(ControllerErrorCode.Connection, error.message, { cause: error });
+  return error;
+}
+
 export class HttpKubeClient implements KubeClient {
-  #kc: KubeConfig;
-  #server: URL;
-  #userAgent: string;
+  readonly #client: ApiClient;
 
-  constructor(kc: KubeConfig, options: { userAgent?: string } = {}) {
-    this.#kc = kc;
-    this.#userAgent = options.userAgent ?? USER_AGENT;
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new ControllerError(ControllerErrorCode.Kubeconfig, "the kubeconfig has no cluster");
-    this.#server = new URL(cluster.server);
-  }
-
-  async #baseOptions(): Promise<RequestOptions> {
-    const options: RequestOptions = { headers: {} };
-    await this.#kc.applyToHTTPSOptions(options);
-    return options;
-  }
-
-  async #request(
-    method: string,
-    path: string,
-    body: unknown,
-    contentType: string | undefined,
-    signal?: AbortSignal,
-    timeoutMs = REQUEST_TIMEOUT_MS,
-  ): Promise<IncomingMessage> {
-    // Token files (in-cluster) are re-read by client-node on each call, so take fresh options every time.
-    const base = await this.#baseOptions();
-    const url = new URL(path, this.#server);
-    const headers: Record<string, string> = {
-      ...(base.headers as Record<string, string>),
-      Accept: "application/json",
-      "User-Agent": this.#userAgent,
-    };
-    let payload: string | undefined;
-    if (body !== undefined) {
-      payload = JSON.stringify(body);
-      headers["Content-Type"] = contentType ?? "application/json";
-      headers["Content-Length"] = String(Buffer.byteLength(payload));
-    }
-    return await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(
-        {
-          ...base,
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          method,
-          headers,
-          ...(signal ? { signal } : {}),
-        },
-        resolve,
-      );
-      req.on("error", (error) =>
-        reject(
-          new ControllerError(ControllerErrorCode.Connection, `${method} ${path}: ${error.message}`, {
-            cause: error,
-          }),
-        ),
-      );
-      // No answer (or, for a watch, no data) for this long: the connection is dead even if no FIN came.
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(new Error(`no response within ${Math.round(timeoutMs / 1000)}s`)),
-      );
-      req.end(payload);
+  constructor(access: ClusterAccess, options: { userAgent?: string } = {}) {
+    this.#client = new ApiClient(access, {
+      userAgent: options.userAgent ?? USER_AGENT,
+      timeoutMs: REQUEST_TIMEOUT_MS,
     });
   }
 
+  async #open(method: string, path: string, req: ApiRequest = {}): Promise<IncomingMessage> {
+    try {
+      return await this.#client.open(method, path, req);
+    } catch (error) {
+      throw connectionError(error);
+    }
+  }
+
+  async #read(res: IncomingMessage, method: string, path: string): Promise<string> {
+    try {
+      return await readBody(res, `${method} ${path}`);
+    } catch (error) {
+      throw connectionError(error);
+    }
+  }
+
   async #json(method: string, path: string, body?: unknown, contentType?: string): Promise<KubeObject> {
-    const res = await this.#request(method, path, body, contentType);
-    const text = await readAll(res);
+    const res = await this.#open(method, path, { body, ...(contentType ? { contentType } : {}) });
+    const text = await this.#read(res, method, path);
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw statusError(method, path, code, text);
     return JSON.parse(text) as KubeObject;
@@ -179,54 +143,27 @@ export class HttpKubeClient implements KubeClient {
       // The server ends a watch after timeoutSeconds and sends bookmarks meanwhile; silence well past that is
       // a dead connection.
       const serverTimeout = Number(query.timeoutSeconds ?? 600);
-      res = await this.#request("GET", target, undefined, undefined, signal, (serverTimeout + 60) * 1000);
+      res = await this.#open("GET", target, { signal, timeoutMs: (serverTimeout + 60) * 1000 });
     } catch (error) {
       if (signal.aborted) return;
       throw error;
     }
     const code = res.statusCode ?? 0;
-    if (code !== 200) throw statusError("GET", target, code, await readAll(res));
+    if (code !== 200) throw statusError("GET", target, code, await this.#read(res, "GET", target));
     onOpen?.();
-    await new Promise<void>((resolve, reject) => {
-      let buffer = "";
-      let ended = false;
-      const fail = (error: unknown) => {
-        if (ended) return;
-        ended = true;
-        if (signal.aborted) resolve();
-        else if (error instanceof ControllerError) reject(error);
-        else
-          reject(
-            new ControllerError(ControllerErrorCode.Connection, `watch ${path} broke: ${String(error)}`, {
-              cause: error,
-            }),
-          );
-      };
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffer += chunk;
-        let newline = buffer.indexOf("\n");
-        while (newline >= 0) {
-          const line = buffer.slice(0, newline).trim();
-          buffer = buffer.slice(newline + 1);
-          newline = buffer.indexOf("\n");
-          if (!line) continue;
-          try {
-            onEvent(JSON.parse(line) as WatchEvent);
-          } catch (error) {
-            res.destroy();
-            fail(error);
-            return;
-          }
-        }
+    try {
+      await readLines(res, (line) => onEvent(JSON.parse(line) as WatchEvent), signal);
+    } catch (error) {
+      if (error instanceof ControllerError) throw error;
+      const broke = error instanceof RuntimeError ? error.cause : error;
+      throw new ControllerError(ControllerErrorCode.Connection, `watch ${path} broke: ${String(broke)}`, {
+        cause: error,
       });
-      res.on("end", () => {
-        if (ended) return;
-        ended = true;
-        resolve();
-      });
-      res.on("error", fail);
-      res.on("close", () => fail(new Error("connection closed")));
-    });
+    }
+  }
+
+  /** Closes the pooled connections. */
+  close(): void {
+    this.#client.close();
   }
 }

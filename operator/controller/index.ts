@@ -1,9 +1,8 @@
-// The operator's controller: API client, informers, work queue, reconcile, metrics, health endpoints.
+// The operator's controller: API client, informers, work queue, reconcile, metrics.
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 export { Controller, type ControllerOptions } from "./controller.ts";
 export { DESIRED_HASH_ANNOTATION, desiredHash, isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
 export { ControllerError, ControllerErrorCode, errorMessage, isStatus } from "./errors.ts";
-export { type HealthServer, type HealthSource, startHealthServer } from "./health-server.ts";
 export { HttpKubeClient, loadKubeConfig } from "./http-client.ts";
 export {
   Informer,
@@ -23,7 +22,6 @@ export type {
   WatchEvent,
 } from "./kube-types.ts";
 export { type LeaderElectionOptions, LeaderElector } from "./leader-election.ts";
-export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from "./logger.ts";
 export { createMetrics, type OperatorMetrics } from "./metrics.ts";
 export { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES, type PolicyRule } from "./rbac.ts";
 export {

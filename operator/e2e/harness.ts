@@ -11,6 +11,7 @@ import { CRD_PATH, type NodeStatus, zeroCounters } from "../../api/v1alpha1/inde
 import { nodeEntryPatch } from "../../api/v1alpha1/node-patch.ts";
 import { type ApiServer, startApiServer } from "../../e2e/local/apiserver/index.ts";
 import { ensureTools } from "../../e2e/local/tools.ts";
+import { silentLogger } from "../../runtime/index.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import {
   Controller,
@@ -22,7 +23,6 @@ import {
   type KubeObject,
   loadKubeConfig,
   nodesPath,
-  silentLogger,
   xdpCountersPath,
 } from "../controller/index.ts";
 import { daemonSetName, selectorLabels } from "../daemonset/index.ts";
@@ -75,7 +75,9 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
   proxied.port = String(proxy.port);
   const operatorKubeconfig = server.kubeconfigFor().replace(server.url, proxied.origin);
   writeFileSync(join(dir, "operator-kubeconfig"), operatorKubeconfig);
-  const admin = new HttpKubeClient(loadKubeConfig(server.kubeconfigFor()), { userAgent: "xdp-counter-e2e" });
+  const admin = new HttpKubeClient(await loadKubeConfig(server.kubeconfigFor()), {
+    userAgent: "xdp-counter-e2e",
+  });
   await admin.create("/api/v1/namespaces", {
     apiVersion: "v1",
     kind: "Namespace",
@@ -185,7 +187,7 @@ export async function startController(
   options: Partial<ControllerOptions> = {},
 ): Promise<InProcessOperator> {
   const config = parseOperatorConfig(operatorEnv);
-  const client = new HttpKubeClient(loadKubeConfig(cluster.operatorKubeconfig));
+  const client = new HttpKubeClient(await loadKubeConfig(cluster.operatorKubeconfig));
   const controller = new Controller({
     client,
     config,

@@ -2,6 +2,7 @@
 // ServiceAccount, through create, status, deletion and leader election.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { silentLogger } from "../../runtime/index.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import {
   Controller,
@@ -12,7 +13,6 @@ import {
   loadKubeConfig,
   OPERATOR_CLUSTER_RULES,
   OPERATOR_NAMESPACE_RULES,
-  silentLogger,
 } from "../controller/index.ts";
 import { eventually, NAMESPACE, operatorEnv, startCluster, xdpCounterYaml } from "./harness.ts";
 
@@ -45,7 +45,7 @@ test("the operator works with only the permissions it declares", async (t) => {
   });
 
   const client = new HttpKubeClient(
-    loadKubeConfig(cluster.server.kubeconfigFor({ namespace: NAMESPACE, serviceAccount: "operator" })),
+    await loadKubeConfig(cluster.server.kubeconfigFor({ namespace: NAMESPACE, serviceAccount: "operator" })),
   );
   const elector = new LeaderElector({
     client,

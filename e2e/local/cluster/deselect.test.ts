@@ -16,8 +16,8 @@ import {
   createMetrics,
   HttpKubeClient,
   loadKubeConfig,
-  silentLogger,
 } from "../../../operator/controller/index.ts";
+import { silentLogger } from "../../../runtime/index.ts";
 import { type Cluster, type SimNode, startCluster } from "./index.ts";
 import { getJson, kubectlOk, processAlive, until } from "./testdata/probe.ts";
 
@@ -57,7 +57,7 @@ before(async () => {
     await kubectlOk(c, ["create", "-f", "-"], JSON.stringify(object));
   }
   controller = new Controller({
-    client: new HttpKubeClient(loadKubeConfig(readFileSync(c.kubeconfigPath, "utf8"))),
+    client: new HttpKubeClient(await loadKubeConfig(readFileSync(c.kubeconfigPath, "utf8"))),
     config: parseOperatorConfig({
       XDP_COUNTER_NAMESPACE: NS,
       XDP_COUNTER_AGENT_IMAGE: "ghcr.io/example/xdp-counter:0.1.0",
