@@ -2,7 +2,7 @@
 // whether it changed since the last write.
 import {
   type ActionTotals,
-  formatCounters,
+  formatNonZeroCounters,
   type InterfaceStatus,
   type NodePhase,
   type NodeStatus,
@@ -45,8 +45,8 @@ export function buildNodeEntry(opts: {
       name: s.name,
       mode: s.attached ? s.mode : "",
       attached: s.attached,
-      packets: formatCounters(p),
-      bytes: formatCounters(b),
+      packets: formatNonZeroCounters(p),
+      bytes: formatNonZeroCounters(b),
     };
     if (s.problem) {
       entry.reason = s.problem.reason;
@@ -74,8 +74,8 @@ export function buildNodeEntry(opts: {
     reportedAt: opts.now.toISOString(),
     generation: opts.generation,
     interfaces,
-    packets: formatCounters(clamp(packets)),
-    bytes: formatCounters(clamp(bytes)),
+    packets: formatNonZeroCounters(clamp(packets)),
+    bytes: formatNonZeroCounters(clamp(bytes)),
   };
   if (error) entry.error = error;
   return entry;
