@@ -1,5 +1,6 @@
 // The node's entry in status.nodes (docs/adr/0001), built from the interface states, and the key that tells
-// whether it changed since the last write.
+// whether it changed since the last write. Counters leave out the actions that counted 0, for the node and
+// for each interface; nodeEntryPatch sends null for them, so an earlier value does not stay behind.
 import {
   type ActionTotals,
   formatNonZeroCounters,

@@ -3,7 +3,7 @@
 // Two shapes: a node's and an interface's counters leave out the actions that counted 0 (an action that is
 // absent counted 0, like Go's `omitempty`), since the program returns one configured action and the other
 // four would be "0" on every node; the cluster totals always carry all five, so `kubectl get` shows 0
-// rather than an empty column (docs/adr/0001).
+// rather than <none> (docs/adr/0001).
 import { z } from "zod";
 import { formatU64, parseU64, u64String } from "./u64.ts";
 
