@@ -13,6 +13,7 @@ const CRD = new URL("../crds/xdpcounters.xdpcounter.dev.yaml", import.meta.url).
 const XDPC = "/apis/xdpcounter.dev/v1alpha1/xdpcounters";
 let seq = 0;
 
+/** A node's entry as the API server returns it. Counters leave out the actions that counted 0. */
 export type NodeEntry = {
   phase: string;
   error?: string;

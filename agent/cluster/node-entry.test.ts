@@ -51,6 +51,51 @@ describe("node entry", () => {
     assert.equal(nodeEntryPatch("n", entry).status.nodes.n?.error, null);
   });
 
+  it("leaves out the actions that counted 0, on the node and on each interface", () => {
+    const entry = buildNodeEntry({
+      states: [{ ...eth0, counters: counters(9007199254740993n, 9007199254740993n * 1514n) }],
+      generation: 1,
+      now,
+    });
+    const packets = { pass: "9007199254740993" };
+    const bytes = { pass: "13636899671677863402" };
+    assert.deepEqual(entry.packets, packets);
+    assert.deepEqual(entry.bytes, bytes);
+    assert.deepEqual(entry.interfaces[0]?.packets, packets);
+    assert.deepEqual(entry.interfaces[0]?.bytes, bytes);
+    nodeStatus.parse(entry);
+    const none = buildNodeEntry({ states: [{ ...eth0, counters: zeroCounters() }], generation: 1, now });
+    assert.deepEqual([none.packets, none.bytes, none.interfaces[0]?.packets], [{}, {}, {}]);
+  });
+
+  it("carries both actions while the action changes, from pass to drop and back", () => {
+    // pass counted before the change, drop after; the pinned counters keep both
+    const toDrop = buildNodeEntry({
+      states: [{ ...eth0, counters: counters(10n, 640n, 3n) }],
+      generation: 2,
+      now,
+    });
+    assert.deepEqual(toDrop.packets, { drop: "3", pass: "10" });
+    assert.deepEqual(toDrop.bytes, { drop: "192", pass: "640" });
+    assert.deepEqual(toDrop.interfaces[0]?.packets, { drop: "3", pass: "10" });
+    // a node that only ever dropped (its counters were reset, or it started with drop) and now passes
+    const c = zeroCounters();
+    c.drop = { packets: 2n ** 53n + 1n, bytes: 64n };
+    c.pass = { packets: 1n, bytes: 2n ** 64n - 1n };
+    const toPass = buildNodeEntry({ states: [{ ...eth0, counters: c }], generation: 3, now });
+    assert.deepEqual(toPass.packets, { drop: "9007199254740993", pass: "1" });
+    assert.deepEqual(toPass.bytes, { drop: "64", pass: "18446744073709551615" });
+    // the patch removes whatever an earlier write left for the other three actions
+    const body = nodeEntryPatch("n", toPass).status.nodes.n;
+    assert.deepEqual(body?.packets, {
+      aborted: null,
+      drop: "9007199254740993",
+      pass: "1",
+      tx: null,
+      redirect: null,
+    });
+  });
+
   it("reports a failing interface on the interface while another counts", () => {
     const entry = buildNodeEntry({ states: [eth0, eth1], generation: 1, now });
     assert.equal(entry.phase, "Counting");
@@ -58,8 +103,8 @@ describe("node entry", () => {
       name: "eth1",
       mode: "",
       attached: false,
-      packets: { aborted: "0", drop: "0", pass: "0", tx: "0", redirect: "0" },
-      bytes: { aborted: "0", drop: "0", pass: "0", tx: "0", redirect: "0" },
+      packets: {},
+      bytes: {},
       reason: "ForeignXdpProgram",
       error: "attach XDP program on eth1 failed: program 'xdp_lb' (id 7)",
     });

@@ -1,8 +1,9 @@
 // The node's entry in status.nodes (docs/adr/0001), built from the interface states, and the key that tells
-// whether it changed since the last write.
+// whether it changed since the last write. Counters leave out the actions that counted 0, for the node and
+// for each interface; nodeEntryPatch sends null for them, so an earlier value does not stay behind.
 import {
   type ActionTotals,
-  formatCounters,
+  formatNonZeroCounters,
   type InterfaceStatus,
   type NodePhase,
   type NodeStatus,
@@ -45,8 +46,8 @@ export function buildNodeEntry(opts: {
       name: s.name,
       mode: s.attached ? s.mode : "",
       attached: s.attached,
-      packets: formatCounters(p),
-      bytes: formatCounters(b),
+      packets: formatNonZeroCounters(p),
+      bytes: formatNonZeroCounters(b),
     };
     if (s.problem) {
       entry.reason = s.problem.reason;
@@ -74,8 +75,8 @@ export function buildNodeEntry(opts: {
     reportedAt: opts.now.toISOString(),
     generation: opts.generation,
     interfaces,
-    packets: formatCounters(clamp(packets)),
-    bytes: formatCounters(clamp(bytes)),
+    packets: formatNonZeroCounters(clamp(packets)),
+    bytes: formatNonZeroCounters(clamp(bytes)),
   };
   if (error) entry.error = error;
   return entry;

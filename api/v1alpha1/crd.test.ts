@@ -112,6 +112,28 @@ describe("CRD", () => {
     assert.equal(at(schema, "spec", "nodeSelector", "{}").type, "string");
   });
 
+  it("lets node and interface counters leave out zero actions, and requires all five in the totals", () => {
+    const schema = openApiSchema();
+    const entry = at(schema, "status", "nodes", "{}");
+    for (const counters of [
+      at(entry, "packets"),
+      at(entry, "bytes"),
+      at(entry, "interfaces", "[]", "packets"),
+    ]) {
+      assert.equal(counters.required, undefined);
+      assert.match(counters.description as string, /An action that is absent counted 0/);
+    }
+    for (const what of ["packets", "bytes"]) {
+      assert.deepEqual(at(schema, "status", "totals", what).required, [
+        "aborted",
+        "drop",
+        "pass",
+        "tx",
+        "redirect",
+      ]);
+    }
+  });
+
   it("lists conditions as a map keyed by type", () => {
     const conditions = at(openApiSchema(), "status", "conditions");
     assert.equal(conditions["x-kubernetes-list-type"], "map");

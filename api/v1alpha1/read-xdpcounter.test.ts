@@ -29,6 +29,15 @@ describe("readXdpCounter", () => {
     assert.match(invalidNodes[0]?.message ?? "", /packets\.pass: must be at most 18446744073709551615/);
   });
 
+  it("reads entries that leave out zero actions beside entries that carry all five", () => {
+    const sparse = { ...good, packets: { pass: "9007199254740993" }, bytes: {} };
+    const old = { ...good, packets: { ...zeroCounters(), pass: "3" } };
+    const { object, invalidNodes } = readXdpCounter(raw({ nodes: { new: sparse, old } }));
+    assert.deepEqual(invalidNodes, []);
+    assert.deepEqual(object.status?.nodes?.new?.packets, { pass: "9007199254740993" });
+    assert.equal(object.status?.nodes?.old?.packets.drop, "0");
+  });
+
   it("keeps metadata fields it does not know", () => {
     const { object } = readXdpCounter(raw(undefined));
     assert.deepEqual(object.metadata.managedFields, []);

@@ -2,7 +2,7 @@
 // owns `nodes.<its node>` and writes it with a JSON merge patch; the operator owns every other field.
 import { z } from "zod";
 import { condition } from "./condition.ts";
-import { byteCounters, packetCounters } from "./counters.ts";
+import { byteCounters, completeByteCounters, completePacketCounters, packetCounters } from "./counters.ts";
 
 export const NODE_PHASES = ["Counting", "Cleaning", "Clean", "Error"] as const;
 export type NodePhase = (typeof NODE_PHASES)[number];
@@ -57,16 +57,24 @@ export const nodeStatus = z
       .describe(
         "The interfaces the agent counts on. Replaced whole on each report, so vanished interfaces disappear.",
       ),
-    packets: packetCounters.describe("Packets of all the node's interfaces, by XDP action."),
-    bytes: byteCounters.describe("Bytes of all the node's interfaces, by XDP action."),
+    packets: packetCounters.describe(
+      "Packets of all the node's interfaces, by XDP action. An action that is absent counted 0: agents leave zero counters out.",
+    ),
+    bytes: byteCounters.describe(
+      "Bytes of all the node's interfaces, by XDP action. An action that is absent counted 0: agents leave zero counters out.",
+    ),
   })
   .describe("One node's report, written only by the agent on that node.");
 export type NodeStatus = z.infer<typeof nodeStatus>;
 
 export const totals = z
   .object({
-    packets: packetCounters.describe("Packets of every reporting node, by XDP action."),
-    bytes: byteCounters.describe("Bytes of every reporting node, by XDP action."),
+    packets: completePacketCounters.describe(
+      "Packets of every reporting node, by XDP action; all five actions are always present, 0 included.",
+    ),
+    bytes: completeByteCounters.describe(
+      "Bytes of every reporting node, by XDP action; all five actions are always present, 0 included.",
+    ),
   })
   .describe("Cluster totals: the exact sums of the node entries.");
 export type Totals = z.infer<typeof totals>;

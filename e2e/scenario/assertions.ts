@@ -9,9 +9,9 @@ export const PIN_DIR = "/sys/fs/bpf/xdp-counter";
 type Action = "pass" | "drop" | "aborted" | "tx" | "redirect";
 
 export interface Counts {
-  /** Packets by node for one action, from status.nodes.<node>.packets. */
+  /** Packets by node for one action, from status.nodes.<node>.packets (an absent action counted 0). */
   nodes: Record<string, bigint>;
-  /** status.totals.packets of that action. */
+  /** status.totals.packets of that action (the totals carry all five actions). */
   total: bigint;
 }
 

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CRD_PATH, type NodeStatus, zeroCounters } from "../../api/v1alpha1/index.ts";
+import { CRD_PATH, type NodeStatus } from "../../api/v1alpha1/index.ts";
 import { nodeEntryPatch } from "../../api/v1alpha1/node-patch.ts";
 import { type ApiServer, startApiServer } from "../../e2e/local/apiserver/index.ts";
 import { ensureTools } from "../../e2e/local/tools.ts";
@@ -118,8 +118,8 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
         phase: "Counting",
         reportedAt: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000Z", "Z"),
         interfaces: [],
-        packets: zeroCounters(),
-        bytes: zeroCounters(),
+        packets: {},
+        bytes: {},
         ...entry,
       };
       return admin.patch(xdpCountersPath(xdpCounter, "status"), nodeEntryPatch(node, full), "merge", {

@@ -125,10 +125,12 @@ test("a spec change updates the DaemonSet; unrelated changes cause no operator w
 test("node entries written concurrently both survive; totals are their exact sum above 2^53", async () => {
   const big = "9007199254740993"; // 2^53 + 1
   const bigger = "18446744073709551000";
+  // node-a's agent writes as agents did before zero actions were left out; node-b's as they do now
   const counters = (pass: string) => ({ aborted: "0", drop: "1", pass, tx: "0", redirect: "0" });
+  const sparse = (pass: string) => ({ drop: "1", pass });
   await Promise.all([
     cluster.report("edge", "node-a", { packets: counters(big), bytes: counters(bigger) }),
-    cluster.report("edge", "node-b", { packets: counters("7"), bytes: counters("1000") }),
+    cluster.report("edge", "node-b", { packets: sparse("7"), bytes: sparse("1000") }),
     cluster.agentPod("edge", "node-a"),
     cluster.agentPod("edge", "node-b"),
   ]);
@@ -140,6 +142,8 @@ test("node entries written concurrently both survive; totals are their exact sum
   assert.equal(await jsonpath("edge", ".status.nodes.node-a.packets.pass"), big);
   assert.equal(await jsonpath("edge", ".status.nodes.node-b.packets.pass"), "7");
   assert.equal(await jsonpath("edge", ".status.totals.packets.drop"), "2");
+  assert.equal(await jsonpath("edge", ".status.nodes.node-b.packets.tx"), "", "left out");
+  assert.equal(await jsonpath("edge", ".status.totals.packets.tx"), "0", "the totals carry all five actions");
   // The byte sum exceeds 2^64-1 and stops there rather than failing the write.
   assert.equal(await jsonpath("edge", ".status.totals.bytes.pass"), "18446744073709551615");
   assert.equal(await jsonpath("edge", ".status.readyNodes"), "2");
@@ -162,6 +166,23 @@ test("a node is ready while its agent pod is: no heartbeat needed, a NotReady po
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(await jsonpath("edge", ".status.readyNodes"), "2");
   assert.deepEqual(cluster.operatorWrites().slice(writes), [], "no operator writes while nothing changes");
+});
+
+test("an upgraded agent's first write removes the zero actions of its old entry", async () => {
+  await cluster.report("edge", "node-a", {
+    packets: { drop: "1", pass: "9007199254740993" },
+    bytes: { drop: "1", pass: "18446744073709551000" },
+  });
+  await eventually(
+    async () => (await jsonpath("edge", ".status.nodes.node-a.packets.aborted")) === "",
+    "node-a's zeros removed",
+  );
+  assert.deepEqual(JSON.parse(await jsonpath("edge", ".status.nodes.node-a.packets")), {
+    drop: "1",
+    pass: "9007199254740993",
+  });
+  assert.equal(await jsonpath("edge", ".status.totals.packets.pass"), (9007199254740993n + 7n).toString());
+  assert.equal(await jsonpath("edge", ".status.totals.packets.aborted"), "0");
 });
 
 test("a Node removed: its entry is removed and the totals follow", async () => {

@@ -34,6 +34,32 @@ describe("aggregateStatus", () => {
     assert.equal(result.totals.bytes.pass, "9007199254740993");
   });
 
+  it("sums entries that leave out zero actions with entries that carry all five, and writes all five", () => {
+    // agents roll out one node at a time: old agents still write "0" for every action
+    const xdpc = makeXdpCounter(
+      "edge",
+      {},
+      {
+        nodes: {
+          a: nodeEntry({ packets: { pass: "9007199254740993" }, bytes: { pass: "18446744073709551000" } }),
+          b: nodeEntry({
+            packets: { ...zeroCounters(), pass: "9007199254740993", drop: "615" },
+            bytes: { ...zeroCounters(), pass: "615", drop: "39360" },
+          }),
+          c: nodeEntry({ packets: { drop: "1" }, bytes: { drop: "64" } }),
+          d: nodeEntry(),
+        },
+      },
+    );
+    const result = aggregateStatus(xdpc, { nodes: [...nodes, { name: "d" }], readyAgents });
+    assert.deepEqual(result.totals, {
+      packets: { aborted: "0", drop: "616", pass: "18014398509481986", tx: "0", redirect: "0" },
+      bytes: { aborted: "0", drop: "39424", pass: "18446744073709551615", tx: "0", redirect: "0" },
+    });
+    const empty = aggregateStatus(makeXdpCounter(), { nodes, readyAgents }).totals;
+    assert.deepEqual(empty, { packets: zeroCounters(), bytes: zeroCounters() });
+  });
+
   it("stops at 2^64-1 rather than failing when the cluster sum overflows", () => {
     const max = { ...zeroCounters(), pass: "18446744073709551615" };
     const xdpc = makeXdpCounter(
