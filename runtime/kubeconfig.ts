@@ -11,7 +11,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
-import { parse } from "yaml";
 import { messageOf, RuntimeError, RuntimeErrorCode } from "./errors.ts";
 
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -80,8 +79,25 @@ const FILE_FIELDS = {
   user: ["client-certificate", "client-key", "tokenFile"],
 } as const;
 
+/**
+ * The YAML parser, loaded on first use: an agent in a pod reads no kubeconfig file (its service account is
+ * plain files), and the library costs several MiB of resident memory once loaded.
+ */
+type YamlParse = (text: string) => unknown;
+let yamlParse: YamlParse | undefined;
+async function loadYaml(): Promise<YamlParse> {
+  yamlParse ??= (await import("yaml")).parse as YamlParse;
+  return yamlParse;
+}
+
 /** Parses one kubeconfig file's text into `merged`, first definition wins; relative paths made absolute. */
-function mergeFile(merged: Merged, text: string, file: string, dir: string | undefined): void {
+function mergeFile(
+  merged: Merged,
+  text: string,
+  file: string,
+  dir: string | undefined,
+  parse: YamlParse,
+): void {
   const where = `kubeconfig ${file}`;
   let doc: unknown;
   try {
@@ -360,7 +376,13 @@ export async function loadKubeconfigText(
     files: [],
   };
   const name = options.path ?? "(text)";
-  mergeFile(merged, text, name, options.path ? dirname(resolve(options.path)) : process.cwd());
+  mergeFile(
+    merged,
+    text,
+    name,
+    options.path ? dirname(resolve(options.path)) : process.cwd(),
+    await loadYaml(),
+  );
   return await fromMerged(merged, options);
 }
 
@@ -383,7 +405,7 @@ export async function loadKubeconfigFiles(
     } catch (err) {
       throw configError(`kubeconfig ${file}`, `cannot read: ${messageOf(err)}`, err);
     }
-    mergeFile(merged, text, file, dirname(resolve(file)));
+    mergeFile(merged, text, file, dirname(resolve(file)), await loadYaml());
   }
   return await fromMerged(merged, options);
 }

@@ -1,10 +1,9 @@
-// The CRD as the YAML text committed in crds/, and where that file lives.
-import { join } from "node:path";
+// The CRD as the YAML text committed in crds/ (npm run generate:crd). Not exported from index.ts: the agent
+// and the operator never render it, and the YAML library costs memory in every process that loads it.
 import { stringify } from "yaml";
 import { buildCrd } from "./crd.ts";
-import { CRD_NAME } from "./group.ts";
 
-export const CRD_PATH = join(import.meta.dirname, "..", "..", "crds", `${CRD_NAME}.yaml`);
+export { CRD_PATH } from "./crd-path.ts";
 
 export function renderCrdYaml(): string {
   const header = "# Generated from api/v1alpha1 by `npm run generate:crd`. Do not edit.\n";

@@ -41,7 +41,7 @@ export {
   zeroTotals,
 } from "./counters.ts";
 export { buildCrd, openApiSchema, PRINTER_COLUMNS } from "./crd.ts";
-export { CRD_PATH, renderCrdYaml } from "./crd-yaml.ts";
+export { CRD_PATH } from "./crd-path.ts";
 export {
   DEFAULT_REPORT_INTERVAL,
   DURATION_PATTERN,
