@@ -146,6 +146,7 @@ describe("renderDaemonSet", () => {
   it("runs the agent with its Node.js memory options, which Node.js accepts in NODE_OPTIONS", () => {
     assert.equal(env(ds).NODE_OPTIONS, AGENT_NODE_OPTIONS);
     assert.match(AGENT_NODE_OPTIONS, /--max-semi-space-size=1\b/);
+    assert.match(AGENT_NODE_OPTIONS, /--jitless\b/);
     // Node.js refuses some V8 options in NODE_OPTIONS (--lite-mode, for one) and would then not start at all.
     const r = spawnSync(process.execPath, ["-e", "process.stdout.write('started')"], {
       env: { ...process.env, NODE_OPTIONS: AGENT_NODE_OPTIONS },

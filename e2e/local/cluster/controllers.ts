@@ -25,6 +25,7 @@ import {
   fieldRef,
   KUBELET_FINALIZER,
   nodeMatches,
+  nodeOptionsForSources,
   type PodSpec,
   type PodTemplate,
   type Probe,
@@ -578,6 +579,8 @@ export class LocalControllers {
     }
     env.KUBECONFIG = kubeconfig;
     const argv = commandLine(container, this.#o.commands);
+    const nodeOptions = nodeOptionsForSources(argv, env.NODE_OPTIONS);
+    if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
     const proc = new PodProcess(
       {
         uid: pod.metadata.uid ?? "",

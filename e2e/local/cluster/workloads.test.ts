@@ -7,6 +7,7 @@ import {
   fieldRef,
   nodeAffinityMatches,
   nodeMatches,
+  nodeOptionsForSources,
   scaled,
   type Taint,
   templateHash,
@@ -159,4 +160,14 @@ test("fieldRef paths the kubelet resolves, and a clear refusal of others", () =>
   assert.equal(fieldRef(pod, "status.hostIP", ips), "198.19.0.11");
   assert.equal(fieldRef(pod, "metadata.labels['app']", ips), "a");
   assert.throws(() => fieldRef(pod, "spec.bogus", ips), /fieldRef spec\.bogus is not supported/);
+});
+
+test("a container mapped to TypeScript sources runs without --jitless; compiled commands keep every option", () => {
+  const options = "--max-semi-space-size=1 --jitless --v8-pool-size=1";
+  assert.equal(
+    nodeOptionsForSources(["/node", "/repo/agent/cli/bin.ts", "agent"], options),
+    "--max-semi-space-size=1 --v8-pool-size=1",
+  );
+  assert.equal(nodeOptionsForSources(["/node", "/app/dist/agent/cli/bin.js", "agent"], options), options);
+  assert.equal(nodeOptionsForSources(["/node", "/repo/agent/cli/bin.ts"], undefined), undefined);
 });

@@ -233,6 +233,22 @@ export function commandLine(container: Container, commands: Record<string, strin
   return mapped ? [...mapped, ...rest] : argv;
 }
 
+/**
+ * NODE_OPTIONS for a container whose command the cluster maps to TypeScript sources: `--jitless` removed.
+ * Node.js strips types with a WebAssembly module, and `--jitless` turns WebAssembly off; the image runs the
+ * compiled JavaScript with the options as rendered (e2e/image checks that).
+ */
+export function nodeOptionsForSources(
+  argv: readonly string[],
+  nodeOptions: string | undefined,
+): string | undefined {
+  if (nodeOptions === undefined || !argv.some((a) => a.endsWith(".ts"))) return nodeOptions;
+  return nodeOptions
+    .split(/\s+/)
+    .filter((o) => o !== "" && o !== "--jitless")
+    .join(" ");
+}
+
 export function probePort(container: Container, port: number | string): number {
   if (typeof port === "number") return port;
   const named = container.ports?.find((p) => p.name === port)?.containerPort;
