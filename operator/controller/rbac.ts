@@ -18,7 +18,11 @@ export const OPERATOR_CLUSTER_RULES: readonly PolicyRule[] = [
  * a node's agent is ready when its pod is), and the Lease.
  */
 export const OPERATOR_NAMESPACE_RULES: readonly PolicyRule[] = [
-  { apiGroups: ["apps"], resources: ["daemonsets"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+  {
+    apiGroups: ["apps"],
+    resources: ["daemonsets"],
+    verbs: ["get", "list", "watch", "create", "patch", "delete"],
+  },
   { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
 ];
