@@ -1,8 +1,8 @@
 // The in-cluster agent's loop: reconcile the node's interfaces every poll, report the node's entry every
 // reportInterval (with jitter; skipped when nothing changed; backoff after failures), remove the pins of
 // deleted XdpCounters, and in clean mode detach everything and report Clean. A count-mode agent whose Node no
-// longer matches the configuration's nodeSelector (the DaemonSet keeps it there until it is clean,
-// docs/adr/0012) turns to clean mode. Stopping (SIGTERM) leaves the counters attached and pinned, so a
+// longer matches the configuration's nodeSelector turns to clean mode by itself (while it runs; the operator's
+// cleanup DaemonSet brings a clean-mode agent to such a node in any case, docs/adr/0012). Stopping (SIGTERM) leaves the counters attached and pinned, so a
 // restarted or succeeding agent continues them.
 import { setTimeout as sleep } from "node:timers/promises";
 import {

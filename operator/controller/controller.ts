@@ -142,7 +142,7 @@ export class Controller {
         listAgentPods: (daemonSet) =>
           (agentPods.list() as AgentPod[]).filter((pod) => ownerDaemonSet(pod) === daemonSet),
       },
-      write: options.writer ?? kubeWriter(client),
+      write: options.writer ?? kubeWriter(client, namespace),
       config: options.config,
       now: options.now ?? (() => new Date()),
     };

@@ -16,7 +16,8 @@ import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
 export type FakeWrite =
   | { verb: "patch"; name: string; patch: JsonObject }
   | { verb: "patchStatus"; name: string; patch: JsonObject }
-  | { verb: "apply"; name: string; body: DaemonSet };
+  | { verb: "apply"; name: string; body: DaemonSet }
+  | { verb: "deleteDaemonSet"; name: string; uid: string };
 
 export class FakeCluster implements ReconcileReader, ReconcileWriter {
   xdpCounters = new Map<string, KubeObject>();
@@ -160,11 +161,25 @@ export class FakeCluster implements ReconcileReader, ReconcileWriter {
 
   async applyDaemonSet(ds: DaemonSet): Promise<KubeObject> {
     this.writes.push({ verb: "apply", name: ds.metadata.name, body: structuredClone(ds) });
+    const uid = this.daemonSets.get(ds.metadata.name)?.metadata.uid ?? `uid-${ds.metadata.name}`;
     const stored = {
       ...structuredClone(ds),
-      metadata: { ...structuredClone(ds.metadata), resourceVersion: this.#bump() },
+      metadata: { ...structuredClone(ds.metadata), uid, resourceVersion: this.#bump() },
     };
     this.daemonSets.set(ds.metadata.name, stored as unknown as KubeObject);
     return stored as unknown as KubeObject;
+  }
+
+  async deleteDaemonSet(name: string, uid: string): Promise<void> {
+    this.writes.push({ verb: "deleteDaemonSet", name, uid });
+    const live = this.daemonSets.get(name);
+    if (!live) return;
+    if (live.metadata.uid !== uid) {
+      throw new ControllerError(ControllerErrorCode.ApiStatus, "Precondition failed: UID", {
+        statusCode: 409,
+        reason: "Conflict",
+      });
+    }
+    this.daemonSets.delete(name);
   }
 }

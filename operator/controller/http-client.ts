@@ -15,7 +15,15 @@ import {
   readLines,
 } from "../../runtime/index.ts";
 import { ControllerError, ControllerErrorCode } from "./errors.ts";
-import type { KubeClient, KubeObject, ListResult, PatchType, Query, WatchEvent } from "./kube-types.ts";
+import type {
+  DeleteOptions,
+  KubeClient,
+  KubeObject,
+  ListResult,
+  PatchType,
+  Query,
+  WatchEvent,
+} from "./kube-types.ts";
 
 const CONTENT_TYPES: Record<PatchType, string> = {
   merge: "application/merge-patch+json",
@@ -128,6 +136,15 @@ export class HttpKubeClient implements KubeClient {
 
   patch(path: string, body: unknown, type: PatchType, query?: Query): Promise<KubeObject> {
     return this.#json("PATCH", withQuery(path, query), body, CONTENT_TYPES[type]);
+  }
+
+  async delete(path: string, options: DeleteOptions = {}): Promise<void> {
+    try {
+      await this.#json("DELETE", path, { apiVersion: "v1", kind: "DeleteOptions", ...options });
+    } catch (error) {
+      if (error instanceof ControllerError && error.statusCode === 404) return;
+      throw error;
+    }
   }
 
   async watch(

@@ -14,6 +14,7 @@ function scripted(lists: ListResult[], watches: WatchScript[]) {
   let listCalls = 0;
   const client: KubeClient = {
     get: async () => undefined,
+    delete: async () => undefined,
     list: async () => {
       const next = lists[Math.min(listCalls, lists.length - 1)];
       listCalls++;

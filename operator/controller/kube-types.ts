@@ -54,6 +54,14 @@ export type KubeClient = {
   /** PUT: replaces the object; a metadata.resourceVersion in `body` is a precondition (409 when stale). */
   replace(path: string, body: unknown): Promise<KubeObject>;
   patch(path: string, body: unknown, type: PatchType, query?: Query): Promise<KubeObject>;
+  /** DELETE with `options` as the DeleteOptions body (propagation, preconditions); a 404 is not an error. */
+  delete(path: string, options?: DeleteOptions): Promise<void>;
+};
+
+/** meta/v1 DeleteOptions, the fields the controller sets. */
+export type DeleteOptions = {
+  propagationPolicy?: "Background" | "Foreground" | "Orphan";
+  preconditions?: { uid?: string; resourceVersion?: string };
 };
 
 export function objectKey(meta: Pick<ObjectMeta, "name" | "namespace">): string {

@@ -13,11 +13,16 @@ export const OPERATOR_CLUSTER_RULES: readonly PolicyRule[] = [
 ];
 
 /**
- * In the operator's namespace: the agent DaemonSets (server-side apply creates them), their pods (read only:
+ * In the operator's namespace: the agent DaemonSets (server-side apply creates them; delete for the cleanup
+ * DaemonSet once no node needs it, docs/adr/0012), their pods (read only:
  * a node's agent is ready when its pod is), and the Lease.
  */
 export const OPERATOR_NAMESPACE_RULES: readonly PolicyRule[] = [
-  { apiGroups: ["apps"], resources: ["daemonsets"], verbs: ["get", "list", "watch", "create", "patch"] },
+  {
+    apiGroups: ["apps"],
+    resources: ["daemonsets"],
+    verbs: ["get", "list", "watch", "create", "patch", "delete"],
+  },
   { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
 ];

@@ -22,9 +22,14 @@ export type ReconcileWriter = {
   patchXdpCounterStatus(name: string, patch: JsonObject): Promise<KubeObject>;
   /** Server-side apply of the whole desired DaemonSet (creates it when missing). */
   applyDaemonSet(ds: DaemonSet): Promise<KubeObject>;
+  /**
+   * Deletes a DaemonSet in the operator's namespace, only if it is still the one with `uid` (a precondition:
+   * never one someone else created meanwhile under that name); its pods follow by garbage collection.
+   */
+  deleteDaemonSet(name: string, uid: string): Promise<void>;
 };
 
-export function kubeWriter(client: KubeClient): ReconcileWriter {
+export function kubeWriter(client: KubeClient, namespace: string): ReconcileWriter {
   return {
     patchXdpCounter: (name, patch) =>
       client.patch(xdpCountersPath(name), patch, "merge", { fieldManager: FIELD_MANAGER }),
@@ -34,6 +39,11 @@ export function kubeWriter(client: KubeClient): ReconcileWriter {
       client.patch(daemonSetsPath(ds.metadata.namespace, ds.metadata.name), ds, "apply", {
         fieldManager: FIELD_MANAGER,
         force: true,
+      }),
+    deleteDaemonSet: (name, uid) =>
+      client.delete(daemonSetsPath(namespace, name), {
+        propagationPolicy: "Background",
+        preconditions: { uid },
       }),
   };
 }

@@ -369,37 +369,187 @@ test("an XdpCounter deleted between the cached read and the write is gone, not a
   assert.equal((await reconcile("edge", { ...deps, read })).outcome, ReconcileOutcome.Gone);
 });
 
-test("a deselected node keeps an agent by hostname until its entry is Clean, then loses it and its entry", async () => {
+test("a deselected node gets a clean-mode agent from the cleanup DaemonSet until it is Clean; the counting DaemonSet is never rewritten", async () => {
+  const { cluster, deps } = setup();
+  cluster.addNode("n1", { pool: "edge" });
+  cluster.addNode("n2", { pool: "edge" });
+  cluster.addNode("n3", { pool: "edge" });
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: { nodeSelector: { pool: "edge" } } });
+  await reconcile("edge", deps);
+  for (const [node, pass] of [
+    ["n1", "3"],
+    ["n2", "4"],
+    ["n3", "5"],
+  ] as const) {
+    cluster.agentReport("edge", node, entry("Counting", pass));
+  }
+  await reconcile("edge", deps);
+  const dsOf = () => cluster.daemonSets.get("xdp-counter-edge") as unknown as DaemonSet;
+  const cleanupOf = () =>
+    cluster.daemonSets.get("xdp-counter-edge-cleanup") as unknown as DaemonSet | undefined;
+  const hash = () =>
+    (dsOf().metadata as { annotations?: Record<string, string> }).annotations?.[DESIRED_HASH_ANNOTATION];
+  const countingHash = hash();
+  assert.deepEqual(dsOf().spec.template.spec.nodeSelector, { pool: "edge" });
+  assert.deepEqual(agentConfigOf(dsOf()).nodeSelector, { pool: "edge" });
+  assert.equal(cleanupOf(), undefined, "no cleanup DaemonSet while no node is retained");
+  const countingWrites = () =>
+    cluster.writes.filter((w) => w.verb === "apply" && w.name === "xdp-counter-edge").length;
+  const before = countingWrites();
+  const cleanupNodes = () =>
+    cleanupOf()?.spec.template.spec.affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+      .nodeSelectorTerms[0]?.matchFields?.[0]?.values;
+
+  cluster.addNode("n2", { pool: "core" });
+  const first = await reconcile("edge", deps);
+  assert.equal(first.wroteDaemonSet, true);
+  assert.deepEqual(cleanupNodes(), ["n2"]);
+  const cleanup = cleanupOf();
+  assert.ok(cleanup);
+  assert.equal(agentConfigOf(cleanup).mode, "clean");
+  assert.equal(cleanup.metadata.ownerReferences[0]?.uid, "uid-edge");
+  assert.equal(cleanup.metadata.ownerReferences[0]?.controller, true);
+  type S = { nodes: Record<string, unknown>; desiredNodes: number; totals: { packets: { pass: string } } };
+  let status = statusOf<S>(cluster, "edge");
+  assert.deepEqual(Object.keys(status.nodes).sort(), ["n1", "n2", "n3"], "kept while it cleans up");
+  assert.equal(status.desiredNodes, 2);
+  assert.equal(status.totals.packets.pass, "8", "not counted");
+
+  // A second node deselected: the cleanup DaemonSet grows; an unchanged pass writes nothing.
+  cluster.addNode("n3", { pool: "core" });
+  await reconcile("edge", deps);
+  assert.deepEqual(cleanupNodes(), ["n2", "n3"]);
+  const writes = cluster.writes.length;
+  assert.equal((await reconcile("edge", deps)).wroteDaemonSet, false);
+  assert.equal(cluster.writes.length, writes);
+
+  cluster.agentReport("edge", "n2", entry("Clean"));
+  await reconcile("edge", deps);
+  assert.deepEqual(cleanupNodes(), ["n3"], "n2 is done");
+  assert.deepEqual(Object.keys(statusOf<S>(cluster, "edge").nodes).sort(), ["n1", "n3"]);
+
+  cluster.agentReport("edge", "n3", entry("Clean"));
+  await reconcile("edge", deps);
+  assert.equal(cleanupOf(), undefined, "deleted once no node is retained");
+  assert.deepEqual(
+    cluster.writes.filter((w) => w.verb === "deleteDaemonSet"),
+    [{ verb: "deleteDaemonSet", name: "xdp-counter-edge-cleanup", uid: "uid-xdp-counter-edge-cleanup" }],
+  );
+  status = statusOf<S>(cluster, "edge");
+  assert.deepEqual(Object.keys(status.nodes), ["n1"]);
+
+  assert.equal(hash(), countingHash, "the counting DaemonSet's desired hash never changed");
+  assert.equal(countingWrites(), before, "and it was never written");
+  assert.deepEqual(dsOf().spec.template.spec.nodeSelector, { pool: "edge" });
+  assert.equal(dsOf().spec.template.spec.affinity, undefined);
+});
+
+test("the cleanup DaemonSet's name held by another owner: left alone and reported while needed, never deleted", async () => {
+  const { cluster, deps } = setup();
+  cluster.addNode("n1", { pool: "edge" });
+  cluster.addNode("n2", { pool: "core" });
+  cluster.addXdpCounter({
+    metadata: { name: "edge", finalizers: [FINALIZER] },
+    spec: { nodeSelector: { pool: "edge" } },
+  });
+  const foreign = {
+    metadata: {
+      name: "xdp-counter-edge-cleanup",
+      namespace: "xdp",
+      uid: "foreign",
+      ownerReferences: [
+        {
+          apiVersion: "xdpcounter.dev/v1alpha1",
+          kind: "XdpCounter",
+          name: "edge-cleanup",
+          uid: "uid-edge-cleanup",
+          controller: true,
+        },
+      ],
+    },
+  };
+  cluster.daemonSets.set("xdp-counter-edge-cleanup", foreign);
+  assert.equal((await reconcile("edge", deps)).outcome, ReconcileOutcome.Synced, "not needed: no conflict");
+  assert.equal(cluster.writes.filter((w) => w.verb === "deleteDaemonSet").length, 0, "not ours to delete");
+
+  cluster.agentReport("edge", "n2", entry("Counting"));
+  const result = await reconcile("edge", deps);
+  assert.equal(result.outcome, ReconcileOutcome.DaemonSetConflict);
+  assert.ok(result.requeueAfterMs);
+  assert.equal(cluster.daemonSets.get("xdp-counter-edge-cleanup"), foreign);
+  const ready = statusOf<{ conditions: { type: string; reason: string; message: string }[] }>(
+    cluster,
+    "edge",
+  ).conditions.find((c) => c.type === "Ready");
+  assert.equal(ready?.reason, "DaemonSetConflict");
+  assert.match(ready?.message ?? "", /xdp-counter-edge-cleanup.*XdpCounter edge-cleanup/);
+
+  cluster.daemonSets.delete("xdp-counter-edge-cleanup");
+  assert.equal((await reconcile("edge", deps)).outcome, ReconcileOutcome.Synced);
+  assert.ok(cluster.daemonSets.has("xdp-counter-edge-cleanup"));
+});
+
+test("deletion: the cleanup DaemonSet stays while deselected nodes clean up, the finalizer waits for them too", async () => {
   const { cluster, deps } = setup();
   cluster.addNode("n1", { pool: "edge" });
   cluster.addNode("n2", { pool: "edge" });
   cluster.addXdpCounter({ metadata: { name: "edge" }, spec: { nodeSelector: { pool: "edge" } } });
   await reconcile("edge", deps);
-  cluster.agentReport("edge", "n1", entry("Counting", "3"));
-  cluster.agentReport("edge", "n2", entry("Counting", "4"));
-  await reconcile("edge", deps);
-  const dsOf = () => cluster.daemonSets.get("xdp-counter-edge") as unknown as DaemonSet;
-  assert.deepEqual(dsOf().spec.template.spec.nodeSelector, { pool: "edge" });
-  assert.deepEqual(agentConfigOf(dsOf()).nodeSelector, { pool: "edge" });
-
+  cluster.agentReport("edge", "n1", entry("Counting"));
+  cluster.agentReport("edge", "n2", entry("Counting"));
   cluster.addNode("n2", { pool: "core" });
   await reconcile("edge", deps);
-  const terms =
-    dsOf().spec.template.spec.affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
-      .nodeSelectorTerms;
-  assert.deepEqual(terms?.[1], {
-    matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["n2"] }],
-  });
-  type S = { nodes: Record<string, unknown>; desiredNodes: number; totals: { packets: { pass: string } } };
-  let status = statusOf<S>(cluster, "edge");
-  assert.deepEqual(Object.keys(status.nodes).sort(), ["n1", "n2"], "kept while it cleans up");
-  assert.equal(status.desiredNodes, 1);
-  assert.equal(status.totals.packets.pass, "3", "not counted");
+  const cleanup = () =>
+    cluster.daemonSets.get("xdp-counter-edge-cleanup") as unknown as DaemonSet | undefined;
+  const cleanupHash = (cleanup()?.metadata as { annotations?: Record<string, string> } | undefined)
+    ?.annotations?.[DESIRED_HASH_ANNOTATION];
+  assert.ok(cleanupHash);
+
+  cluster.markDeleted("edge");
+  const waiting = await reconcile("edge", deps);
+  assert.equal(waiting.outcome, ReconcileOutcome.WaitingForClean);
+  assert.deepEqual(waiting.waitingFor, ["n1", "n2"]);
+  const counting = cluster.daemonSets.get("xdp-counter-edge") as unknown as DaemonSet;
+  assert.equal(agentConfigOf(counting).mode, "clean");
+  assert.deepEqual(counting.spec.template.spec.nodeSelector, { pool: "edge" });
+  assert.equal(
+    (cleanup()?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[
+      DESIRED_HASH_ANNOTATION
+    ],
+    cleanupHash,
+    "already in clean mode: not rolled by the deletion",
+  );
+
+  cluster.agentReport("edge", "n1", entry("Clean"));
+  assert.deepEqual((await reconcile("edge", deps)).waitingFor, ["n2"]);
+  assert.ok(cleanup(), "n2 still cleaning");
 
   cluster.agentReport("edge", "n2", entry("Clean"));
+  assert.equal((await reconcile("edge", deps)).outcome, ReconcileOutcome.FinalizerRemoved);
+  assert.equal(cluster.daemonSets.size, 0, "both collected through their ownerReference");
+});
+
+test("foreground deletion: neither DaemonSet is written while the collector deletes them", async () => {
+  const { cluster, deps } = setup();
+  cluster.addNode("n1", { pool: "core" });
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: { nodeSelector: { pool: "edge" } } });
   await reconcile("edge", deps);
-  assert.equal(dsOf().spec.template.spec.affinity, undefined);
-  assert.deepEqual(dsOf().spec.template.spec.nodeSelector, { pool: "edge" });
-  status = statusOf<S>(cluster, "edge");
-  assert.deepEqual(Object.keys(status.nodes), ["n1"]);
+  cluster.agentReport("edge", "n1", entry("Counting"));
+  await reconcile("edge", deps);
+  assert.ok(cluster.daemonSets.has("xdp-counter-edge-cleanup"));
+  cluster.markDeleted("edge");
+  const obj = cluster.xdpCounters.get("edge");
+  assert.ok(obj);
+  obj.metadata.finalizers = [FINALIZER, "foregroundDeletion"];
+  cluster.daemonSets.clear();
+  cluster.writes = [];
+  await reconcile("edge", deps);
+  assert.equal(cluster.writes.filter((w) => w.verb === "apply" || w.verb === "deleteDaemonSet").length, 0);
+
+  const done = cluster.xdpCounters.get("edge");
+  assert.ok(done);
+  done.metadata.finalizers = [FINALIZER];
+  await reconcile("edge", deps);
+  assert.ok(cluster.daemonSets.has("xdp-counter-edge"));
+  assert.ok(cluster.daemonSets.has("xdp-counter-edge-cleanup"), "n1 still needs its clean-mode agent");
 });

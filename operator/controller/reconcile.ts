@@ -1,7 +1,8 @@
 // Reconcile one XdpCounter, level-triggered and idempotent (controller-runtime style):
 //   gone → done; being deleted → agents in clean mode, finalizer removed once every node is Clean or gone;
-//   else finalizer ensured, DaemonSet applied from the spec alone (no write when up to date), then the
-//   status computed and written once, as a merge patch, only if it changed.
+//   else finalizer ensured, the counting DaemonSet applied from the spec alone and the cleanup DaemonSet for
+//   deselected nodes applied or deleted (no write when up to date), then the status computed and written
+//   once, as a merge patch, only if it changed.
 // An XdpCounter the operator cannot use (its spec fails the schema) gets a condition, not a crash loop.
 import {
   ApiError,
@@ -14,7 +15,13 @@ import {
   type XdpCounterStatus,
   xdpCounterStatus,
 } from "../../api/v1alpha1/index.ts";
-import { daemonSetName, type RenderConfig, renderDaemonSet } from "../daemonset/index.ts";
+import {
+  cleanupDaemonSetName,
+  daemonSetName,
+  type RenderConfig,
+  renderCleanupDaemonSet,
+  renderDaemonSet,
+} from "../daemonset/index.ts";
 import { canRemoveFinalizer, FINALIZER, withFinalizer, withoutFinalizer } from "../finalizer/index.ts";
 import {
   aggregateStatus,
@@ -120,14 +127,16 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
     xdpc = { ...xdpc, metadata: { ...xdpc.metadata, ...pickMeta(updated) } };
   }
 
-  // Children from the spec, plus the deselected nodes still cleaning up (clean mode follows from
-  // deletionTimestamp, or on a deselected node from its labels).
+  // The counting DaemonSet from the spec alone (clean mode follows from deletionTimestamp); the cleanup
+  // DaemonSet for the deselected nodes still holding our program and pins, only while there are any
+  // (docs/adr/0012). Keeping the two apart keeps the counting agents' template, and so the agents, untouched
+  // when nodes are deselected.
   const nodes = deps.read.listNodes().map(toNodeInfo);
   const retained = retainedNodeNames(xdpc.spec, xdpc.status?.nodes ?? {}, nodes);
-  const desired = withDesiredHash(renderDaemonSet(xdpc, deps.config, retained));
+  const desired = withDesiredHash(renderDaemonSet(xdpc, deps.config));
   const live = deps.read.getDaemonSet(desired.metadata.name);
   let wroteDaemonSet = false;
-  // Foreground deletion: the garbage collector deletes the DaemonSet first and would delete a new one at
+  // Foreground deletion: the garbage collector deletes the DaemonSets first and would delete new ones at
   // once, so wait until it is done (it drops foregroundDeletion), then bring the agents back in clean mode.
   const collecting = deleting && finalizers.includes(FOREGROUND_DELETION);
   const conflict = live ? daemonSetConflict(live, xdpc) : undefined;
@@ -135,6 +144,9 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
     await deps.write.applyDaemonSet(desired);
     wroteDaemonSet = true;
   }
+  const cleanup = collecting ? {} : await reconcileCleanupDaemonSet(xdpc, retained, deps);
+  wroteDaemonSet ||= cleanup.wrote === true;
+  const conflicts = [conflict, cleanup.conflict].filter((c): c is string => c !== undefined);
 
   // Status, once, only if it changed.
   const now = deps.now();
@@ -148,7 +160,7 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
       // While deleting, a missing DaemonSet is the collector's doing, not a fault.
       daemonSetFound: true,
       // While deleting, the old DaemonSet being collected is expected, not a conflict to report.
-      ...(conflict && !deleting ? { daemonSetConflict: conflict } : {}),
+      ...(conflicts.length > 0 && !deleting ? { daemonSetConflict: conflicts.join(" ") } : {}),
       desiredNodes: aggregate.desiredNodes,
       readyNodes: aggregate.readyNodes,
       notReadyNodes: aggregate.notReadyNodes,
@@ -185,7 +197,7 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
     );
     return { outcome: ReconcileOutcome.FinalizerRemoved, wroteDaemonSet, wroteStatus };
   }
-  if (conflict) {
+  if (conflicts.length > 0) {
     // Most often the DaemonSet of a deleted XdpCounter of the same name, which the collector removes soon.
     return {
       outcome: ReconcileOutcome.DaemonSetConflict,
@@ -196,6 +208,41 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
   }
   // Nothing here ages: entries change only when agents write, readiness only with pod events.
   return { outcome: ReconcileOutcome.Synced, wroteDaemonSet, wroteStatus };
+}
+
+/**
+ * Applies the cleanup DaemonSet while some node is retained (no write when up to date), and deletes it, if it
+ * is ours, once none is. While the XdpCounter is being deleted it stays as long as deselected nodes are
+ * retained: the counting DaemonSet (in clean mode) covers the selected nodes only, and the finalizer waits
+ * for both kinds (canRemoveFinalizer). A cleanup DaemonSet of another owner is left alone: a conflict while
+ * we need the name, nothing otherwise.
+ */
+async function reconcileCleanupDaemonSet(
+  xdpc: XdpCounter,
+  retained: readonly string[],
+  deps: ReconcileDeps,
+): Promise<{ wrote?: boolean; conflict?: string }> {
+  const name = cleanupDaemonSetName(xdpc.metadata.name);
+  const live = deps.read.getDaemonSet(name);
+  if (retained.length === 0) {
+    if (!live || live.metadata.deletionTimestamp || !live.metadata.uid) return {};
+    if (!isControlledBy(live, xdpc)) return {};
+    await deps.write.deleteDaemonSet(name, live.metadata.uid);
+    return { wrote: true };
+  }
+  const conflict = live ? daemonSetConflict(live, xdpc) : undefined;
+  if (conflict) return { conflict };
+  const desired = withDesiredHash(renderCleanupDaemonSet(xdpc, deps.config, retained));
+  if (live && isUpToDate(live, desired)) return {};
+  await deps.write.applyDaemonSet(desired);
+  return { wrote: true };
+}
+
+function isControlledBy(live: KubeObject, xdpc: XdpCounter): boolean {
+  return (
+    live.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === xdpc.metadata.uid) ??
+    false
+  );
 }
 
 /** Why `live` is not ours to write, when it is not: another owner, or being deleted. */

@@ -9,6 +9,14 @@ export const DAEMONSET_PREFIX = "xdp-counter-";
 export const XDPCOUNTER_LABEL = "xdpcounter.dev/xdpcounter";
 export const APP_NAME = "xdp-counter";
 export const AGENT_COMPONENT = "agent";
+/**
+ * On the cleanup DaemonSet and its pods only (value CLEANUP_ROLE): the DaemonSet that keeps a clean-mode agent
+ * on nodes the XdpCounter no longer selects (docs/adr/0012). The counting DaemonSet carries no such label, so
+ * its selector and template stay as they were.
+ */
+export const ROLE_LABEL = "xdpcounter.dev/role";
+export const CLEANUP_ROLE = "cleanup";
+export const CLEANUP_SUFFIX = "-cleanup";
 
 function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
@@ -26,6 +34,17 @@ export function daemonSetName(xdpCounterName: string): string {
   return boundedName(`${DAEMONSET_PREFIX}${xdpCounterName}`);
 }
 
+/**
+ * The cleanup DaemonSet's name: the counting DaemonSet's with `-cleanup`, bounded like it (a long name keeps
+ * the suffix, cut before it and hashed). An XdpCounter named `<name>-cleanup` would want the same name for its
+ * counting DaemonSet; whichever comes second sees a DaemonSet it does not own and reports DaemonSetConflict.
+ */
+export function cleanupDaemonSetName(xdpCounterName: string): string {
+  const full = `${DAEMONSET_PREFIX}${xdpCounterName}${CLEANUP_SUFFIX}`;
+  if (full.length <= MAX_NAME_LENGTH) return full;
+  return `${boundedName(full, MAX_NAME_LENGTH - CLEANUP_SUFFIX.length)}${CLEANUP_SUFFIX}`;
+}
+
 /** The labels that select an XdpCounter's agent pods; stable across versions so upgrades don't restart agents. */
 export function selectorLabels(xdpCounterName: string): Record<string, string> {
   return {
@@ -33,4 +52,9 @@ export function selectorLabels(xdpCounterName: string): Record<string, string> {
     "app.kubernetes.io/component": AGENT_COMPONENT,
     [XDPCOUNTER_LABEL]: boundedName(xdpCounterName),
   };
+}
+
+/** The labels that select an XdpCounter's cleanup agent pods: the agent's, plus the cleanup role. */
+export function cleanupSelectorLabels(xdpCounterName: string): Record<string, string> {
+  return { ...selectorLabels(xdpCounterName), [ROLE_LABEL]: CLEANUP_ROLE };
 }

@@ -4,8 +4,8 @@ import { describe, it } from "node:test";
 import { parseAgentConfig } from "../../api/v1alpha1/index.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import { makeXdpCounter } from "../testing.ts";
-import { boundedName, daemonSetName, selectorLabels } from "./names.ts";
-import { AGENT_NODE_OPTIONS, renderDaemonSet } from "./render-daemonset.ts";
+import { boundedName, cleanupDaemonSetName, daemonSetName, selectorLabels } from "./names.ts";
+import { AGENT_NODE_OPTIONS, renderCleanupDaemonSet, renderDaemonSet } from "./render-daemonset.ts";
 import type { EnvVar } from "./types.ts";
 
 const config = parseOperatorConfig({
@@ -97,32 +97,64 @@ describe("renderDaemonSet", () => {
     assert.equal(plain.tolerations, undefined);
   });
 
-  it("keeps deselected nodes still cleaning up by hostname: the selector's term OR theirs, as affinity", () => {
+  it("places the counting agents by the spec's nodeSelector alone, with no affinity", () => {
     const xdpc = makeXdpCounter("edge", { nodeSelector: { pool: "edge", zone: "a" } });
-    const spec = renderDaemonSet(xdpc, config, ["n2", "n1"]).spec.template.spec;
+    const spec = renderDaemonSet(xdpc, config).spec.template.spec;
+    assert.deepEqual(spec.nodeSelector, { pool: "edge", zone: "a" });
+    assert.equal(spec.affinity, undefined);
+    const rendered = JSON.parse(env(renderDaemonSet(xdpc, config)).XDP_COUNTER_CONFIG ?? "{}");
+    assert.deepEqual(rendered.nodeSelector, { pool: "edge", zone: "a" }, "the agent gets the selector");
+    assert.equal(rendered.mode, "count");
+  });
+
+  it("renders the cleanup DaemonSet: clean mode, on the retained nodes by name, told apart by a label", () => {
+    const xdpc = makeXdpCounter("edge", {
+      nodeSelector: { pool: "edge" },
+      tolerations: [{ key: "dedicated", operator: "Equal", value: "net", effect: "NoSchedule" }],
+    });
+    const counting = renderDaemonSet(xdpc, config);
+    const cleanup = renderCleanupDaemonSet(xdpc, config, ["n2", "n1"]);
+    assert.equal(cleanup.metadata.name, "xdp-counter-edge-cleanup");
+    assert.equal(cleanup.metadata.namespace, counting.metadata.namespace);
+    assert.deepEqual(cleanup.metadata.ownerReferences, counting.metadata.ownerReferences);
+    assert.deepEqual(cleanup.spec.selector.matchLabels, {
+      ...selectorLabels("edge"),
+      "xdpcounter.dev/role": "cleanup",
+    });
+    assert.deepEqual(cleanup.spec.template.metadata.labels, cleanup.spec.selector.matchLabels);
+    assert.equal(counting.spec.template.metadata.labels["xdpcounter.dev/role"], undefined);
+    assert.equal(counting.metadata.labels["xdpcounter.dev/role"], undefined);
+    const spec = cleanup.spec.template.spec;
     assert.equal(spec.nodeSelector, undefined, "a nodeSelector would be ANDed with the affinity");
     assert.deepEqual(spec.affinity, {
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
-            {
-              matchExpressions: [
-                { key: "pool", operator: "In", values: ["edge"] },
-                { key: "zone", operator: "In", values: ["a"] },
-              ],
-            },
-            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["n1", "n2"] }] },
+            { matchFields: [{ key: "metadata.name", operator: "In", values: ["n1", "n2"] }] },
           ],
         },
       },
     });
-    assert.deepEqual(renderDaemonSet(xdpc, config, []).spec.template.spec.nodeSelector, {
-      pool: "edge",
-      zone: "a",
-    });
-    assert.equal(renderDaemonSet(xdpc, config, []).spec.template.spec.affinity, undefined);
-    const rendered = JSON.parse(env(renderDaemonSet(xdpc, config, ["n1"])).XDP_COUNTER_CONFIG ?? "{}");
-    assert.deepEqual(rendered.nodeSelector, { pool: "edge", zone: "a" }, "the agent gets the selector");
+    assert.deepEqual(spec.tolerations, xdpc.spec.tolerations);
+    const agent = parseAgentConfig({ ...env(cleanup), NODE_NAME: "n1" });
+    assert.equal(agent.mode, "clean");
+    assert.equal(agent.xdpCounter, "edge");
+    // Apart from name, labels, placement and mode, the same pod as the counting agents'.
+    assert.deepEqual(
+      spec.containers[0]?.volumeMounts,
+      counting.spec.template.spec.containers[0]?.volumeMounts,
+    );
+    assert.equal(spec.containers[0]?.image, counting.spec.template.spec.containers[0]?.image);
+  });
+
+  it("bounds the cleanup DaemonSet's name and keeps its suffix", () => {
+    assert.equal(cleanupDaemonSetName("edge"), "xdp-counter-edge-cleanup");
+    const a = `${"a".repeat(60)}x`;
+    const b = `${"a".repeat(60)}y`;
+    assert.equal(cleanupDaemonSetName(a).length, 63);
+    assert.match(cleanupDaemonSetName(a), /^xdp-counter-a+-[0-9a-f]{8}-cleanup$/);
+    assert.notEqual(cleanupDaemonSetName(a), cleanupDaemonSetName(b));
+    assert.notEqual(cleanupDaemonSetName(a), daemonSetName(a));
   });
 
   it("runs privileged on the host network with bpffs and /sys from the host", () => {

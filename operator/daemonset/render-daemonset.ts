@@ -1,4 +1,5 @@
-// The agent DaemonSet of one XdpCounter, from its spec and the operator configuration alone.
+// The agent DaemonSets of one XdpCounter: the counting one from its spec and the operator configuration alone,
+// and the cleanup one from the same and the nodes still to be cleaned (docs/adr/0012).
 import {
   AGENT_CONFIG_ENV,
   API_VERSION,
@@ -10,14 +11,13 @@ import {
 } from "../../api/v1alpha1/index.ts";
 import type { OperatorConfig } from "../config/index.ts";
 import { OperatorError, OperatorErrorCode } from "../errors.ts";
-import { daemonSetName, selectorLabels } from "./names.ts";
+import { cleanupDaemonSetName, cleanupSelectorLabels, daemonSetName, selectorLabels } from "./names.ts";
 import type { DaemonSet, NodeSelector, Probe } from "./types.ts";
 
 export const AGENT_CONTAINER = "agent";
 export const BPFFS_PATH = "/sys/fs/bpf";
 /** The host's /sys, read-only, where the container's own /sys would not do (e.g. /sys/kernel/btf). */
 export const HOST_SYS_MOUNT = "/host/sys";
-export const HOSTNAME_LABEL = "kubernetes.io/hostname";
 /**
  * The Node.js options the agent runs with, as its container's NODE_OPTIONS: the one place they are set, for the
  * DaemonSet and for the footprint benchmark alike (docs/adr/0015). The agent allocates little and keeps less,
@@ -51,22 +51,41 @@ function probe(path: string, port: number, failureThreshold: number): Probe {
 }
 
 /**
- * `retainedNodes`: nodes the spec no longer selects whose agent has not reported Clean yet (see
- * retainedNodeNames). With none, the pods are placed by the spec's nodeSelector; with some, by a required node
- * affinity: the spec's selector OR one of those hostnames, so their agents run on (in clean mode: they see
- * that their Node no longer matches the selector in their config) until they have detached and unpinned
- * (docs/adr/0012).
+ * The counting DaemonSet: pods on the nodes the spec selects (its nodeSelector and tolerations), in count mode,
+ * or in clean mode while the XdpCounter is being deleted. Nothing else goes into it, so its pod template (and
+ * every agent on the cluster) stays untouched when nodes are deselected (docs/adr/0012).
  */
-export function renderDaemonSet(
+export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonSet {
+  return render(xdpc, config, undefined);
+}
+
+/**
+ * The cleanup DaemonSet: clean-mode agents on `retainedNodes` only (nodes the spec no longer selects whose
+ * entry is not Clean yet, see retainedNodeNames), placed by a required node affinity on their names. Each
+ * detaches and unpins what the counting agent left there, reports Cleaning then Clean, and idles until the
+ * operator takes its node out of the affinity (docs/adr/0012).
+ */
+export function renderCleanupDaemonSet(
   xdpc: XdpCounter,
   config: RenderConfig,
-  retainedNodes: readonly string[] = [],
+  retainedNodes: readonly string[],
+): DaemonSet {
+  return render(xdpc, config, retainedNodes);
+}
+
+function render(
+  xdpc: XdpCounter,
+  config: RenderConfig,
+  cleanupNodes: readonly string[] | undefined,
 ): DaemonSet {
   const { name, uid } = xdpc.metadata;
   if (!uid) {
     throw new OperatorError(OperatorErrorCode.InvalidXdpCounter, `XdpCounter ${name} has no metadata.uid`);
   }
-  const labels = selectorLabels(name);
+  const cleanup = cleanupNodes !== undefined;
+  const labels = cleanup ? cleanupSelectorLabels(name) : selectorLabels(name);
+  const agentConfig = renderAgentConfig(xdpc);
+  if (cleanup) agentConfig.mode = "clean";
   const requests: Record<string, string> = { cpu: config.agentCpuRequest, memory: config.agentMemoryRequest };
   const limits: Record<string, string> = {};
   if (config.agentCpuLimit) limits.cpu = config.agentCpuLimit;
@@ -85,7 +104,7 @@ export function renderDaemonSet(
         imagePullPolicy: config.agentImagePullPolicy,
         command: [...config.agentCommand],
         env: [
-          { name: AGENT_CONFIG_ENV, value: serializeAgentConfig(renderAgentConfig(xdpc)) },
+          { name: AGENT_CONFIG_ENV, value: serializeAgentConfig(agentConfig) },
           { name: NODE_NAME_ENV, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
           // The port the probes and the metrics scrape use: the agent must listen where they look.
           { name: "XDP_COUNTER_AGENT_PORT", value: String(config.agentPort) },
@@ -114,18 +133,14 @@ export function renderDaemonSet(
     ],
   };
   if (config.agentPriorityClassName) podSpec.priorityClassName = config.agentPriorityClassName;
-  // Exactly what the spec says, plus the nodes still cleaning up; no blanket tolerations.
+  // Exactly what the spec says (no blanket tolerations); the cleanup agents on the retained nodes only.
   const selector = xdpc.spec.nodeSelector ?? {};
-  if (Object.keys(selector).length > 0) {
-    if (retainedNodes.length > 0) {
-      podSpec.affinity = {
-        nodeAffinity: {
-          requiredDuringSchedulingIgnoredDuringExecution: nodeAffinity(selector, retainedNodes),
-        },
-      };
-    } else {
-      podSpec.nodeSelector = { ...selector };
-    }
+  if (cleanupNodes) {
+    podSpec.affinity = {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: byNodeName(cleanupNodes) },
+    };
+  } else if (Object.keys(selector).length > 0) {
+    podSpec.nodeSelector = { ...selector };
   }
   if (xdpc.spec.tolerations && xdpc.spec.tolerations.length > 0) {
     podSpec.tolerations = xdpc.spec.tolerations.map((t) => ({ ...t }));
@@ -135,7 +150,7 @@ export function renderDaemonSet(
     apiVersion: "apps/v1",
     kind: "DaemonSet",
     metadata: {
-      name: daemonSetName(name),
+      name: cleanup ? cleanupDaemonSetName(name) : daemonSetName(name),
       namespace: config.namespace,
       labels: { ...labels, "app.kubernetes.io/managed-by": "xdp-counter-operator" },
       ownerReferences: [
@@ -159,16 +174,14 @@ export function renderDaemonSet(
   };
 }
 
-/** The spec's nodeSelector as one term, OR the retained nodes by hostname. */
-function nodeAffinity(selector: Record<string, string>, retainedNodes: readonly string[]): NodeSelector {
+/**
+ * The nodes by name (`metadata.name`, as the DaemonSet controller itself pins daemon pods to nodes; the
+ * `kubernetes.io/hostname` label need not equal the name). Sorted, so the same set renders the same.
+ */
+function byNodeName(nodes: readonly string[]): NodeSelector {
   return {
     nodeSelectorTerms: [
-      {
-        matchExpressions: Object.entries(selector)
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .map(([key, value]) => ({ key, operator: "In" as const, values: [value] })),
-      },
-      { matchExpressions: [{ key: HOSTNAME_LABEL, operator: "In", values: [...retainedNodes].sort() }] },
+      { matchFields: [{ key: "metadata.name", operator: "In", values: [...nodes].sort() }] },
     ],
   };
 }

@@ -72,4 +72,9 @@ export type NodeSelectorRequirement = {
   values?: string[];
 };
 /** core/v1 NodeSelector: the terms are ORed, the requirements of one term ANDed. */
-export type NodeSelector = { nodeSelectorTerms: { matchExpressions: NodeSelectorRequirement[] }[] };
+export type NodeSelector = {
+  nodeSelectorTerms: {
+    matchExpressions?: NodeSelectorRequirement[];
+    matchFields?: NodeSelectorRequirement[];
+  }[];
+};

@@ -51,8 +51,13 @@ test("20 XdpCounters on 8 nodes converge, then the operator writes nothing; a re
   assert.deepEqual(cluster.operatorWrites().slice(before), [], "quiet once converged");
   assert.equal(operator.controller.queue.depth, 0);
 
-  // A node relabelled out of a selector keeps an agent for it until that agent reports Clean (ADR 0012):
-  // its entry stays, uncounted; the totals follow at once; once Clean, the entry goes.
+  // A node relabelled out of a selector gets a clean-mode agent from the cleanup DaemonSet until that agent
+  // reports Clean (ADR 0012): its entry stays, uncounted; the totals follow at once; once Clean, the entry and
+  // the cleanup DaemonSet go. The counting DaemonSet is never rewritten.
+  const countingPath = `${daemonSetsPath(NAMESPACE)}/xdp-counter-counter-0`;
+  const cleanupPath = `${daemonSetsPath(NAMESPACE)}/xdp-counter-counter-0-cleanup`;
+  const counting = await cluster.admin.get(countingPath);
+  assert.ok(counting);
   const label = await cluster.kubectl(["label", "node", "node-0", "pool=odd", "--overwrite"]);
   assert.equal(label.code, 0, label.stderr);
   type Status = {
@@ -67,9 +72,9 @@ test("20 XdpCounters on 8 nodes converge, then the operator writes nothing; a re
     );
   }, "node-0 kept by counter-0 while cleaning, not counted");
   await eventually(async () => {
-    const ds = await cluster.admin.get(`${daemonSetsPath(NAMESPACE)}/xdp-counter-counter-0`);
+    const ds = await cluster.admin.get(cleanupPath);
     return JSON.stringify(ds?.spec).includes('"values":["node-0"]');
-  }, "counter-0's DaemonSet keeps node-0 by hostname");
+  }, "counter-0's cleanup DaemonSet runs on node-0");
   await cluster.report("counter-0", "node-0", { phase: "Clean" });
   await eventually(async () => {
     const status = (await cluster.getXdpCounter("counter-0"))?.status as Status | undefined;
@@ -84,5 +89,15 @@ test("20 XdpCounters on 8 nodes converge, then the operator writes nothing; a re
       ((await cluster.getXdpCounter("counter-1"))?.status as { desiredNodes?: number } | undefined)
         ?.desiredNodes === 5,
     "node-0 now desired by counter-1",
+  );
+  await eventually(
+    async () => (await cluster.admin.get(cleanupPath)) === undefined,
+    "the cleanup DaemonSet deleted",
+  );
+  const after = await cluster.admin.get(countingPath);
+  assert.equal(
+    after?.metadata.resourceVersion,
+    counting.metadata.resourceVersion,
+    "counting DaemonSet untouched",
   );
 });

@@ -1,5 +1,6 @@
 // The operator runs with exactly the permissions of OPERATOR_CLUSTER_RULES and OPERATOR_NAMESPACE_RULES, as a
-// ServiceAccount, through create, status, deletion and leader election.
+// ServiceAccount, through create, status, a deselected node (the cleanup DaemonSet created, then deleted),
+// deletion and leader election.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { silentLogger } from "../../runtime/index.ts";
@@ -22,7 +23,8 @@ test("the operator works with only the permissions it declares", async (t) => {
   const cluster = await startCluster();
   t.after(() => cluster.stop());
   const { admin } = cluster;
-  await cluster.addNode("n1");
+  await cluster.addNode("n1", { pool: "edge" });
+  await cluster.addNode("n2", { pool: "edge" });
   await admin.create(`/api/v1/namespaces/${NAMESPACE}/serviceaccounts`, { metadata: { name: "operator" } });
   const subjects = [{ kind: "ServiceAccount", name: "operator", namespace: NAMESPACE }];
   await admin.create(`${rbac}/clusterroles`, {
@@ -65,7 +67,10 @@ test("the operator works with only the permissions it declares", async (t) => {
   });
   t.after(() => controller.stop());
   await controller.start();
-  const apply = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml("edge", {}));
+  const apply = await cluster.kubectl(
+    ["apply", "-f", "-"],
+    xdpCounterYaml("edge", { nodeSelector: { pool: "edge" } }),
+  );
   assert.equal(apply.code, 0, apply.stderr);
   await eventually(
     async () => (await admin.list(daemonSetsPath(NAMESPACE))).items.length === 1,
@@ -79,6 +84,15 @@ test("the operator works with only the permissions it declares", async (t) => {
       1,
     "status written",
   );
+  // n2 deselected: its clean-mode agent comes from the cleanup DaemonSet, which goes once n2 is Clean.
+  await cluster.report("edge", "n2", {});
+  const label = await cluster.kubectl(["label", "node", "n2", "pool-", "--overwrite"]);
+  assert.equal(label.code, 0, label.stderr);
+  const cleanup = `${daemonSetsPath(NAMESPACE)}/xdp-counter-edge-cleanup`;
+  await eventually(async () => (await admin.get(cleanup)) !== undefined, "the cleanup DaemonSet");
+  await cluster.report("edge", "n2", { phase: "Clean" });
+  await eventually(async () => (await admin.get(cleanup)) === undefined, "the cleanup DaemonSet deleted");
+
   const del = await cluster.kubectl(["delete", "xdpc", "edge", "--wait=false"]);
   assert.equal(del.code, 0, del.stderr);
   await cluster.report("edge", "n1", { phase: "Clean" });

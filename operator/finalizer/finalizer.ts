@@ -24,8 +24,8 @@ export type FinalizerDecision = { removable: boolean; waitingFor: string[] };
 
 /**
  * Whether the finalizer can go: every node that ever reported is Clean, or its Node is gone. A node that is
- * no longer selected by labels still gets a clean-mode agent (the DaemonSet keeps it by hostname while its
- * entry is not Clean, docs/adr/0012), so it is waited for; a node whose taints are not tolerated can run no
+ * no longer selected by labels still gets a clean-mode agent (from the cleanup DaemonSet, while its entry is
+ * not Clean, docs/adr/0012), so it is waited for; a node whose taints are not tolerated can run no
  * agent, so waiting would be forever: it is not waited for.
  */
 export function canRemoveFinalizer(xdpc: XdpCounter, nodes: readonly NodeInfo[]): FinalizerDecision {

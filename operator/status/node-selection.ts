@@ -62,7 +62,7 @@ export function selectedNodeNames(
 
 /**
  * Nodes no longer selected whose entry is not Clean: they still hold the XdpCounter's program and pins, so
- * the DaemonSet keeps an agent there (by hostname) until it has cleaned up (docs/adr/0012). A node whose
+ * the cleanup DaemonSet keeps a clean-mode agent there (by node name) until it has cleaned up (docs/adr/0012). A node whose
  * taints are not tolerated cannot run an agent at all and is not kept. Sorted.
  */
 export function retainedNodeNames(

@@ -1,8 +1,9 @@
 // A node relabelled out of an XdpCounter's nodeSelector is cleaned like a deletion (docs/adr/0012): the
-// operator (in-process) keeps an agent there by hostname affinity, the real agent (`xdp-counter agent`) sees
-// that its Node no longer matches, detaches eth1 and unpins in the node's own bpffs, reports Cleaning then
-// Clean; the entry is then removed and the pod goes. The other node keeps counting without reset. The same
-// after the deselected node's agent was SIGKILLed just before the relabel. Needs root.
+// operator (in-process) puts a clean-mode agent there from the XdpCounter's cleanup DaemonSet, the real agent
+// (`xdp-counter agent`) detaches eth1 and unpins in the node's own bpffs, reports Cleaning then Clean; the
+// entry is then removed and the cleanup DaemonSet deleted. The counting DaemonSet is never rewritten: the
+// other node's agent is the same pod and process throughout, and counts on without reset. The same after the
+// deselected node's agent was SIGKILLed just before the relabel. Needs root.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -28,6 +29,7 @@ let c: Cluster;
 let controller: Controller | undefined;
 
 type Xdpc = { status?: { nodes?: Record<string, NodeStatus>; desiredNodes?: number } };
+type Ds = { metadata: { generation?: number; uid?: string } };
 
 before(async () => {
   execFileSync("make", ["-s", "-C", join(repo, "bpf")], { stdio: "inherit" });
@@ -137,6 +139,18 @@ async function scenario(name: string, killFirst: boolean): Promise<void> {
   assert.ok((await xdpProgId(n2)) > 0);
   assert.ok((await pins(n2, name))?.some((p) => p.endsWith("/eth1/link")));
 
+  // The counting DaemonSet and node-1's agent, to compare once node-2 is clean: neither may change.
+  const counting = await getJson<Ds>(c, ["daemonset", "-n", NS, `xdp-counter-${name}`]);
+  const [agent1] = c.podsOn("node-1");
+  assert.ok(agent1?.pid);
+  const cleanupDs = `xdp-counter-${name}-cleanup`;
+  let sawCleanup = false;
+  const watchCleanup = c.server.api.store.subscribe((e) => {
+    const owner = e.object.metadata.ownerReferences?.find((r) => r.controller)?.name;
+    const node = (e.object.spec as { nodeName?: string } | undefined)?.nodeName;
+    if (e.object.kind === "Pod" && owner === cleanupDs && node === "node-2") sawCleanup = true;
+  });
+
   const recorder = recordPhases(name, "node-2");
   try {
     if (killFirst) {
@@ -156,15 +170,35 @@ async function scenario(name: string, killFirst: boolean): Promise<void> {
     assert.equal(recorder.phases.slice(clean + 1).filter(Boolean).length, 0, `${recorder.phases}`);
   } finally {
     recorder.stop();
+    watchCleanup();
   }
+  assert.ok(sawCleanup, "a pod of the cleanup DaemonSet ran on node-2");
   assert.equal(await xdpProgId(n2), 0, "no XDP program left on node-2's eth1");
   assert.equal(await pins(n2, name), undefined, "no pins left in node-2's bpffs");
   await until("node-2's pod to go", () => c.podsOn("node-2").length === 0, 30_000);
+  await until(
+    "the cleanup DaemonSet to be deleted",
+    async () => (await c.kubectl(["get", "daemonset", "-n", NS, cleanupDs])).code !== 0,
+    30_000,
+  );
+  const countingAfter = await getJson<Ds>(c, ["daemonset", "-n", NS, `xdp-counter-${name}`]);
+  assert.equal(countingAfter.metadata.uid, counting.metadata.uid);
+  assert.equal(
+    countingAfter.metadata.generation,
+    counting.metadata.generation,
+    "the counting DaemonSet unchanged",
+  );
+  const [agent1After] = c.podsOn("node-1");
+  assert.deepEqual(
+    [agent1After?.uid, agent1After?.pid, agent1After?.restartCount],
+    [agent1.uid, agent1.pid, agent1.restartCount],
+    "node-1's agent was not restarted",
+  );
   const xdpc = await getJson<Xdpc>(c, ["xdpcounter", name]);
   assert.equal(xdpc.status?.desiredNodes, 1);
   assert.deepEqual(Object.keys(xdpc.status?.nodes ?? {}), ["node-1"]);
 
-  // node-1 counted on through the rollouts, from where it was
+  // node-1 counted on, from where it was
   assert.ok((await xdpProgId(n1)) > 0);
   const more = await n1.traffic.send(1_000, 64);
   let last: string | undefined;
