@@ -363,18 +363,16 @@ function sameTls(a: TlsSettings, b: TlsSettings): boolean {
   );
 }
 
+function emptyMerged(): Merged {
+  return { clusters: new Map(), users: new Map(), contexts: new Map(), currentContext: undefined, files: [] };
+}
+
 /** The configuration in kubeconfig text (relative paths are relative to `path`'s folder, else the cwd). */
 export async function loadKubeconfigText(
   text: string,
   options: LoadOptions & { path?: string } = {},
 ): Promise<ClusterAccess> {
-  const merged: Merged = {
-    clusters: new Map(),
-    users: new Map(),
-    contexts: new Map(),
-    currentContext: undefined,
-    files: [],
-  };
+  const merged = emptyMerged();
   const name = options.path ?? "(text)";
   mergeFile(
     merged,
@@ -391,13 +389,7 @@ export async function loadKubeconfigFiles(
   files: string[],
   options: LoadOptions = {},
 ): Promise<ClusterAccess> {
-  const merged: Merged = {
-    clusters: new Map(),
-    users: new Map(),
-    contexts: new Map(),
-    currentContext: undefined,
-    files: [],
-  };
+  const merged = emptyMerged();
   for (const file of files) {
     let text: string;
     try {
