@@ -34,7 +34,7 @@ export const ETCD_LIMIT_BYTES = 1_572_864;
  * A node's counters without BPF: one interface whose counters start where a node counting for a few weeks
  * at some 10⁵ packets/s would be (13–15 digits), and grow at `pps` while changing. Frozen, they stay put.
  */
-class SyntheticCounters implements CounterSource {
+export class SyntheticCounters implements CounterSource {
   readonly ready = true;
   readonly nodeProblem = undefined;
   readonly #base: bigint;
@@ -77,7 +77,7 @@ const silent: Logger = {
 };
 
 /** A realistic cloud node name (long: status keys cost their length in every write and in the object). */
-const nodeName = (i: number): string =>
+export const nodeName = (i: number): string =>
   `ip-10-${(i >> 16) & 255}-${(i >> 8) & 255}-${i & 255}.eu-west-1.compute.internal`;
 
 async function freePort(): Promise<number> {
