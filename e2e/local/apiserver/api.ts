@@ -22,7 +22,7 @@ import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
 import { nameSuffix, validateLabel, validateMetadataMaps, validateSubdomain } from "./names.ts";
 import { deepEqual, jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
 import type { CrdSpec, Registry } from "./registry.ts";
-import { applyDefaults, prune, validate } from "./schema.ts";
+import { applyDefaults, needsDefaults, prune, validate } from "./schema.ts";
 import { type FieldRequirement, type LabelRequirement, matchesFields, matchesLabels } from "./selectors.ts";
 import type { Store } from "./store.ts";
 import {
@@ -125,6 +125,42 @@ export class Api {
     return obj;
   }
 
+  /** A copy of a stored (or otherwise shared) object, as served: the caller may change it. */
+  #served(ri: ResourceInfo, shared: KubeObject): KubeObject {
+    return this.present(ri, structuredClone(shared));
+  }
+
+  /**
+   * The JSON of an object as served at the resource's version, made once per object and resource version
+   * and shared by the write's answer and every watch event. Only for objects nobody changes any more (stored
+   * ones, or a write's own result).
+   */
+  presentedJson(ri: ResourceInfo, shared: KubeObject): string {
+    let byVersion = this.#json.get(shared);
+    const cached = byVersion?.get(ri);
+    if (cached !== undefined) return cached;
+    // serving changes nothing (the usual case: the object was admitted with its defaults): no copy needed
+    const asStored =
+      !isEventsV1(ri) &&
+      shared.apiVersion === apiVersionOf(ri) &&
+      shared.kind === ri.kind &&
+      (!ri.schema || !needsDefaults(shared, ri.schema));
+    const json = JSON.stringify(asStored ? shared : this.#served(ri, shared));
+    if (!byVersion) {
+      byVersion = new Map();
+      this.#json.set(shared, byVersion);
+    }
+    byVersion.set(ri, json);
+    return json;
+  }
+
+  #json = new WeakMap<KubeObject, Map<ResourceInfo, string>>();
+
+  /** The stored object itself: read it, never change it. */
+  #peek(ri: ResourceInfo, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.store.peekOne(storageKey(ri), this.#namespaceOf(ri, namespace), name);
+  }
+
   #namespaceOf(ri: ResourceInfo, namespace: string | undefined): string | undefined {
     return ri.namespaced ? namespace : undefined;
   }
@@ -133,10 +169,21 @@ export class Api {
     return this.store.get(storageKey(ri), this.#namespaceOf(ri, namespace), name);
   }
 
+  has(ri: ResourceInfo, namespace: string | undefined, name: string): boolean {
+    return this.#peek(ri, namespace, name) !== undefined;
+  }
+
   get(ri: ResourceInfo, namespace: string | undefined, name: string): KubeObject {
     const obj = this.getStored(ri, namespace, name);
     if (!obj) throw notFound(ri, name);
     return this.present(ri, obj);
+  }
+
+  /** get() as JSON text. */
+  getJson(ri: ResourceInfo, namespace: string | undefined, name: string): string {
+    const obj = this.#peek(ri, namespace, name);
+    if (!obj) throw notFound(ri, name);
+    return this.presentedJson(ri, obj);
   }
 
   checkFieldSelector(ri: ResourceInfo, fields: FieldRequirement[]): void {
@@ -213,10 +260,10 @@ export class Api {
       );
   }
 
-  /** Parses the body's identity against the URL's. */
-  #checkIdentity(ri: ResourceInfo, namespace: string | undefined, body: unknown): KubeObject {
+  /** Parses the body's identity against the URL's. `owned`: the body is the caller's own, no copy needed. */
+  #checkIdentity(ri: ResourceInfo, namespace: string | undefined, body: unknown, owned = false): KubeObject {
     if (!isObject(body)) throw badRequest("Object 'Kind' is missing in request body");
-    const obj = structuredClone(body) as unknown as KubeObject;
+    const obj = (owned ? body : structuredClone(body)) as unknown as KubeObject;
     if (obj.kind !== undefined && obj.kind !== ri.kind)
       throw badRequest(
         `the kind of the object in the body (${String(obj.kind)}) does not match the kind of the resource (${ri.kind})`,
@@ -280,7 +327,10 @@ export class Api {
     if (opts.user) this.checkWriter(opts.user, ri, obj);
   }
 
-  /** Persists a new or changed object: the common tail of every write. */
+  /**
+   * Persists a new or changed object: the common tail of every write. `old` is only read; `next` is the
+   * caller's own and is taken over. Returns the object as written, shared: to be read, not changed.
+   */
   #commit(
     ri: ResourceInfo,
     old: KubeObject | undefined,
@@ -324,17 +374,17 @@ export class Api {
     }
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdStatus(next, old);
     if (manager) recordUpdate(old, next, manager, this.typeContext(ri), ri.status);
-    if (old && sameObject(old, next)) return this.present(ri, old);
+    if (old && sameObject(old, next)) return old;
     if (Buffer.byteLength(JSON.stringify(next)) > this.maxObjectBytes)
       throw new ApiError("Unknown", "etcdserver: request is too large");
-    if (opts.dryRun) return this.present(ri, next);
+    if (opts.dryRun) return next;
     const key = storageKey(ri);
     let stored: KubeObject;
     const finished = old?.metadata.deletionTimestamp !== undefined && !next.metadata.finalizers?.length;
     if (finished) stored = this.store.remove(key, next) ?? next;
     else stored = this.store.put(key, next);
     this.#afterWrite(ri, stored, finished);
-    return this.present(ri, stored);
+    return stored;
   }
 
   #afterWrite(ri: ResourceInfo, obj: KubeObject, deleted: boolean): void {
@@ -355,6 +405,21 @@ export class Api {
   }
 
   create(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions,
+    managedFields?: ManagedFieldsEntry[],
+  ): KubeObject {
+    return this.#served(ri, this.#create(ri, namespace, body, opts, managedFields));
+  }
+
+  /** create() as JSON text. */
+  createJson(ri: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions): string {
+    return this.presentedJson(ri, this.#create(ri, namespace, body, opts));
+  }
+
+  #create(
     ri: ResourceInfo,
     namespace: string | undefined,
     body: unknown,
@@ -391,7 +456,7 @@ export class Api {
     if (ri.status && ri.kind !== "Node") delete obj.status;
     initBuiltin(ri, obj);
     this.#admit(ri, obj, opts);
-    if (this.getStored(ri, namespace, meta.name)) throw alreadyExists(ri, meta.name);
+    if (this.#peek(ri, namespace, meta.name)) throw alreadyExists(ri, meta.name);
     if (managedFields) {
       meta.managedFields = managedFields;
       return this.#commit(ri, undefined, obj, opts, null);
@@ -408,13 +473,36 @@ export class Api {
     opts: WriteOptions,
     subresource?: string,
   ): KubeObject {
+    return this.#served(ri, this.#update(ri, namespace, name, body, opts, subresource));
+  }
+
+  /** update() as JSON text. */
+  updateJson(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions,
+    subresource?: string,
+  ): string {
+    return this.presentedJson(ri, this.#update(ri, namespace, name, body, opts, subresource));
+  }
+
+  #update(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions,
+    subresource?: string,
+  ): KubeObject {
     const obj = this.#checkIdentity(ri, namespace, body);
     if (obj.metadata.name && obj.metadata.name !== name)
       throw badRequest(
         `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
       );
     obj.metadata.name = name;
-    const old = this.getStored(ri, namespace, name);
+    const old = this.#peek(ri, namespace, name);
     if (!old) throw notFound(ri, name);
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
@@ -423,7 +511,7 @@ export class Api {
     return this.#write(ri, old, obj, opts, subresource);
   }
 
-  /** The part of update and patch after the new object is known. */
+  /** The part of update and patch after the new object is known (`given` is taken over, `old` only read). */
   #write(
     ri: ResourceInfo,
     old: KubeObject,
@@ -434,7 +522,7 @@ export class Api {
     const obj = isEventsV1(ri) ? toCoreEvent(given) : given;
     let next: KubeObject;
     if (subresource === "status") {
-      next = structuredClone(old);
+      next = copyExceptStatus(old);
       next.apiVersion = obj.apiVersion;
       if (obj.status === undefined) delete next.status;
       else next.status = obj.status;
@@ -461,7 +549,32 @@ export class Api {
     opts: WriteOptions & { force?: boolean },
     subresource?: string,
   ): KubeObject {
-    const old = this.getStored(ri, namespace, name);
+    return this.#served(ri, this.#patch(ri, namespace, name, type, patch, opts, subresource));
+  }
+
+  /** patch() as JSON text. */
+  patchJson(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean },
+    subresource?: string,
+  ): string {
+    return this.presentedJson(ri, this.#patch(ri, namespace, name, type, patch, opts, subresource));
+  }
+
+  #patch(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean },
+    subresource?: string,
+  ): KubeObject {
+    const old = this.#peek(ri, namespace, name);
     if (type === "apply") return this.#apply(ri, namespace, name, old, patch, opts, subresource);
     if (!old) throw notFound(ri, name);
     const current = this.present(ri, structuredClone(old));
@@ -486,7 +599,8 @@ export class Api {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
     checkUid(ri, name, obj, old);
-    return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj), opts, subresource);
+    // the patched object is this request's own (a copy of the stored one, merged with the patch)
+    return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj, true), opts, subresource);
   }
 
   #apply(
@@ -518,11 +632,11 @@ export class Api {
     const current = old ? this.present(ri, structuredClone(old)) : undefined;
     let merged = serverSideApply(current, configObj, m, opts.force ?? false, this.typeContext(ri), ri.status);
     const managedFields = merged.metadata.managedFields ?? [];
-    if (!old) return this.create(ri, namespace, merged, opts, managedFields);
+    if (!old) return this.#create(ri, namespace, merged, opts, managedFields);
     if (isEventsV1(ri)) merged = toCoreEvent(merged);
     let next: KubeObject;
     if (subresource === "status") {
-      next = structuredClone(old);
+      next = copyExceptStatus(old);
       if (merged.status === undefined) delete next.status;
       else next.status = merged.status;
     } else {
@@ -601,7 +715,7 @@ export class Api {
       if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdTerminating(next);
       const stored = deepEqual(next, obj) ? obj : this.store.put(storageKey(ri), next);
       this.onChange();
-      return { code: opts.acceptedStatus ? 202 : 200, body: this.present(ri, stored) };
+      return { code: opts.acceptedStatus ? 202 : 200, body: this.#served(ri, stored) };
     }
     const gone = this.store.remove(storageKey(ri), obj) ?? obj;
     this.#afterWrite(ri, gone, true);
@@ -645,16 +759,17 @@ export class Api {
 
   /** A write made by the server itself (garbage collector, controllers): an update with a manager name. */
   systemUpdate(ri: ResourceInfo, obj: KubeObject, manager: string): KubeObject {
-    const old = this.getStored(ri, obj.metadata.namespace, obj.metadata.name ?? "");
+    const old = this.#peek(ri, obj.metadata.namespace, obj.metadata.name ?? "");
     if (!old) throw notFound(ri, obj.metadata.name ?? "");
     const next = structuredClone(obj);
-    return this.#commit(
+    const written = this.#commit(
       ri,
       old,
       next,
       { manager, fieldValidation: "Ignore" },
       { name: manager, apiVersion: apiVersionOf(ri) },
     );
+    return this.#served(ri, written);
   }
 }
 
@@ -678,15 +793,39 @@ function specChanged(a: KubeObject, b: KubeObject): boolean {
   return !deepEqual(strip(a), strip(b));
 }
 
+/** Equal but for apiVersion, metadata.resourceVersion and metadata.managedFields: a write that changes nothing. */
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => {
-    const c = structuredClone(o);
-    delete c.metadata.resourceVersion;
-    delete c.metadata.managedFields;
-    delete (c as Record<string, unknown>).apiVersion;
-    return c;
-  };
-  return deepEqual(strip(a), strip(b));
+  return (
+    equalExcept(a, b, ["apiVersion"], "metadata") &&
+    equalExcept(a.metadata, b.metadata, ["resourceVersion", "managedFields"])
+  );
+}
+
+/** deepEqual of two objects with some top-level keys left out; `nested` is compared by the caller. */
+function equalExcept(a: object, b: object, skip: string[], nested?: string): boolean {
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => !skip.includes(k));
+  const ka = keys(ra);
+  if (ka.length !== keys(rb).length) return false;
+  return ka.every((k) => Object.hasOwn(rb, k) && (k === nested || deepEqual(ra[k], rb[k])));
+}
+
+/**
+ * A copy of an object to write its status into: the status and metadata.managedFields are shared, not
+ * copied (the caller puts new ones in their place), everything else is copied. Keys keep their order.
+ */
+function copyExceptStatus(obj: KubeObject): KubeObject {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === "status") out[k] = v;
+    else if (k === "metadata" && isObject(v)) {
+      const meta: Record<string, unknown> = {};
+      for (const [mk, mv] of Object.entries(v)) meta[mk] = mk === "managedFields" ? mv : structuredClone(mv);
+      out[k] = meta;
+    } else out[k] = structuredClone(v);
+  }
+  return out as unknown as KubeObject;
 }
 
 function initBuiltin(ri: ResourceInfo, obj: KubeObject): void {

@@ -30,16 +30,44 @@ function now(): string {
 interface Owned {
   entry: ManagedFieldsEntry;
   set: Set<string>;
+  /** whether `set` differs from the entry's fieldsV1 */
+  changed: boolean;
 }
 
+/**
+ * The field sets of FieldsV1 trees this server made or read, by tree: a stored object is never changed, so
+ * a manager whose fields a write leaves alone keeps the very same tree, and it is decoded once.
+ */
+const decoded = new WeakMap<object, Set<string>>();
+
+function setOf(fieldsV1: unknown): Set<string> {
+  if (!isObject(fieldsV1)) return fromFieldsV1(fieldsV1);
+  let set = decoded.get(fieldsV1);
+  if (!set) {
+    set = fromFieldsV1(fieldsV1);
+    decoded.set(fieldsV1, set);
+  }
+  return new Set(set);
+}
+
+/** The managers' entries (copies: `before` is only read) and their field sets. */
 function load(obj: KubeObject | undefined): Owned[] {
-  return (obj?.metadata.managedFields ?? []).map((entry) => ({ entry, set: fromFieldsV1(entry.fieldsV1) }));
+  return (obj?.metadata.managedFields ?? []).map((entry) => ({
+    entry: { ...entry },
+    set: setOf(entry.fieldsV1),
+    changed: false,
+  }));
 }
 
 function store(owned: Owned[]): ManagedFieldsEntry[] | undefined {
   const entries = owned
     .filter((o) => o.set.size > 0)
-    .map((o) => ({ ...o.entry, fieldsV1: toFieldsV1(o.set) }));
+    .map((o) => {
+      if (!o.changed && isObject(o.entry.fieldsV1)) return o.entry;
+      const fieldsV1 = toFieldsV1(o.set);
+      decoded.set(fieldsV1, o.set);
+      return { ...o.entry, fieldsV1 };
+    });
   return entries.length ? entries : undefined;
 }
 
@@ -60,6 +88,7 @@ function slot(owned: Owned[], m: Manager, op: "Apply" | "Update"): Owned {
         fieldsV1: {},
       },
       set: new Set(),
+      changed: true,
     };
     if (m.subresource) o.entry.subresource = m.subresource;
     owned.push(o);
@@ -82,7 +111,8 @@ function changedPaths(
   scope: Scope,
 ): Set<string> {
   const changed = new Set<string>();
-  for (const id of fieldSet(after, ctx, scope)) {
+  // only paths under something that differs from `before` can have changed
+  for (const id of before ? fieldSet(after, ctx, scope, before) : fieldSet(after, ctx, scope)) {
     const path = fromId(id);
     const old = before ? valueAt(before, path) : undefined;
     const cur = valueAt(after, path);
@@ -107,12 +137,19 @@ export function recordUpdate(
   const present = fieldSet(after, ctx, "all");
   for (const o of owned) {
     for (const id of [...o.set]) {
-      if (!present.has(id) || (changed.has(id) && !sameSlot(o.entry, m, "Update"))) o.set.delete(id);
+      if (!present.has(id) || (changed.has(id) && !sameSlot(o.entry, m, "Update"))) {
+        o.set.delete(id);
+        o.changed = true;
+      }
     }
   }
   if (changed.size > 0) {
     const mine = slot(owned, m, "Update");
-    for (const id of changed) mine.set.add(id);
+    for (const id of changed)
+      if (!mine.set.has(id)) {
+        mine.set.add(id);
+        mine.changed = true;
+      }
   }
   const entries = store(owned);
   if (entries) after.metadata.managedFields = entries;
@@ -186,7 +223,11 @@ export function serverSideApply(
     if (ids.length) conflicts.push({ manager: o, ids });
   }
   if (conflicts.length && !force) throw conflictError(conflicts);
-  for (const c of conflicts) for (const id of c.ids) c.manager.set.delete(id);
+  for (const c of conflicts)
+    for (const id of c.ids) {
+      c.manager.set.delete(id);
+      c.manager.changed = true;
+    }
 
   const merged = applyMerge(base, config, "", ctx.schema, ctx.builtin) as KubeObject;
   merged.metadata = { ...(base.metadata ?? {}), ...(merged.metadata ?? {}) };
@@ -206,9 +247,13 @@ export function serverSideApply(
   for (const o of owned) {
     if (o === mine) continue;
     for (const id of [...o.set])
-      if (!present.has(id) || (changed.has(id) && applied.has(id))) o.set.delete(id);
+      if (!present.has(id) || (changed.has(id) && applied.has(id))) {
+        o.set.delete(id);
+        o.changed = true;
+      }
   }
   mine.set = applied;
+  mine.changed = true;
   const entries = store(owned);
   if (entries) merged.metadata.managedFields = entries;
   else delete merged.metadata.managedFields;

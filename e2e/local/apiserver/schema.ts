@@ -68,6 +68,36 @@ export function applyDefaults(value: unknown, schema: Schema | undefined): void 
   }
 }
 
+/** Whether applyDefaults would set anything in `value` (read only: the object is not changed). */
+export function needsDefaults(value: unknown, schema: Schema | undefined): boolean {
+  if (!schema) return false;
+  if (Array.isArray(value)) return value.some((item) => needsDefaults(item, schema.items));
+  if (!isObject(value)) return false;
+  for (const [key, prop] of Object.entries(schema.properties ?? {})) {
+    if ((value[key] === undefined || (value[key] === null && !prop.nullable)) && prop.default !== undefined)
+      return true;
+    if (value[key] !== undefined && needsDefaults(value[key], prop)) return true;
+  }
+  if (isObject(schema.additionalProperties)) {
+    for (const key of Object.keys(value)) {
+      if (!schema.properties?.[key] && needsDefaults(value[key], schema.additionalProperties)) return true;
+    }
+  }
+  return false;
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** A schema's pattern, compiled once. */
+function pattern(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) {
+    re = new RegExp(source, "u");
+    patterns.set(source, re);
+  }
+  return re;
+}
+
 function typeName(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
@@ -185,7 +215,7 @@ function validateNode(value: unknown, schema: Schema, path: string, causes: Stat
       causes.push(invalid(path, value, `${path} in body must be of type int64: "${value}"`));
   }
   if (typeof value === "string") {
-    const length = [...value].length;
+    const length = schema.minLength !== undefined || schema.maxLength !== undefined ? [...value].length : 0;
     if (schema.minLength !== undefined && length < schema.minLength)
       causes.push(invalid(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
     if (schema.maxLength !== undefined && length > schema.maxLength)
@@ -194,7 +224,7 @@ function validateNode(value: unknown, schema: Schema, path: string, causes: Stat
         message: `Too long: may not be more than ${schema.maxLength} bytes`,
         field: path,
       });
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value))
+    if (schema.pattern !== undefined && !pattern(schema.pattern).test(value))
       causes.push(invalid(path, value, `${path} in body should match '${schema.pattern}'`));
     if (schema.format === "date-time" && !dateTime.test(value))
       causes.push(invalid(path, value, `${path} in body must be of type date-time: "${value}"`));
