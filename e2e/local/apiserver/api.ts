@@ -22,7 +22,15 @@ import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
 import { nameSuffix, validateLabel, validateMetadataMaps, validateSubdomain } from "./names.ts";
 import { deepEqual, jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
 import type { CrdSpec, Registry } from "./registry.ts";
-import { applyDefaults, needsDefaults, prune, validate } from "./schema.ts";
+import {
+  applyDefaults,
+  type Marks,
+  marksHold,
+  needsDefaults,
+  needsPruning,
+  prune,
+  validate,
+} from "./schema.ts";
 import { type FieldRequirement, type LabelRequirement, matchesFields, matchesLabels } from "./selectors.ts";
 import type { Store } from "./store.ts";
 import {
@@ -139,13 +147,7 @@ export class Api {
     let byVersion = this.#json.get(shared);
     const cached = byVersion?.get(ri);
     if (cached !== undefined) return cached;
-    // serving changes nothing (the usual case: the object was admitted with its defaults): no copy needed
-    const asStored =
-      !isEventsV1(ri) &&
-      shared.apiVersion === apiVersionOf(ri) &&
-      shared.kind === ri.kind &&
-      (!ri.schema || !needsDefaults(shared, ri.schema));
-    const json = JSON.stringify(asStored ? shared : this.#served(ri, shared));
+    const json = JSON.stringify(this.#servedAsStored(ri, shared) ? shared : this.#served(ri, shared));
     if (!byVersion) {
       byVersion = new Map();
       this.#json.set(shared, byVersion);
@@ -155,6 +157,23 @@ export class Api {
   }
 
   #json = new WeakMap<KubeObject, Map<ResourceInfo, string>>();
+
+  /** Whether serving the object at this resource's version changes nothing (the usual case). */
+  #servedAsStored(ri: ResourceInfo, obj: KubeObject): boolean {
+    return (
+      !isEventsV1(ri) &&
+      obj.apiVersion === apiVersionOf(ri) &&
+      obj.kind === ri.kind &&
+      (!ri.schema || !needsDefaults(obj, ri.schema, this.#marksFor(ri)))
+    );
+  }
+
+  /** What was admitted under which schema (schema.ts): objects here are never changed once admitted. */
+  #admitted: Marks = new WeakMap();
+
+  #marksFor(ri: ResourceInfo): Marks | undefined {
+    return ri.schema && marksHold(ri.schema) ? this.#admitted : undefined;
+  }
 
   /** The stored object itself: read it, never change it. */
   #peek(ri: ResourceInfo, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -301,7 +320,8 @@ export class Api {
           });
     });
     const removed = pruneUnknownTopLevel(obj, ri.crd ? undefined : ri.kind);
-    if (ri.schema) removed.push(...prune(obj, ri.schema));
+    const marks = this.#marksFor(ri);
+    if (ri.schema) removed.push(...prune(obj, ri.schema, marks));
     if (removed.length && opts.fieldValidation === "Strict")
       throw badRequest(
         `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
@@ -311,11 +331,12 @@ export class Api {
     if (removed.length && opts.fieldValidation === "Warn")
       for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
     if (ri.schema) {
-      applyDefaults(obj, ri.schema);
-      causes.push(...validate(obj, ri.schema));
+      applyDefaults(obj, ri.schema, marks);
+      causes.push(...validate(obj, ri.schema, marks));
     }
     if (ri.kind === "Secret" && isObject(obj.stringData)) {
-      const data = (isObject(obj.data) ? obj.data : {}) as Record<string, string>;
+      // a copy: `data` may be the stored object's (see #patch)
+      const data = { ...(isObject(obj.data) ? obj.data : {}) } as Record<string, string>;
       for (const [k, v] of Object.entries(obj.stringData))
         data[k] = Buffer.from(String(v)).toString("base64");
       obj.data = data;
@@ -511,13 +532,17 @@ export class Api {
     return this.#write(ri, old, obj, opts, subresource);
   }
 
-  /** The part of update and patch after the new object is known (`given` is taken over, `old` only read). */
+  /**
+   * The part of update and patch after the new object is known. `given` is taken over, `old` only read;
+   * `shares`: below its top level and metadata, `given` may share maps and lists with `old` (a patch).
+   */
   #write(
     ri: ResourceInfo,
     old: KubeObject,
     given: KubeObject,
     opts: WriteOptions,
     subresource?: string,
+    shares = false,
   ): KubeObject {
     const obj = isEventsV1(ri) ? toCoreEvent(given) : given;
     let next: KubeObject;
@@ -536,6 +561,15 @@ export class Api {
       if (!next.metadata.managedFields.length) delete next.metadata.managedFields;
     }
     if (ri.kind === "Namespace") initBuiltin(ri, next);
+    // admission changes maps and lists in place only to prune or default them: if it would, they are copied
+    // first, so that the stored object's own stay as they are
+    const marks = this.#marksFor(ri);
+    if (
+      shares &&
+      ri.schema &&
+      (needsPruning(next, ri.schema, marks, true) || needsDefaults(next, ri.schema, marks))
+    )
+      next = structuredClone(next);
     this.#admit(ri, next, opts);
     return this.#commit(ri, old, next, opts, this.#manager(opts, ri, subresource));
   }
@@ -577,7 +611,10 @@ export class Api {
     const old = this.#peek(ri, namespace, name);
     if (type === "apply") return this.#apply(ri, namespace, name, old, patch, opts, subresource);
     if (!old) throw notFound(ri, name);
-    const current = this.present(ri, structuredClone(old));
+    // The patch applies to the stored object itself when serving it changes nothing (else to a served
+    // copy): the patch functions never change their target, they copy what they change, so the result
+    // shares the rest with the stored object, and #write copies before anything would change it.
+    const current = this.#servedAsStored(ri, old) ? old : this.present(ri, structuredClone(old));
     let patched: unknown;
     if (type === "merge") patched = mergePatch(current, patch);
     else if (type === "json") patched = jsonPatch(current, patch);
@@ -591,7 +628,7 @@ export class Api {
     }
     if (!isObject(patched)) throw badRequest("the patched object is not an object");
     const obj = patched as KubeObject;
-    if (!isObject(obj.metadata)) obj.metadata = {};
+    obj.metadata = isObject(obj.metadata) ? { ...obj.metadata } : {};
     if (obj.metadata.name !== name)
       throw badRequest(
         `the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`,
@@ -599,8 +636,8 @@ export class Api {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
     checkUid(ri, name, obj, old);
-    // the patched object is this request's own (a copy of the stored one, merged with the patch)
-    return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj, true), opts, subresource);
+    // the patched object's top level and metadata are this request's own, the rest may be the stored one's
+    return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj, true), opts, subresource, true);
   }
 
   #apply(
