@@ -396,15 +396,41 @@ export class Api {
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdStatus(next, old);
     if (manager) recordUpdate(old, next, manager, this.typeContext(ri), ri.status);
     if (old && sameObject(old, next)) return old;
-    if (Buffer.byteLength(JSON.stringify(next)) > this.maxObjectBytes)
-      throw new ApiError("Unknown", "etcdserver: request is too large");
-    if (opts.dryRun) return next;
+    const tooLarge = () => new ApiError("Unknown", "etcdserver: request is too large");
     const key = storageKey(ri);
-    let stored: KubeObject;
     const finished = old?.metadata.deletionTimestamp !== undefined && !next.metadata.finalizers?.length;
-    if (finished) stored = this.store.remove(key, next) ?? next;
-    else stored = this.store.put(key, next);
-    this.#afterWrite(ri, stored, finished);
+    if (opts.dryRun || finished) {
+      if (Buffer.byteLength(JSON.stringify(next)) > this.maxObjectBytes) throw tooLarge();
+      if (opts.dryRun) return next;
+      const gone = this.store.remove(key, next) ?? next;
+      this.#afterWrite(ri, gone, true);
+      return gone;
+    }
+    // The JSON is made once, with the resourceVersion the store is about to give the object, and serves
+    // for the size limit (which counts the object as it was before that, as ever) and for the answer and
+    // every watch event.
+    const meta = next.metadata as Record<string, unknown>;
+    const given = meta.resourceVersion;
+    const comma = Object.entries(meta).some(([k, v]) => k !== "resourceVersion" && v !== undefined)
+      ? ","
+      : "";
+    const rv = String(this.store.resourceVersion + 1);
+    meta.resourceVersion = rv;
+    const json = JSON.stringify(next);
+    const bytesBefore =
+      Buffer.byteLength(json) -
+      (given === undefined
+        ? Buffer.byteLength(`${comma}"resourceVersion":${JSON.stringify(rv)}`)
+        : Buffer.byteLength(JSON.stringify(rv)) - Buffer.byteLength(JSON.stringify(given)));
+    if (bytesBefore > this.maxObjectBytes) {
+      if (given === undefined) delete meta.resourceVersion;
+      else meta.resourceVersion = given;
+      throw tooLarge();
+    }
+    // known before the store tells the watches
+    if (this.#servedAsStored(ri, next)) this.#json.set(next, new Map([[ri, json]]));
+    const stored = this.store.put(key, next);
+    this.#afterWrite(ri, stored, false);
     return stored;
   }
 

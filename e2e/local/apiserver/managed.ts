@@ -40,24 +40,38 @@ interface Owned {
  */
 const decoded = new WeakMap<object, Set<string>>();
 
-function setOf(fieldsV1: unknown): Set<string> {
+/** The decoded set, shared: to be read, never changed. */
+function sharedSetOf(fieldsV1: unknown): Set<string> {
   if (!isObject(fieldsV1)) return fromFieldsV1(fieldsV1);
   let set = decoded.get(fieldsV1);
   if (!set) {
     set = fromFieldsV1(fieldsV1);
     decoded.set(fieldsV1, set);
   }
-  return new Set(set);
+  return set;
 }
 
-/** The managers' entries (copies: `before` is only read) and their field sets. */
-function load(obj: KubeObject | undefined): Owned[] {
-  return (obj?.metadata.managedFields ?? []).map((entry) => ({
-    entry: { ...entry },
-    set: setOf(entry.fieldsV1),
-    changed: false,
-  }));
+/**
+ * The managers' entries (copies: `before` is only read) and their field sets: copies, or with `shared`
+ * the decoded sets themselves, which the caller copies before changing one (and then sets `changed`).
+ */
+function load(obj: KubeObject | undefined, shared = false): Owned[] {
+  return (obj?.metadata.managedFields ?? []).map((entry) => {
+    const set = sharedSetOf(entry.fieldsV1);
+    return { entry: { ...entry }, set: shared ? set : new Set(set), changed: false };
+  });
 }
+
+const BUILTIN = Symbol("builtin");
+const UNTYPED = Symbol("untyped");
+const typeKey = (ctx: TypeContext): object | symbol => ctx.schema ?? (ctx.builtin ? BUILTIN : UNTYPED);
+
+/**
+ * Objects whose managers own only fields the object has (fieldSet(obj, ctx, "all") holds every id of every
+ * managedFields entry), by the type context that holds for: what recordUpdate leaves in the object it
+ * records into. Such objects are stored and never changed.
+ */
+const consistent = new WeakMap<KubeObject, object | symbol>();
 
 function store(owned: Owned[]): ManagedFieldsEntry[] | undefined {
   const entries = owned
@@ -125,6 +139,64 @@ function changedPaths(
 
 /** Records an Update operation (create, update, patch) by a manager in the new object's managedFields. */
 export function recordUpdate(
+  before: KubeObject | undefined,
+  after: KubeObject,
+  m: Manager,
+  ctx: TypeContext,
+  hasStatus: boolean,
+): void {
+  if (before && consistent.get(before) === typeKey(ctx))
+    recordUpdateIncrementally(before, after, m, ctx, hasStatus);
+  else recordUpdateInFull(before, after, m, ctx, hasStatus);
+  consistent.set(after, typeKey(ctx));
+}
+
+/**
+ * recordUpdate where every owned id is in fieldSet(before): an id leaves fieldSet when the object changes
+ * only if it lies under something that differs, so the sets are compared only there. Outside the places
+ * where they differ (maps deepEqual to each other, see fieldSet), `before` and `after` have the same ids:
+ *   fieldSet(after) = (fieldSet(before) − fieldSet(before, unchangedFrom after)) ∪ fieldSet(after, unchangedFrom before)
+ * so an owned id is gone from `after` exactly when it is in the second set and not in the third.
+ */
+function recordUpdateIncrementally(
+  before: KubeObject,
+  after: KubeObject,
+  m: Manager,
+  ctx: TypeContext,
+  hasStatus: boolean,
+): void {
+  const scope = scopeOf(m, hasStatus);
+  const owned = load(before, true);
+  const changed = changedPaths(before, after, ctx, scope);
+  const differsAfter = fieldSet(after, ctx, "all", before);
+  const gone = [...fieldSet(before, ctx, "all", after)].filter((id) => !differsAfter.has(id));
+  const own = (o: Owned) => {
+    if (!o.changed) {
+      o.set = new Set(o.set);
+      o.changed = true;
+    }
+  };
+  for (const o of owned) {
+    const drop = gone.filter((id) => o.set.has(id));
+    if (!sameSlot(o.entry, m, "Update")) for (const id of changed) if (o.set.has(id)) drop.push(id);
+    if (drop.length === 0) continue;
+    own(o);
+    for (const id of drop) o.set.delete(id);
+  }
+  if (changed.size > 0) {
+    const mine = slot(owned, m, "Update");
+    for (const id of changed)
+      if (!mine.set.has(id)) {
+        own(mine);
+        mine.set.add(id);
+      }
+  }
+  const entries = store(owned);
+  if (entries) after.metadata.managedFields = entries;
+  else delete after.metadata.managedFields;
+}
+
+function recordUpdateInFull(
   before: KubeObject | undefined,
   after: KubeObject,
   m: Manager,
