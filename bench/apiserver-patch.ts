@@ -62,31 +62,38 @@ function client(server: ApiServer, concurrency: number): Client {
   return {
     send(method, path, body, contentType = "application/merge-patch+json") {
       return new Promise((resolve, reject) => {
-        const req = request(
-          new URL(path, server.url),
-          {
-            method,
-            agent,
-            headers: body === undefined ? headers : { ...headers, "Content-Type": contentType },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            const ok = (res.statusCode ?? 0) < 300;
-            // a patch's answer (the whole object) is read to its end, kept only if it is an error
-            const keep = !ok || method !== "PATCH";
-            res.on("data", (c: Buffer) => {
-              if (keep) chunks.push(c);
-            });
-            res.on("end", () => {
-              const text = Buffer.concat(chunks).toString();
-              if (ok) resolve(text);
-              else reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
-            });
-            res.on("error", reject);
-          },
-        );
-        req.on("error", reject);
-        req.end(body);
+        const attempt = (retry: boolean) => {
+          const req = request(
+            new URL(path, server.url),
+            {
+              method,
+              agent,
+              headers: body === undefined ? headers : { ...headers, "Content-Type": contentType },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              const ok = (res.statusCode ?? 0) < 300;
+              // a patch's answer (the whole object) is read to its end, kept only if it is an error
+              const keep = !ok || method !== "PATCH";
+              res.on("data", (c: Buffer) => {
+                if (keep) chunks.push(c);
+              });
+              res.on("end", () => {
+                const text = Buffer.concat(chunks).toString();
+                if (ok) resolve(text);
+                else reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
+              });
+              res.on("error", reject);
+            },
+          );
+          // a kept-alive connection the server closed while idle: the request never reached it, send it again
+          req.on("error", (err: NodeJS.ErrnoException) => {
+            if (retry && req.reusedSocket && err.code === "ECONNRESET") attempt(false);
+            else reject(err);
+          });
+          req.end(body);
+        };
+        attempt(true);
       });
     },
     watch(rv) {
