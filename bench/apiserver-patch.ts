@@ -9,7 +9,8 @@
 //   node bench/apiserver-patch.ts [--entries 1000,1800] [--patches 200] [--concurrency 32] [--rounds 3]
 //                                 [--baseline REV] [--json FILE]
 //
-// For a CPU profile of the server: node --cpu-prof --cpu-prof-dir DIR bench/apiserver-patch.ts --rounds 1
+// For a CPU profile of the server: node --cpu-prof --cpu-prof-dir DIR bench/apiserver-patch.ts --rounds 1,
+// then node bench/cpu-profile.ts DIR/*.cpuprofile (where the time went, by function).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
