@@ -63,7 +63,7 @@ function client(server: ApiServer, concurrency: number): Client {
   return {
     send(method, path, body, contentType = "application/merge-patch+json") {
       return new Promise((resolve, reject) => {
-        const attempt = (retry: boolean) => {
+        const attempt = (retries: number) => {
           const req = request(
             new URL(path, server.url),
             {
@@ -84,17 +84,19 @@ function client(server: ApiServer, concurrency: number): Client {
                 if (ok) resolve(text);
                 else reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
               });
-              res.on("error", reject);
+              res.on("error", (err) => reject(new Error(`${method} ${path}: ${err.message}`)));
             },
           );
-          // a kept-alive connection the server closed while idle: the request never reached it, send it again
+          // A connection reset: a kept-alive one the server closed while idle (the request never reached
+          // it), or one dropped while the server was too busy to answer for long. Sent again, at most
+          // twice: a node-entry patch written twice writes the same entry.
           req.on("error", (err: NodeJS.ErrnoException) => {
-            if (retry && req.reusedSocket && err.code === "ECONNRESET") attempt(false);
-            else reject(err);
+            if (retries > 0 && err.code === "ECONNRESET") attempt(retries - 1);
+            else reject(new Error(`${method} ${path}: ${err.message}`));
           });
           req.end(body);
         };
-        attempt(true);
+        attempt(2);
       });
     },
     watch(rv) {

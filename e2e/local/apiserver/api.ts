@@ -430,6 +430,8 @@ export class Api {
     // known before the store tells the watches
     if (this.#servedAsStored(ri, next)) this.#json.set(next, new Map([[ri, json]]));
     const stored = this.store.put(key, next);
+    // only the current version keeps its JSON: watches replay older ones from history only when they resume
+    if (old) this.#json.delete(old);
     this.#afterWrite(ri, stored, false);
     return stored;
   }
