@@ -147,16 +147,12 @@ function collect(
       out.add(`${path}]`);
       return;
     }
-    for (const [k, v] of entries)
-      collect(
-        v,
-        k,
-        childSchema(schema, k),
-        builtin,
-        extend(path, `f:${k}`),
-        out,
-        base === WHOLE ? WHOLE : isObject(base) ? base[k] : undefined,
-      );
+    for (const [k, v] of entries) {
+      const at = base === WHOLE ? WHOLE : isObject(base) ? base[k] : undefined;
+      // (the check collect() starts with, made before the path is built: most fields of a big map are equal)
+      if (at !== WHOLE && at !== undefined && (at === v || deepEqual(at, v))) continue;
+      collect(v, k, childSchema(schema, k), builtin, extend(path, `f:${k}`), out, at);
+    }
     return;
   }
   if (Array.isArray(value)) {
