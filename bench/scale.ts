@@ -35,7 +35,7 @@ export const ETCD_LIMIT_BYTES = 1_572_864;
  * A node's counters without BPF: one interface whose counters start where a node counting for a few weeks
  * at some 10⁵ packets/s would be (13–15 digits), and grow at `pps` while changing. Frozen, they stay put.
  */
-class SyntheticCounters implements CounterSource {
+export class SyntheticCounters implements CounterSource {
   readonly ready = true;
   readonly nodeProblem = undefined;
   readonly #base: bigint;

@@ -22,7 +22,15 @@ import { type Manager, recordUpdate, serverSideApply } from "./managed.ts";
 import { nameSuffix, validateLabel, validateMetadataMaps, validateSubdomain } from "./names.ts";
 import { deepEqual, jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
 import type { CrdSpec, Registry } from "./registry.ts";
-import { applyDefaults, prune, validate } from "./schema.ts";
+import {
+  applyDefaults,
+  type Marks,
+  marksHold,
+  needsDefaults,
+  needsPruning,
+  prune,
+  validate,
+} from "./schema.ts";
 import { type FieldRequirement, type LabelRequirement, matchesFields, matchesLabels } from "./selectors.ts";
 import type { Store } from "./store.ts";
 import {
@@ -125,6 +133,53 @@ export class Api {
     return obj;
   }
 
+  /** A copy of a stored (or otherwise shared) object, as served: the caller may change it. */
+  #served(ri: ResourceInfo, shared: KubeObject): KubeObject {
+    return this.present(ri, structuredClone(shared));
+  }
+
+  /**
+   * The JSON of an object as served at the resource's version, made once per object and resource version
+   * and shared by the write's answer and every watch event. Only for objects nobody changes any more (stored
+   * ones, or a write's own result).
+   */
+  presentedJson(ri: ResourceInfo, shared: KubeObject): string {
+    let byVersion = this.#json.get(shared);
+    const cached = byVersion?.get(ri);
+    if (cached !== undefined) return cached;
+    const json = JSON.stringify(this.#servedAsStored(ri, shared) ? shared : this.#served(ri, shared));
+    if (!byVersion) {
+      byVersion = new Map();
+      this.#json.set(shared, byVersion);
+    }
+    byVersion.set(ri, json);
+    return json;
+  }
+
+  #json = new WeakMap<KubeObject, Map<ResourceInfo, string>>();
+
+  /** Whether serving the object at this resource's version changes nothing (the usual case). */
+  #servedAsStored(ri: ResourceInfo, obj: KubeObject): boolean {
+    return (
+      !isEventsV1(ri) &&
+      obj.apiVersion === apiVersionOf(ri) &&
+      obj.kind === ri.kind &&
+      (!ri.schema || !needsDefaults(obj, ri.schema, this.#marksFor(ri)))
+    );
+  }
+
+  /** What was admitted under which schema (schema.ts): objects here are never changed once admitted. */
+  #admitted: Marks = new WeakMap();
+
+  #marksFor(ri: ResourceInfo): Marks | undefined {
+    return ri.schema && marksHold(ri.schema) ? this.#admitted : undefined;
+  }
+
+  /** The stored object itself: read it, never change it. */
+  #peek(ri: ResourceInfo, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.store.peekOne(storageKey(ri), this.#namespaceOf(ri, namespace), name);
+  }
+
   #namespaceOf(ri: ResourceInfo, namespace: string | undefined): string | undefined {
     return ri.namespaced ? namespace : undefined;
   }
@@ -133,10 +188,21 @@ export class Api {
     return this.store.get(storageKey(ri), this.#namespaceOf(ri, namespace), name);
   }
 
+  has(ri: ResourceInfo, namespace: string | undefined, name: string): boolean {
+    return this.#peek(ri, namespace, name) !== undefined;
+  }
+
   get(ri: ResourceInfo, namespace: string | undefined, name: string): KubeObject {
     const obj = this.getStored(ri, namespace, name);
     if (!obj) throw notFound(ri, name);
     return this.present(ri, obj);
+  }
+
+  /** get() as JSON text. */
+  getJson(ri: ResourceInfo, namespace: string | undefined, name: string): string {
+    const obj = this.#peek(ri, namespace, name);
+    if (!obj) throw notFound(ri, name);
+    return this.presentedJson(ri, obj);
   }
 
   checkFieldSelector(ri: ResourceInfo, fields: FieldRequirement[]): void {
@@ -213,10 +279,10 @@ export class Api {
       );
   }
 
-  /** Parses the body's identity against the URL's. */
-  #checkIdentity(ri: ResourceInfo, namespace: string | undefined, body: unknown): KubeObject {
+  /** Parses the body's identity against the URL's. `owned`: the body is the caller's own, no copy needed. */
+  #checkIdentity(ri: ResourceInfo, namespace: string | undefined, body: unknown, owned = false): KubeObject {
     if (!isObject(body)) throw badRequest("Object 'Kind' is missing in request body");
-    const obj = structuredClone(body) as unknown as KubeObject;
+    const obj = (owned ? body : structuredClone(body)) as unknown as KubeObject;
     if (obj.kind !== undefined && obj.kind !== ri.kind)
       throw badRequest(
         `the kind of the object in the body (${String(obj.kind)}) does not match the kind of the resource (${ri.kind})`,
@@ -254,7 +320,8 @@ export class Api {
           });
     });
     const removed = pruneUnknownTopLevel(obj, ri.crd ? undefined : ri.kind);
-    if (ri.schema) removed.push(...prune(obj, ri.schema));
+    const marks = this.#marksFor(ri);
+    if (ri.schema) removed.push(...prune(obj, ri.schema, marks));
     if (removed.length && opts.fieldValidation === "Strict")
       throw badRequest(
         `${ri.kind} in version "${ri.version}" cannot be handled as a ${ri.kind}: strict decoding error: ${removed
@@ -264,11 +331,12 @@ export class Api {
     if (removed.length && opts.fieldValidation === "Warn")
       for (const f of removed) opts.warnings?.push(`unknown field "${f}"`);
     if (ri.schema) {
-      applyDefaults(obj, ri.schema);
-      causes.push(...validate(obj, ri.schema));
+      applyDefaults(obj, ri.schema, marks);
+      causes.push(...validate(obj, ri.schema, marks));
     }
     if (ri.kind === "Secret" && isObject(obj.stringData)) {
-      const data = (isObject(obj.data) ? obj.data : {}) as Record<string, string>;
+      // a copy: `data` may be the stored object's (see #patch)
+      const data = { ...(isObject(obj.data) ? obj.data : {}) } as Record<string, string>;
       for (const [k, v] of Object.entries(obj.stringData))
         data[k] = Buffer.from(String(v)).toString("base64");
       obj.data = data;
@@ -280,7 +348,10 @@ export class Api {
     if (opts.user) this.checkWriter(opts.user, ri, obj);
   }
 
-  /** Persists a new or changed object: the common tail of every write. */
+  /**
+   * Persists a new or changed object: the common tail of every write. `old` is only read; `next` is the
+   * caller's own and is taken over. Returns the object as written, shared: to be read, not changed.
+   */
   #commit(
     ri: ResourceInfo,
     old: KubeObject | undefined,
@@ -324,17 +395,45 @@ export class Api {
     }
     if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdStatus(next, old);
     if (manager) recordUpdate(old, next, manager, this.typeContext(ri), ri.status);
-    if (old && sameObject(old, next)) return this.present(ri, old);
-    if (Buffer.byteLength(JSON.stringify(next)) > this.maxObjectBytes)
-      throw new ApiError("Unknown", "etcdserver: request is too large");
-    if (opts.dryRun) return this.present(ri, next);
+    if (old && sameObject(old, next)) return old;
+    const tooLarge = () => new ApiError("Unknown", "etcdserver: request is too large");
     const key = storageKey(ri);
-    let stored: KubeObject;
     const finished = old?.metadata.deletionTimestamp !== undefined && !next.metadata.finalizers?.length;
-    if (finished) stored = this.store.remove(key, next) ?? next;
-    else stored = this.store.put(key, next);
-    this.#afterWrite(ri, stored, finished);
-    return this.present(ri, stored);
+    if (opts.dryRun || finished) {
+      if (Buffer.byteLength(JSON.stringify(next)) > this.maxObjectBytes) throw tooLarge();
+      if (opts.dryRun) return next;
+      const gone = this.store.remove(key, next) ?? next;
+      this.#afterWrite(ri, gone, true);
+      return gone;
+    }
+    // The JSON is made once, with the resourceVersion the store is about to give the object, and serves
+    // for the size limit (which counts the object as it was before that, as ever) and for the answer and
+    // every watch event.
+    const meta = next.metadata as Record<string, unknown>;
+    const given = meta.resourceVersion;
+    const comma = Object.entries(meta).some(([k, v]) => k !== "resourceVersion" && v !== undefined)
+      ? ","
+      : "";
+    const rv = String(this.store.resourceVersion + 1);
+    meta.resourceVersion = rv;
+    const json = JSON.stringify(next);
+    const bytesBefore =
+      Buffer.byteLength(json) -
+      (given === undefined
+        ? Buffer.byteLength(`${comma}"resourceVersion":${JSON.stringify(rv)}`)
+        : Buffer.byteLength(JSON.stringify(rv)) - Buffer.byteLength(JSON.stringify(given)));
+    if (bytesBefore > this.maxObjectBytes) {
+      if (given === undefined) delete meta.resourceVersion;
+      else meta.resourceVersion = given;
+      throw tooLarge();
+    }
+    // known before the store tells the watches
+    if (this.#servedAsStored(ri, next)) this.#json.set(next, new Map([[ri, json]]));
+    const stored = this.store.put(key, next);
+    // only the current version keeps its JSON: watches replay older ones from history only when they resume
+    if (old) this.#json.delete(old);
+    this.#afterWrite(ri, stored, false);
+    return stored;
   }
 
   #afterWrite(ri: ResourceInfo, obj: KubeObject, deleted: boolean): void {
@@ -355,6 +454,21 @@ export class Api {
   }
 
   create(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions,
+    managedFields?: ManagedFieldsEntry[],
+  ): KubeObject {
+    return this.#served(ri, this.#create(ri, namespace, body, opts, managedFields));
+  }
+
+  /** create() as JSON text. */
+  createJson(ri: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions): string {
+    return this.presentedJson(ri, this.#create(ri, namespace, body, opts));
+  }
+
+  #create(
     ri: ResourceInfo,
     namespace: string | undefined,
     body: unknown,
@@ -391,7 +505,7 @@ export class Api {
     if (ri.status && ri.kind !== "Node") delete obj.status;
     initBuiltin(ri, obj);
     this.#admit(ri, obj, opts);
-    if (this.getStored(ri, namespace, meta.name)) throw alreadyExists(ri, meta.name);
+    if (this.#peek(ri, namespace, meta.name)) throw alreadyExists(ri, meta.name);
     if (managedFields) {
       meta.managedFields = managedFields;
       return this.#commit(ri, undefined, obj, opts, null);
@@ -408,13 +522,36 @@ export class Api {
     opts: WriteOptions,
     subresource?: string,
   ): KubeObject {
+    return this.#served(ri, this.#update(ri, namespace, name, body, opts, subresource));
+  }
+
+  /** update() as JSON text. */
+  updateJson(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions,
+    subresource?: string,
+  ): string {
+    return this.presentedJson(ri, this.#update(ri, namespace, name, body, opts, subresource));
+  }
+
+  #update(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions,
+    subresource?: string,
+  ): KubeObject {
     const obj = this.#checkIdentity(ri, namespace, body);
     if (obj.metadata.name && obj.metadata.name !== name)
       throw badRequest(
         `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
       );
     obj.metadata.name = name;
-    const old = this.getStored(ri, namespace, name);
+    const old = this.#peek(ri, namespace, name);
     if (!old) throw notFound(ri, name);
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
@@ -423,18 +560,22 @@ export class Api {
     return this.#write(ri, old, obj, opts, subresource);
   }
 
-  /** The part of update and patch after the new object is known. */
+  /**
+   * The part of update and patch after the new object is known. `given` is taken over, `old` only read;
+   * `shares`: below its top level and metadata, `given` may share maps and lists with `old` (a patch).
+   */
   #write(
     ri: ResourceInfo,
     old: KubeObject,
     given: KubeObject,
     opts: WriteOptions,
     subresource?: string,
+    shares = false,
   ): KubeObject {
     const obj = isEventsV1(ri) ? toCoreEvent(given) : given;
     let next: KubeObject;
     if (subresource === "status") {
-      next = structuredClone(old);
+      next = copyExceptStatus(old);
       next.apiVersion = obj.apiVersion;
       if (obj.status === undefined) delete next.status;
       else next.status = obj.status;
@@ -448,6 +589,15 @@ export class Api {
       if (!next.metadata.managedFields.length) delete next.metadata.managedFields;
     }
     if (ri.kind === "Namespace") initBuiltin(ri, next);
+    // admission changes maps and lists in place only to prune or default them: if it would, they are copied
+    // first, so that the stored object's own stay as they are
+    const marks = this.#marksFor(ri);
+    if (
+      shares &&
+      ri.schema &&
+      (needsPruning(next, ri.schema, marks, true) || needsDefaults(next, ri.schema, marks))
+    )
+      next = structuredClone(next);
     this.#admit(ri, next, opts);
     return this.#commit(ri, old, next, opts, this.#manager(opts, ri, subresource));
   }
@@ -461,10 +611,38 @@ export class Api {
     opts: WriteOptions & { force?: boolean },
     subresource?: string,
   ): KubeObject {
-    const old = this.getStored(ri, namespace, name);
+    return this.#served(ri, this.#patch(ri, namespace, name, type, patch, opts, subresource));
+  }
+
+  /** patch() as JSON text. */
+  patchJson(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean },
+    subresource?: string,
+  ): string {
+    return this.presentedJson(ri, this.#patch(ri, namespace, name, type, patch, opts, subresource));
+  }
+
+  #patch(
+    ri: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean },
+    subresource?: string,
+  ): KubeObject {
+    const old = this.#peek(ri, namespace, name);
     if (type === "apply") return this.#apply(ri, namespace, name, old, patch, opts, subresource);
     if (!old) throw notFound(ri, name);
-    const current = this.present(ri, structuredClone(old));
+    // The patch applies to the stored object itself when serving it changes nothing (else to a served
+    // copy): the patch functions never change their target, they copy what they change, so the result
+    // shares the rest with the stored object, and #write copies before anything would change it.
+    const current = this.#servedAsStored(ri, old) ? old : this.present(ri, structuredClone(old));
     let patched: unknown;
     if (type === "merge") patched = mergePatch(current, patch);
     else if (type === "json") patched = jsonPatch(current, patch);
@@ -478,7 +656,7 @@ export class Api {
     }
     if (!isObject(patched)) throw badRequest("the patched object is not an object");
     const obj = patched as KubeObject;
-    if (!isObject(obj.metadata)) obj.metadata = {};
+    obj.metadata = isObject(obj.metadata) ? { ...obj.metadata } : {};
     if (obj.metadata.name !== name)
       throw badRequest(
         `the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`,
@@ -486,7 +664,8 @@ export class Api {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== old.metadata.resourceVersion) throw conflict(ri, name, staleMessage);
     checkUid(ri, name, obj, old);
-    return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj), opts, subresource);
+    // the patched object's top level and metadata are this request's own, the rest may be the stored one's
+    return this.#write(ri, old, this.#checkIdentity(ri, namespace, obj, true), opts, subresource, true);
   }
 
   #apply(
@@ -518,11 +697,11 @@ export class Api {
     const current = old ? this.present(ri, structuredClone(old)) : undefined;
     let merged = serverSideApply(current, configObj, m, opts.force ?? false, this.typeContext(ri), ri.status);
     const managedFields = merged.metadata.managedFields ?? [];
-    if (!old) return this.create(ri, namespace, merged, opts, managedFields);
+    if (!old) return this.#create(ri, namespace, merged, opts, managedFields);
     if (isEventsV1(ri)) merged = toCoreEvent(merged);
     let next: KubeObject;
     if (subresource === "status") {
-      next = structuredClone(old);
+      next = copyExceptStatus(old);
       if (merged.status === undefined) delete next.status;
       else next.status = merged.status;
     } else {
@@ -601,7 +780,7 @@ export class Api {
       if (ri.kind === "CustomResourceDefinition" && ri.group === "apiextensions.k8s.io") crdTerminating(next);
       const stored = deepEqual(next, obj) ? obj : this.store.put(storageKey(ri), next);
       this.onChange();
-      return { code: opts.acceptedStatus ? 202 : 200, body: this.present(ri, stored) };
+      return { code: opts.acceptedStatus ? 202 : 200, body: this.#served(ri, stored) };
     }
     const gone = this.store.remove(storageKey(ri), obj) ?? obj;
     this.#afterWrite(ri, gone, true);
@@ -645,16 +824,17 @@ export class Api {
 
   /** A write made by the server itself (garbage collector, controllers): an update with a manager name. */
   systemUpdate(ri: ResourceInfo, obj: KubeObject, manager: string): KubeObject {
-    const old = this.getStored(ri, obj.metadata.namespace, obj.metadata.name ?? "");
+    const old = this.#peek(ri, obj.metadata.namespace, obj.metadata.name ?? "");
     if (!old) throw notFound(ri, obj.metadata.name ?? "");
     const next = structuredClone(obj);
-    return this.#commit(
+    const written = this.#commit(
       ri,
       old,
       next,
       { manager, fieldValidation: "Ignore" },
       { name: manager, apiVersion: apiVersionOf(ri) },
     );
+    return this.#served(ri, written);
   }
 }
 
@@ -678,15 +858,39 @@ function specChanged(a: KubeObject, b: KubeObject): boolean {
   return !deepEqual(strip(a), strip(b));
 }
 
+/** Equal but for apiVersion, metadata.resourceVersion and metadata.managedFields: a write that changes nothing. */
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => {
-    const c = structuredClone(o);
-    delete c.metadata.resourceVersion;
-    delete c.metadata.managedFields;
-    delete (c as Record<string, unknown>).apiVersion;
-    return c;
-  };
-  return deepEqual(strip(a), strip(b));
+  return (
+    equalExcept(a, b, ["apiVersion"], "metadata") &&
+    equalExcept(a.metadata, b.metadata, ["resourceVersion", "managedFields"])
+  );
+}
+
+/** deepEqual of two objects with some top-level keys left out; `nested` is compared by the caller. */
+function equalExcept(a: object, b: object, skip: string[], nested?: string): boolean {
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => !skip.includes(k));
+  const ka = keys(ra);
+  if (ka.length !== keys(rb).length) return false;
+  return ka.every((k) => Object.hasOwn(rb, k) && (k === nested || deepEqual(ra[k], rb[k])));
+}
+
+/**
+ * A copy of an object to write its status into: the status and metadata.managedFields are shared, not
+ * copied (the caller puts new ones in their place), everything else is copied. Keys keep their order.
+ */
+function copyExceptStatus(obj: KubeObject): KubeObject {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === "status") out[k] = v;
+    else if (k === "metadata" && isObject(v)) {
+      const meta: Record<string, unknown> = {};
+      for (const [mk, mv] of Object.entries(v)) meta[mk] = mk === "managedFields" ? mv : structuredClone(mv);
+      out[k] = meta;
+    } else out[k] = structuredClone(v);
+  }
+  return out as unknown as KubeObject;
 }
 
 function initBuiltin(ri: ResourceInfo, obj: KubeObject): void {

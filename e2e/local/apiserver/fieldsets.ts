@@ -76,21 +76,57 @@ const metadataTracked = new Set(["labels", "annotations", "finalizers", "ownerRe
 
 export type Scope = "main" | "status" | "all";
 
-/** The set of field paths an object (or an applied configuration) sets. */
-export function fieldSet(obj: Record<string, unknown>, ctx: TypeContext, scope: Scope): Set<string> {
+/** Paths are built as the JSON text of their array, open at the end: `["f:spec","f:x"` (pathId adds `]`). */
+const extend = (open: string, el: string): string => `${open}${open === "[" ? "" : ","}${JSON.stringify(el)}`;
+
+/** Not compared: collect() walks the whole value. */
+const WHOLE = Symbol("whole");
+
+/**
+ * The set of field paths an object (or an applied configuration) sets. With `unchangedFrom`, only the paths
+ * that may have changed since that object: maps (reached through fields only) deepEqual to the same place
+ * in `unchangedFrom` (as valueAt finds it) are left out, and with them every path beneath, none of which
+ * differs from `unchangedFrom` (a superset of the changed paths, for changedPaths to test one by one).
+ */
+export function fieldSet(
+  obj: Record<string, unknown>,
+  ctx: TypeContext,
+  scope: Scope,
+  unchangedFrom?: Record<string, unknown>,
+): Set<string> {
   const out = new Set<string>();
+  const at = (base: unknown, key: string): unknown =>
+    unchangedFrom === undefined ? WHOLE : isObject(base) ? base[key] : undefined;
   for (const [key, value] of Object.entries(obj)) {
     if (key === "apiVersion" || key === "kind") continue;
     if (scope === "main" && key === "status") continue;
     if (scope === "status" && key !== "status") continue;
     if (key === "metadata") {
       if (!isObject(value)) continue;
+      const meta = at(unchangedFrom, "metadata");
       for (const [mk, mv] of Object.entries(value)) {
-        if (metadataTracked.has(mk)) collect(mv, mk, undefined, ctx.builtin, ["f:metadata", `f:${mk}`], out);
+        if (metadataTracked.has(mk))
+          collect(
+            mv,
+            mk,
+            undefined,
+            ctx.builtin,
+            extend(extend("[", "f:metadata"), `f:${mk}`),
+            out,
+            at(meta, mk),
+          );
       }
       continue;
     }
-    collect(value, key, childSchema(ctx.schema, key), ctx.builtin, [`f:${key}`], out);
+    collect(
+      value,
+      key,
+      childSchema(ctx.schema, key),
+      ctx.builtin,
+      extend("[", `f:${key}`),
+      out,
+      at(unchangedFrom, key),
+    );
   }
   return out;
 }
@@ -100,37 +136,44 @@ function collect(
   field: string,
   schema: Schema | undefined,
   builtin: boolean,
-  path: Path,
+  path: string,
   out: Set<string>,
+  base: unknown = WHOLE,
 ) {
+  if (base !== WHOLE && base !== undefined && deepEqual(base, value)) return;
   if (isObject(value)) {
     const entries = Object.entries(value);
     if (entries.length === 0 || schema?.["x-kubernetes-map-type"] === "atomic") {
-      out.add(pathId(path));
+      out.add(`${path}]`);
       return;
     }
-    for (const [k, v] of entries) collect(v, k, childSchema(schema, k), builtin, [...path, `f:${k}`], out);
+    for (const [k, v] of entries) {
+      const at = base === WHOLE ? WHOLE : isObject(base) ? base[k] : undefined;
+      // (the check collect() starts with, made before the path is built: most fields of a big map are equal)
+      if (at !== WHOLE && at !== undefined && (at === v || deepEqual(at, v))) continue;
+      collect(v, k, childSchema(schema, k), builtin, extend(path, `f:${k}`), out, at);
+    }
     return;
   }
   if (Array.isArray(value)) {
     const kind = listKind(field, schema, builtin, value);
     if (kind.type === "atomic" || value.length === 0) {
-      out.add(pathId(path));
+      out.add(`${path}]`);
       return;
     }
     for (const item of value) {
-      if (kind.type === "set") out.add(pathId([...path, `v:${JSON.stringify(item)}`]));
+      if (kind.type === "set") out.add(`${extend(path, `v:${JSON.stringify(item)}`)}]`);
       else {
-        const itemPath = [...path, keyOf(item, kind.keys)];
-        out.add(pathId(itemPath));
+        const itemPath = extend(path, keyOf(item, kind.keys));
+        out.add(`${itemPath}]`);
         if (isObject(item))
           for (const [k, v] of Object.entries(item))
-            collect(v, k, childSchema(schema?.items, k), builtin, [...itemPath, `f:${k}`], out);
+            collect(v, k, childSchema(schema?.items, k), builtin, extend(itemPath, `f:${k}`), out);
       }
     }
     return;
   }
-  out.add(pathId(path));
+  out.add(`${path}]`);
 }
 
 function matchesElement(item: unknown, element: string): boolean {

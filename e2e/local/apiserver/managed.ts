@@ -30,16 +30,58 @@ function now(): string {
 interface Owned {
   entry: ManagedFieldsEntry;
   set: Set<string>;
+  /** whether `set` differs from the entry's fieldsV1 */
+  changed: boolean;
 }
 
-function load(obj: KubeObject | undefined): Owned[] {
-  return (obj?.metadata.managedFields ?? []).map((entry) => ({ entry, set: fromFieldsV1(entry.fieldsV1) }));
+/**
+ * The field sets of FieldsV1 trees this server made or read, by tree: a stored object is never changed, so
+ * a manager whose fields a write leaves alone keeps the very same tree, and it is decoded once.
+ */
+const decoded = new WeakMap<object, Set<string>>();
+
+/** The decoded set, shared: to be read, never changed. */
+function sharedSetOf(fieldsV1: unknown): Set<string> {
+  if (!isObject(fieldsV1)) return fromFieldsV1(fieldsV1);
+  let set = decoded.get(fieldsV1);
+  if (!set) {
+    set = fromFieldsV1(fieldsV1);
+    decoded.set(fieldsV1, set);
+  }
+  return set;
 }
+
+/**
+ * The managers' entries (copies: `before` is only read) and their field sets: copies, or with `shared`
+ * the decoded sets themselves, which the caller copies before changing one (and then sets `changed`).
+ */
+function load(obj: KubeObject | undefined, shared = false): Owned[] {
+  return (obj?.metadata.managedFields ?? []).map((entry) => {
+    const set = sharedSetOf(entry.fieldsV1);
+    return { entry: { ...entry }, set: shared ? set : new Set(set), changed: false };
+  });
+}
+
+const BUILTIN = Symbol("builtin");
+const UNTYPED = Symbol("untyped");
+const typeKey = (ctx: TypeContext): object | symbol => ctx.schema ?? (ctx.builtin ? BUILTIN : UNTYPED);
+
+/**
+ * Objects whose managers own only fields the object has (fieldSet(obj, ctx, "all") holds every id of every
+ * managedFields entry), by the type context that holds for: what recordUpdate leaves in the object it
+ * records into. Such objects are stored and never changed.
+ */
+const consistent = new WeakMap<KubeObject, object | symbol>();
 
 function store(owned: Owned[]): ManagedFieldsEntry[] | undefined {
   const entries = owned
     .filter((o) => o.set.size > 0)
-    .map((o) => ({ ...o.entry, fieldsV1: toFieldsV1(o.set) }));
+    .map((o) => {
+      if (!o.changed && isObject(o.entry.fieldsV1)) return o.entry;
+      const fieldsV1 = toFieldsV1(o.set);
+      decoded.set(fieldsV1, o.set);
+      return { ...o.entry, fieldsV1 };
+    });
   return entries.length ? entries : undefined;
 }
 
@@ -60,6 +102,7 @@ function slot(owned: Owned[], m: Manager, op: "Apply" | "Update"): Owned {
         fieldsV1: {},
       },
       set: new Set(),
+      changed: true,
     };
     if (m.subresource) o.entry.subresource = m.subresource;
     owned.push(o);
@@ -82,7 +125,8 @@ function changedPaths(
   scope: Scope,
 ): Set<string> {
   const changed = new Set<string>();
-  for (const id of fieldSet(after, ctx, scope)) {
+  // only paths under something that differs from `before` can have changed
+  for (const id of before ? fieldSet(after, ctx, scope, before) : fieldSet(after, ctx, scope)) {
     const path = fromId(id);
     const old = before ? valueAt(before, path) : undefined;
     const cur = valueAt(after, path);
@@ -101,18 +145,83 @@ export function recordUpdate(
   ctx: TypeContext,
   hasStatus: boolean,
 ): void {
+  if (before && consistent.get(before) === typeKey(ctx))
+    recordUpdateIncrementally(before, after, m, ctx, hasStatus);
+  else recordUpdateInFull(before, after, m, ctx, hasStatus);
+  consistent.set(after, typeKey(ctx));
+}
+
+/**
+ * recordUpdate where every owned id is in fieldSet(before): an id leaves fieldSet when the object changes
+ * only if it lies under something that differs, so the sets are compared only there. Outside the places
+ * where they differ (maps deepEqual to each other, see fieldSet), `before` and `after` have the same ids:
+ *   fieldSet(after) = (fieldSet(before) − fieldSet(before, unchangedFrom after)) ∪ fieldSet(after, unchangedFrom before)
+ * so an owned id is gone from `after` exactly when it is in the second set and not in the third.
+ */
+function recordUpdateIncrementally(
+  before: KubeObject,
+  after: KubeObject,
+  m: Manager,
+  ctx: TypeContext,
+  hasStatus: boolean,
+): void {
+  const scope = scopeOf(m, hasStatus);
+  const owned = load(before, true);
+  const changed = changedPaths(before, after, ctx, scope);
+  const differsAfter = fieldSet(after, ctx, "all", before);
+  const gone = [...fieldSet(before, ctx, "all", after)].filter((id) => !differsAfter.has(id));
+  const own = (o: Owned) => {
+    if (!o.changed) {
+      o.set = new Set(o.set);
+      o.changed = true;
+    }
+  };
+  for (const o of owned) {
+    const drop = gone.filter((id) => o.set.has(id));
+    if (!sameSlot(o.entry, m, "Update")) for (const id of changed) if (o.set.has(id)) drop.push(id);
+    if (drop.length === 0) continue;
+    own(o);
+    for (const id of drop) o.set.delete(id);
+  }
+  if (changed.size > 0) {
+    const mine = slot(owned, m, "Update");
+    for (const id of changed)
+      if (!mine.set.has(id)) {
+        own(mine);
+        mine.set.add(id);
+      }
+  }
+  const entries = store(owned);
+  if (entries) after.metadata.managedFields = entries;
+  else delete after.metadata.managedFields;
+}
+
+function recordUpdateInFull(
+  before: KubeObject | undefined,
+  after: KubeObject,
+  m: Manager,
+  ctx: TypeContext,
+  hasStatus: boolean,
+): void {
   const scope = scopeOf(m, hasStatus);
   const owned = load(before ?? after);
   const changed = changedPaths(before, after, ctx, scope);
   const present = fieldSet(after, ctx, "all");
   for (const o of owned) {
     for (const id of [...o.set]) {
-      if (!present.has(id) || (changed.has(id) && !sameSlot(o.entry, m, "Update"))) o.set.delete(id);
+      if (!present.has(id) || (changed.has(id) && !sameSlot(o.entry, m, "Update"))) {
+        o.set.delete(id);
+        o.changed = true;
+      }
     }
   }
   if (changed.size > 0) {
     const mine = slot(owned, m, "Update");
-    for (const id of changed) mine.set.add(id);
+    for (const id of changed)
+      if (!mine.set.has(id)) {
+        mine.set.add(id);
+        mine.changed = true;
+      }
   }
   const entries = store(owned);
   if (entries) after.metadata.managedFields = entries;
@@ -186,7 +295,11 @@ export function serverSideApply(
     if (ids.length) conflicts.push({ manager: o, ids });
   }
   if (conflicts.length && !force) throw conflictError(conflicts);
-  for (const c of conflicts) for (const id of c.ids) c.manager.set.delete(id);
+  for (const c of conflicts)
+    for (const id of c.ids) {
+      c.manager.set.delete(id);
+      c.manager.changed = true;
+    }
 
   const merged = applyMerge(base, config, "", ctx.schema, ctx.builtin) as KubeObject;
   merged.metadata = { ...(base.metadata ?? {}), ...(merged.metadata ?? {}) };
@@ -206,9 +319,13 @@ export function serverSideApply(
   for (const o of owned) {
     if (o === mine) continue;
     for (const id of [...o.set])
-      if (!present.has(id) || (changed.has(id) && applied.has(id))) o.set.delete(id);
+      if (!present.has(id) || (changed.has(id) && applied.has(id))) {
+        o.set.delete(id);
+        o.changed = true;
+      }
   }
   mine.set = applied;
+  mine.changed = true;
   const entries = store(owned);
   if (entries) merged.metadata.managedFields = entries;
   else delete merged.metadata.managedFields;

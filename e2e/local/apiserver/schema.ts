@@ -5,11 +5,59 @@ import { isObject, type Schema } from "./types.ts";
 
 const rootFields = new Set(["apiVersion", "kind", "metadata"]);
 
+/**
+ * Maps and lists already admitted (pruned, defaulted, found valid) under a schema, by the schema they were
+ * admitted at. Only for objects nobody changes after admission (the API server's stored objects): for those,
+ * pruning, defaulting and validating a marked node again under the same schema changes and finds nothing, so
+ * it is skipped; a write that keeps most of an object then costs what it changed. Callers that change their
+ * objects pass no marks.
+ */
+export type Marks = WeakMap<object, Schema>;
+
+const marked = (marks: Marks | undefined, value: unknown, schema: Schema): boolean =>
+  marks !== undefined && typeof value === "object" && value !== null && marks.get(value) === schema;
+
+const marksHoldFor = new WeakMap<Schema, boolean>();
+
+/**
+ * Whether marks may be used with a schema: every default, once defaulted itself, survives pruning. (Else a
+ * default could bring a field that pruning removes on the next write, and that write must report it.)
+ */
+export function marksHold(schema: Schema): boolean {
+  let holds = marksHoldFor.get(schema);
+  if (holds === undefined) {
+    const seen = new Set<Schema>();
+    const ok = (s: Schema | undefined): boolean => {
+      if (!s || seen.has(s)) return true;
+      seen.add(s);
+      for (const prop of Object.values(s.properties ?? {})) {
+        if (prop.default !== undefined) {
+          const value = structuredClone(prop.default);
+          applyDefaults(value, prop);
+          if (needsPruning(value, prop)) return false;
+        }
+        if (!ok(prop)) return false;
+      }
+      return ok(s.items) && ok(isObject(s.additionalProperties) ? s.additionalProperties : undefined);
+    };
+    holds = ok(schema);
+    marksHoldFor.set(schema, holds);
+  }
+  return holds;
+}
+
 /** Removes fields the schema does not declare; returns the dotted paths it removed. */
-export function prune(obj: Record<string, unknown>, schema: Schema): string[] {
+export function prune(obj: Record<string, unknown>, schema: Schema, marks?: Marks): string[] {
   const removed: string[] = [];
-  pruneNode(obj, schema, "", removed, true);
+  pruneNode(obj, schema, "", removed, true, marks);
   return removed;
+}
+
+/** Whether prune would remove anything (read only). */
+export function needsPruning(value: unknown, schema: Schema, marks?: Marks, root = false): boolean {
+  const removed: string[] = [];
+  pruneNode(value, schema, "", removed, root, marks, true);
+  return removed.length > 0;
 }
 
 function pruneNode(
@@ -18,11 +66,13 @@ function pruneNode(
   path: string,
   removed: string[],
   root = false,
+  marks?: Marks,
+  dry = false,
 ): void {
-  if (!schema) return;
+  if (!schema || marked(marks, value, schema)) return;
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      pruneNode(item, schema.items, `${path}[${i}]`, removed);
+      pruneNode(item, schema.items, `${path}[${i}]`, removed, false, marks, dry);
     });
     return;
   }
@@ -34,24 +84,26 @@ function pruneNode(
   for (const key of Object.keys(value)) {
     const child = `${path ? `${path}.` : ""}${key}`;
     if (embedded && rootFields.has(key)) {
-      if (key !== "metadata") pruneNode(value[key], props?.[key], child, removed);
+      if (key !== "metadata") pruneNode(value[key], props?.[key], child, removed, false, marks, dry);
       continue;
     }
-    if (props && Object.hasOwn(props, key)) pruneNode(value[key], props[key], child, removed);
-    else if (isObject(additional)) pruneNode(value[key], additional, child, removed);
+    if (props && Object.hasOwn(props, key))
+      pruneNode(value[key], props[key], child, removed, false, marks, dry);
+    else if (isObject(additional)) pruneNode(value[key], additional, child, removed, false, marks, dry);
     else if (additional === true || schema["x-kubernetes-preserve-unknown-fields"]) continue;
     else {
       removed.push(child);
+      if (dry) return;
       delete value[key];
     }
   }
 }
 
 /** Sets `default` values of absent fields, recursively, including inside defaults themselves. */
-export function applyDefaults(value: unknown, schema: Schema | undefined): void {
-  if (!schema) return;
+export function applyDefaults(value: unknown, schema: Schema | undefined, marks?: Marks): void {
+  if (!schema || marked(marks, value, schema)) return;
   if (Array.isArray(value)) {
-    for (const item of value) applyDefaults(item, schema.items);
+    for (const item of value) applyDefaults(item, schema.items, marks);
     return;
   }
   if (!isObject(value)) return;
@@ -59,13 +111,44 @@ export function applyDefaults(value: unknown, schema: Schema | undefined): void 
     if ((value[key] === undefined || (value[key] === null && !prop.nullable)) && prop.default !== undefined) {
       value[key] = structuredClone(prop.default);
     }
-    if (value[key] !== undefined) applyDefaults(value[key], prop);
+    if (value[key] !== undefined) applyDefaults(value[key], prop, marks);
   }
   if (isObject(schema.additionalProperties)) {
     for (const key of Object.keys(value)) {
-      if (!schema.properties?.[key]) applyDefaults(value[key], schema.additionalProperties);
+      if (!schema.properties?.[key]) applyDefaults(value[key], schema.additionalProperties, marks);
     }
   }
+}
+
+/** Whether applyDefaults would set anything in `value` (read only: the object is not changed). */
+export function needsDefaults(value: unknown, schema: Schema | undefined, marks?: Marks): boolean {
+  if (!schema || marked(marks, value, schema)) return false;
+  if (Array.isArray(value)) return value.some((item) => needsDefaults(item, schema.items, marks));
+  if (!isObject(value)) return false;
+  for (const [key, prop] of Object.entries(schema.properties ?? {})) {
+    if ((value[key] === undefined || (value[key] === null && !prop.nullable)) && prop.default !== undefined)
+      return true;
+    if (value[key] !== undefined && needsDefaults(value[key], prop, marks)) return true;
+  }
+  if (isObject(schema.additionalProperties)) {
+    for (const key of Object.keys(value)) {
+      if (!schema.properties?.[key] && needsDefaults(value[key], schema.additionalProperties, marks))
+        return true;
+    }
+  }
+  return false;
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** A schema's pattern, compiled once. */
+function pattern(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) {
+    re = new RegExp(source, "u");
+    patterns.set(source, re);
+  }
+  return re;
 }
 
 function typeName(v: unknown): string {
@@ -86,12 +169,15 @@ export function showValue(v: unknown): string {
 const int32 = { min: -2147483648, max: 2147483647 };
 const dateTime = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** Validates against the schema; returns causes with Kubernetes' reasons and messages. */
-export function validate(obj: Record<string, unknown>, schema: Schema): StatusCause[] {
+/**
+ * Validates against the schema; returns causes with Kubernetes' reasons and messages. With marks, call it
+ * after prune and applyDefaults: maps and lists found valid are marked as admitted.
+ */
+export function validate(obj: Record<string, unknown>, schema: Schema, marks?: Marks): StatusCause[] {
   const causes: StatusCause[] = [];
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     if (rootFields.has(key)) continue;
-    if (obj[key] !== undefined) validateNode(obj[key], prop, key, causes);
+    if (obj[key] !== undefined) validateNode(obj[key], prop, key, causes, marks);
   }
   for (const req of schema.required ?? []) {
     if (!rootFields.has(req) && obj[req] === undefined) causes.push(required(req));
@@ -140,7 +226,21 @@ function typeMatches(value: unknown, schema: Schema): boolean {
   }
 }
 
-function validateNode(value: unknown, schema: Schema, path: string, causes: StatusCause[]): void {
+function validateNode(
+  value: unknown,
+  schema: Schema,
+  path: string,
+  causes: StatusCause[],
+  marks?: Marks,
+): void {
+  if (marked(marks, value, schema)) return;
+  const found = causes.length;
+  checkNode(value, schema, path, causes, marks);
+  if (marks && causes.length === found && typeof value === "object" && value !== null)
+    marks.set(value, schema);
+}
+
+function checkNode(value: unknown, schema: Schema, path: string, causes: StatusCause[], marks?: Marks): void {
   if (value === null) {
     if (!schema.nullable && schema.type) causes.push(typeInvalid(path, value, schema.type));
     return;
@@ -185,7 +285,7 @@ function validateNode(value: unknown, schema: Schema, path: string, causes: Stat
       causes.push(invalid(path, value, `${path} in body must be of type int64: "${value}"`));
   }
   if (typeof value === "string") {
-    const length = [...value].length;
+    const length = schema.minLength !== undefined || schema.maxLength !== undefined ? [...value].length : 0;
     if (schema.minLength !== undefined && length < schema.minLength)
       causes.push(invalid(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
     if (schema.maxLength !== undefined && length > schema.maxLength)
@@ -194,7 +294,7 @@ function validateNode(value: unknown, schema: Schema, path: string, causes: Stat
         message: `Too long: may not be more than ${schema.maxLength} bytes`,
         field: path,
       });
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value))
+    if (schema.pattern !== undefined && !pattern(schema.pattern).test(value))
       causes.push(invalid(path, value, `${path} in body should match '${schema.pattern}'`));
     if (schema.format === "date-time" && !dateTime.test(value))
       causes.push(invalid(path, value, `${path} in body must be of type date-time: "${value}"`));
@@ -210,7 +310,7 @@ function validateNode(value: unknown, schema: Schema, path: string, causes: Stat
       });
     if (schema.items)
       value.forEach((item, i) => {
-        validateNode(item, schema.items as Schema, `${path}[${i}]`, causes);
+        validateNode(item, schema.items as Schema, `${path}[${i}]`, causes, marks);
       });
     const listType = schema["x-kubernetes-list-type"];
     if (listType === "map" || listType === "set") {
@@ -247,9 +347,9 @@ function validateNode(value: unknown, schema: Schema, path: string, causes: Stat
       );
     for (const [key, child] of Object.entries(value)) {
       const prop = schema.properties?.[key];
-      if (prop) validateNode(child, prop, `${path}.${key}`, causes);
+      if (prop) validateNode(child, prop, `${path}.${key}`, causes, marks);
       else if (isObject(schema.additionalProperties))
-        validateNode(child, schema.additionalProperties, `${path}.${key}`, causes);
+        validateNode(child, schema.additionalProperties, `${path}.${key}`, causes, marks);
     }
   }
 }

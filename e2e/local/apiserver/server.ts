@@ -120,6 +120,25 @@ function send(res: ServerResponse, code: number, body: unknown, headers: Record<
   res.end(text);
 }
 
+/** Sends JSON text made beforehand (an object's JSON shared with its watch events). */
+function sendJson(
+  res: ServerResponse,
+  code: number,
+  json: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  res.writeHead(code, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(json),
+    ...headers,
+  });
+  res.end(json);
+}
+
 function verbFor(method: string, route: Route): string {
   switch (method) {
     case "GET":
@@ -307,6 +326,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         );
       }
       if (name) {
+        if (!table) return sendJson(res, 200, api.getJson(ri, namespace, name));
         const obj = api.get(ri, namespace, name);
         return send(
           res,
@@ -378,8 +398,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         type === protobufType
           ? decodeProtobuf(raw)
           : decode(raw, type === "application/json" ? "json" : "yaml");
-      if (method === "POST") return send(res, 201, api.create(ri, namespace, body, write), headers());
-      return send(res, 200, api.update(ri, namespace, name as string, body, write, subresource), headers());
+      if (method === "POST") return sendJson(res, 201, api.createJson(ri, namespace, body, write), headers());
+      return sendJson(
+        res,
+        200,
+        api.updateJson(ri, namespace, name as string, body, write, subresource),
+        headers(),
+      );
     }
 
     if (method === "PATCH") {
@@ -417,9 +442,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       write.force = force === "true";
       const raw = await readBody(req, maxBody);
       const body = decode(raw, patchType === "apply" ? "yaml" : "json");
-      const existed = patchType === "apply" ? api.getStored(ri, namespace, name) !== undefined : true;
-      const result = api.patch(ri, namespace, name, patchType, body, write, subresource);
-      return send(res, existed ? 200 : 201, result, headers());
+      const existed = patchType === "apply" ? api.has(ri, namespace, name) : true;
+      const result = api.patchJson(ri, namespace, name, patchType, body, write, subresource);
+      return sendJson(res, existed ? 200 : 201, result, headers());
     }
     throw new ApiError("MethodNotAllowed", "the server does not allow this method on the requested resource");
   }

@@ -70,6 +70,14 @@ export class Store {
     );
   }
 
+  /**
+   * The stored object itself, without a copy: for readers that never change it (a stored object is never
+   * changed in place; every write stores a new one).
+   */
+  peekOne(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.#data.get(key)?.get(Store.id(namespace, name));
+  }
+
   /** The stored objects themselves, without copies: for read-only scans (the controllers' sweep). */
   peek(key: string): Iterable<KubeObject> {
     return this.#data.get(key)?.values() ?? [];
@@ -79,13 +87,17 @@ export class Store {
     return [...this.#data.keys()];
   }
 
-  /** Stores the object under a new resourceVersion and returns the stored copy. */
+  /**
+   * Stores the object under a new resourceVersion and returns it. The store takes the object over: the
+   * caller hands in an object nobody else holds, and neither it nor anyone later changes it in place (watch
+   * events and readers of peekOne share it).
+   */
   put(key: string, obj: KubeObject): KubeObject {
     const id = Store.id(obj.metadata.namespace, obj.metadata.name ?? "");
     const bucket = this.#bucket(key);
     const previous = bucket.get(id);
     this.#rv++;
-    const stored = structuredClone(obj);
+    const stored = obj;
     stored.metadata.resourceVersion = String(this.#rv);
     bucket.set(id, stored);
     this.#record({
@@ -95,7 +107,7 @@ export class Store {
       object: stored,
       ...(previous ? { previous } : {}),
     });
-    return structuredClone(stored);
+    return stored;
   }
 
   /** Removes the object; the DELETED event carries it with a new resourceVersion. */

@@ -61,11 +61,20 @@ export function serveWatch(
   const send = (type: string, object: unknown) => {
     if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
   };
-  const render = (obj: KubeObject): unknown => {
+  /** An object's event: its JSON as served is made once per change, for every watcher and the write's answer. */
+  const sendObject = (type: string, obj: KubeObject) => {
+    if (res.writableEnded) return;
+    if (!req.asTable) {
+      res.write(`{"type":${JSON.stringify(type)},"object":${api.presentedJson(ri, obj)}}\n`);
+      return;
+    }
     const presented = api.present(ri, structuredClone(obj));
-    return req.asTable
-      ? toTable(ri, [presented], "Metadata", { resourceVersion: presented.metadata.resourceVersion })
-      : presented;
+    send(
+      type,
+      toTable(ri, [presented], "Metadata", {
+        resourceVersion: presented.metadata.resourceVersion,
+      }),
+    );
   };
   const inScope = (obj: KubeObject) =>
     !ri.namespaced || namespace === undefined || obj.metadata.namespace === namespace;
@@ -80,12 +89,12 @@ export function serveWatch(
     const now = matches(e.object);
     const before = e.previous ? matches(e.previous) : false;
     if (e.type === "ADDED") {
-      if (now) send("ADDED", render(e.object));
+      if (now) sendObject("ADDED", e.object);
     } else if (e.type === "DELETED") {
-      if (before || now) send("DELETED", render(e.object));
-    } else if (now && before) send("MODIFIED", render(e.object));
-    else if (now) send("ADDED", render(e.object));
-    else if (before) send("DELETED", render(e.object));
+      if (before || now) sendObject("DELETED", e.object);
+    } else if (now && before) sendObject("MODIFIED", e.object);
+    else if (now) sendObject("ADDED", e.object);
+    else if (before) sendObject("DELETED", e.object);
   };
 
   const bookmark = (annotations?: Record<string, string>) =>
@@ -122,7 +131,7 @@ export function serveWatch(
   const rv = req.resourceVersion;
   if (rv === undefined || rv === "" || rv === "0" || req.sendInitialEvents) {
     for (const obj of api.store.list(key, ri.namespaced ? namespace : undefined))
-      if (matches(obj)) send("ADDED", render(obj));
+      if (matches(obj)) sendObject("ADDED", obj);
     if (req.sendInitialEvents && req.allowBookmarks) bookmark({ "k8s.io/initial-events-end": "true" });
   } else {
     const from = Number(rv);
