@@ -7,6 +7,7 @@ import { AGENT_COMPONENT, type RenderConfig } from "../daemonset/index.ts";
 import { type AgentPod, agentPodChangeMatters, ownerDaemonSet, slimAgentPod } from "../status/index.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { errorMessage } from "./errors.ts";
+import { EventRecorder, type EventSink } from "./events.ts";
 import { Informer, type InformerEvent } from "./informer.ts";
 import { allXdpCounterKeys, nodeChangeMatters, xdpCounterOfDaemonSet } from "./key-mapping.ts";
 import type { KubeClient, KubeObject } from "./kube-types.ts";
@@ -18,7 +19,8 @@ import { WorkQueue } from "./workqueue.ts";
 
 export type ControllerOptions = {
   client: KubeClient;
-  config: RenderConfig;
+  /** What DaemonSets are rendered from; `identity` (the leader election identity) names the Events' reporter. */
+  config: RenderConfig & { identity?: string };
   log: Logger;
   metrics: OperatorMetrics;
   workers?: number;
@@ -32,6 +34,8 @@ export type ControllerOptions = {
   now?: () => Date;
   /** Overrides the writes (tests). */
   writer?: ReconcileWriter;
+  /** Overrides where Events go (default: an EventRecorder writing events.k8s.io/v1 Events). */
+  events?: EventSink;
 };
 
 export class Controller {
@@ -42,6 +46,7 @@ export class Controller {
   readonly queue: WorkQueue;
   #options: ControllerOptions;
   #deps: ReconcileDeps;
+  readonly #recorder: EventRecorder | undefined;
   #workers: Promise<void>[] = [];
   #listeners: ((event: InformerEvent) => void)[] = [];
   #started = false;
@@ -134,6 +139,13 @@ export class Controller {
     const daemonSets = this.daemonSets;
     const xdpCounters = this.xdpCounters;
     const agentPods = this.agentPods;
+    this.#recorder = options.events
+      ? undefined
+      : new EventRecorder({
+          client,
+          reportingInstance: options.config.identity ?? "xdp-counter-operator",
+          log: options.log,
+        });
     this.#deps = {
       read: {
         getXdpCounter: (name) => xdpCounters.get(name),
@@ -145,6 +157,7 @@ export class Controller {
       write: options.writer ?? kubeWriter(client, namespace),
       config: options.config,
       now: options.now ?? (() => new Date()),
+      events: options.events ?? (this.#recorder as EventRecorder),
     };
   }
 
@@ -183,11 +196,24 @@ export class Controller {
     return !this.#informers().some((informer) => informer.gaveUp);
   }
 
-  /** Stops handing out keys, lets running reconciles finish, stops the watches. */
+  /** Resolves once the Events emitted so far are written (or failed). */
+  flushEvents(): Promise<void> {
+    return this.#recorder?.flush() ?? Promise.resolve();
+  }
+
+  /** Stops handing out keys, lets running reconciles finish, stops the watches; gives Events 2 s to go out. */
   async stop(): Promise<void> {
     this.queue.shutDown();
     await Promise.all(this.#workers);
     await Promise.all(this.#informers().map((informer) => informer.stop()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flushEvents(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 2_000);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async #work(): Promise<void> {

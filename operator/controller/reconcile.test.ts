@@ -5,6 +5,7 @@ import { parseOperatorConfig } from "../config/index.ts";
 import type { DaemonSet } from "../daemonset/index.ts";
 import { FINALIZER } from "../finalizer/index.ts";
 import { DESIRED_HASH_ANNOTATION } from "./desired-daemonset.ts";
+import { FakeEventSink } from "./events.ts";
 import { FakeCluster } from "./fake-cluster.ts";
 import { type ReconcileDeps, ReconcileOutcome, reconcile } from "./reconcile.ts";
 
@@ -17,8 +18,9 @@ const zero = { aborted: "0", drop: "0", pass: "0", tx: "0", redirect: "0" };
 
 function setup() {
   const cluster = new FakeCluster();
-  const deps: ReconcileDeps = { read: cluster, write: cluster, config, now: () => NOW };
-  return { cluster, deps };
+  const events = new FakeEventSink();
+  const deps: ReconcileDeps = { read: cluster, write: cluster, config, now: () => NOW, events };
+  return { cluster, deps, events };
 }
 
 function entry(phase: string, pass = "0", reportedAt = "2026-11-25T12:00:25Z") {

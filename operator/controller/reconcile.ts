@@ -5,11 +5,13 @@
 //   once, as a merge patch, only if it changed.
 // An XdpCounter the operator cannot use (its spec fails the schema) gets a condition, not a crash loop.
 import {
+  API_VERSION,
   ApiError,
   ApiErrorCode,
   type Condition,
   condition,
   type InvalidNodeEntry,
+  KIND,
   readXdpCounter,
   type XdpCounter,
   type XdpCounterStatus,
@@ -27,6 +29,7 @@ import {
   aggregateStatus,
   computeConditions,
   type JsonObject,
+  listSome,
   type NodeInfo,
   type OperatorStatus,
   readyAgentNodes,
@@ -37,9 +40,11 @@ import {
 } from "../status/index.ts";
 import { isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
 import { ControllerError, isStatus } from "./errors.ts";
+import type { EventRegarding, EventSink } from "./events.ts";
 import type { KubeObject } from "./kube-types.ts";
 import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
 import { xdpCountersPath } from "./resources.ts";
+import { conditionEvents } from "./transitions.ts";
 
 /** The finalizer the API server adds for `kubectl delete --cascade=foreground`. */
 export const FOREGROUND_DELETION = "foregroundDeletion";
@@ -49,6 +54,8 @@ export type ReconcileDeps = {
   write: ReconcileWriter;
   config: RenderConfig;
   now: () => Date;
+  /** Events on transitions (a DaemonSet written, a condition changed, the finalizer removed); never awaited. */
+  events: EventSink;
 };
 
 export const ReconcileOutcome = {
@@ -84,6 +91,24 @@ export function toNodeInfo(node: KubeObject): NodeInfo {
   if (spec.taints) info.taints = spec.taints;
   return info;
 }
+
+function regardingOf(obj: KubeObject | XdpCounter): EventRegarding {
+  const { name, uid, resourceVersion } = obj.metadata;
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name,
+    ...(uid ? { uid } : {}),
+    ...(resourceVersion ? { resourceVersion } : {}),
+  };
+}
+
+const CLEANED_UP = {
+  type: "Normal",
+  reason: "CleanedUp",
+  action: "RemoveFinalizer",
+  note: "Every node has detached and unpinned; finalizer removed.",
+} as const;
 
 function finalizerPatch(obj: { metadata: { resourceVersion?: string } }, finalizers: string[]): JsonObject {
   // A merge patch replaces the finalizers list whole; the resourceVersion makes it a precondition, so a
@@ -143,6 +168,25 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
   if (!collecting && !conflict && (!live || !isUpToDate(live, desired))) {
     await deps.write.applyDaemonSet(desired);
     wroteDaemonSet = true;
+    const ds = `${desired.metadata.namespace}/${desired.metadata.name}`;
+    deps.events.emit(
+      regardingOf(xdpc),
+      live
+        ? {
+            type: "Normal",
+            reason: "DaemonSetUpdated",
+            action: "Update",
+            note: deleting
+              ? `Updated DaemonSet ${ds}: the agents detach and unpin before removal.`
+              : `Updated DaemonSet ${ds} for generation ${xdpc.metadata.generation ?? 0}.`,
+          }
+        : {
+            type: "Normal",
+            reason: "DaemonSetCreated",
+            action: "Create",
+            note: `Created DaemonSet ${ds} for the agents.`,
+          },
+    );
   }
   const cleanup = collecting ? {} : await reconcileCleanupDaemonSet(xdpc, retained, deps);
   wroteDaemonSet ||= cleanup.wrote === true;
@@ -178,6 +222,8 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
   if (patch) {
     const updated = await deps.write.patchXdpCounterStatus(name, patch);
     resourceVersion = updated.metadata.resourceVersion ?? resourceVersion;
+    for (const event of conditionEvents(xdpc.status?.conditions, conditions))
+      deps.events.emit(regardingOf(xdpc), event);
   }
   const wroteStatus = patch !== null;
 
@@ -195,6 +241,7 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
       name,
       finalizerPatch({ metadata: { resourceVersion } }, withoutFinalizer(finalizers)),
     );
+    deps.events.emit(regardingOf(xdpc), CLEANED_UP);
     return { outcome: ReconcileOutcome.FinalizerRemoved, wroteDaemonSet, wroteStatus };
   }
   if (conflicts.length > 0) {
@@ -228,6 +275,12 @@ async function reconcileCleanupDaemonSet(
     if (!live || live.metadata.deletionTimestamp || !live.metadata.uid) return {};
     if (!isControlledBy(live, xdpc)) return {};
     await deps.write.deleteDaemonSet(name, live.metadata.uid);
+    deps.events.emit(regardingOf(xdpc), {
+      type: "Normal",
+      reason: "CleanupDaemonSetDeleted",
+      action: "Delete",
+      note: `Deleted DaemonSet ${deps.config.namespace}/${name}: no deselected node is left to clean up.`,
+    });
     return { wrote: true };
   }
   const conflict = live ? daemonSetConflict(live, xdpc) : undefined;
@@ -235,6 +288,14 @@ async function reconcileCleanupDaemonSet(
   const desired = withDesiredHash(renderCleanupDaemonSet(xdpc, deps.config, retained));
   if (live && isUpToDate(live, desired)) return {};
   await deps.write.applyDaemonSet(desired);
+  if (!live) {
+    deps.events.emit(regardingOf(xdpc), {
+      type: "Normal",
+      reason: "CleanupDaemonSetCreated",
+      action: "Create",
+      note: `Created DaemonSet ${desired.metadata.namespace}/${name} to detach and unpin on deselected nodes: ${listSome(retained)}.`,
+    });
+  }
   return { wrote: true };
 }
 
@@ -315,6 +376,8 @@ async function reconcileInvalid(
   if (patch) {
     const updated = await deps.write.patchXdpCounterStatus(name, patch);
     resourceVersion = updated.metadata.resourceVersion ?? resourceVersion;
+    for (const event of conditionEvents(prevConditions, conditions))
+      deps.events.emit(regardingOf(raw), event);
   }
   if (deleting && finalizers.includes(FINALIZER)) {
     // Without a usable spec no clean-mode DaemonSet can be rendered: wait for entries that are not Clean on
@@ -332,6 +395,7 @@ async function reconcileInvalid(
       name,
       finalizerPatch({ metadata: { resourceVersion } }, withoutFinalizer(finalizers)),
     );
+    deps.events.emit(regardingOf(raw), CLEANED_UP);
     return { outcome: ReconcileOutcome.FinalizerRemoved, wroteStatus: patch !== null };
   }
   return { outcome: ReconcileOutcome.InvalidSpec, wroteStatus: patch !== null };

@@ -24,3 +24,8 @@ export function leasesPath(namespace: string, name?: string): string {
 export function podsPath(namespace: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
 }
+
+export function eventsPath(namespace: string, name?: string): string {
+  const base = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}
