@@ -9,7 +9,12 @@ import { after, before, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { AGENT_RBAC_RULES } from "../agent/cluster/cluster-api.ts";
 import { ensureTools } from "../e2e/local/tools.ts";
-import { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from "../operator/controller/rbac.ts";
+import {
+  OPERATOR_CLUSTER_RULES,
+  OPERATOR_EVENTS_NAMESPACE,
+  OPERATOR_EVENTS_RULES,
+  OPERATOR_NAMESPACE_RULES,
+} from "../operator/controller/rbac.ts";
 import { parseOperatorConfig, renderDaemonSet, SETTINGS } from "../operator/index.ts";
 import { makeXdpCounter } from "../operator/testing.ts";
 
@@ -147,7 +152,9 @@ describe("default values", () => {
       "ClusterRoleBinding/xdpc-xdp-counter-operator",
       "Deployment/xdpc-xdp-counter-operator",
       "Role/xdpc-xdp-counter-operator",
+      "Role/xdpc-xdp-counter-operator-events",
       "RoleBinding/xdpc-xdp-counter-operator",
+      "RoleBinding/xdpc-xdp-counter-operator-events",
       "ServiceAccount/xdpc-xdp-counter-agent",
       "ServiceAccount/xdpc-xdp-counter-operator",
     ]);
@@ -170,9 +177,14 @@ describe("default values", () => {
         },
         { apiGroups: ["xdpcounter.dev"], resources: ["xdpcounters/finalizers"], verbs: ["update"] },
         { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-        { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
       ]),
     );
+    // Events about cluster-scoped XdpCounters go to default: a Role there, not a cluster-wide grant.
+    const events = find(manifests, "Role", "-operator-events");
+    assert.equal(events.metadata.namespace, "default");
+    assert.deepEqual(events.rules, [
+      { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+    ]);
     const role = find(manifests, "Role", "-operator");
     assert.equal(role.metadata.namespace, namespace);
     assert.deepEqual(
@@ -250,13 +262,16 @@ describe("default values", () => {
   });
 
   it("grants the operator every rule operator/controller/rbac.ts declares", () => {
-    const declared = { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES };
+    const declared = { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES, OPERATOR_EVENTS_RULES };
     const manifests = template();
     const cluster = find(manifests, "ClusterRole", "-operator").rules as Rule[];
     const namespaced = find(manifests, "Role", "-operator").rules as Rule[];
+    const eventsRole = find(manifests, "Role", "-operator-events");
+    assert.equal(eventsRole.metadata.namespace, OPERATOR_EVENTS_NAMESPACE);
     for (const [rules, granted, where] of [
       [declared.OPERATOR_CLUSTER_RULES, cluster, "ClusterRole"],
       [declared.OPERATOR_NAMESPACE_RULES, namespaced, "Role"],
+      [declared.OPERATOR_EVENTS_RULES, eventsRole.rules as Rule[], "events Role"],
     ] as const) {
       for (const rule of rules) {
         for (const group of rule.apiGroups) {
@@ -281,11 +296,13 @@ describe("default values", () => {
     for (const [kind, suffix] of [
       ["ClusterRoleBinding", "-operator"],
       ["RoleBinding", "-operator"],
+      ["RoleBinding", "-operator-events"],
       ["ClusterRoleBinding", "-agent"],
     ] as const) {
       const binding = find(manifests, kind, suffix);
+      const account = suffix === "-operator-events" ? "-operator" : suffix;
       assert.deepEqual(binding.subjects, [
-        { kind: "ServiceAccount", name: `xdpc-xdp-counter${suffix}`, namespace },
+        { kind: "ServiceAccount", name: `xdpc-xdp-counter${account}`, namespace },
       ]);
       assert.equal(binding.roleRef.name, `xdpc-xdp-counter${suffix}`);
     }

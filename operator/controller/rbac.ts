@@ -1,6 +1,7 @@
 // The permissions the operator needs, and no more: what the Helm chart's ClusterRole and Role must grant.
 // An integration test runs the operator with exactly these (operator/e2e/rbac.test.ts).
 import { GROUP, PLURAL } from "../../api/v1alpha1/index.ts";
+import { EVENTS_NAMESPACE } from "./events.ts";
 
 export type PolicyRule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -25,4 +26,12 @@ export const OPERATOR_NAMESPACE_RULES: readonly PolicyRule[] = [
   },
   { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+];
+
+/** Where the operator writes Events: XdpCounters are cluster-scoped, so their Events go to `default`. */
+export const OPERATOR_EVENTS_NAMESPACE = EVENTS_NAMESPACE;
+
+/** In OPERATOR_EVENTS_NAMESPACE only: create an Event, patch its series. */
+export const OPERATOR_EVENTS_RULES: readonly PolicyRule[] = [
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
 ];
