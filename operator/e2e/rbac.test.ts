@@ -1,6 +1,6 @@
-// The operator runs with exactly the permissions of OPERATOR_CLUSTER_RULES and OPERATOR_NAMESPACE_RULES, as a
-// ServiceAccount, through create, status, a deselected node (the cleanup DaemonSet created, then deleted),
-// deletion and leader election.
+// The operator runs with exactly the permissions of OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES and
+// OPERATOR_EVENTS_RULES, as a ServiceAccount, through create, status, a deselected node (the cleanup DaemonSet
+// created, then deleted), deletion, leader election, and Events (created, and patched into a series).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { silentLogger } from "../../runtime/index.ts";
@@ -9,10 +9,13 @@ import {
   Controller,
   createMetrics,
   daemonSetsPath,
+  eventsPath,
   HttpKubeClient,
   LeaderElector,
   loadKubeConfig,
   OPERATOR_CLUSTER_RULES,
+  OPERATOR_EVENTS_NAMESPACE,
+  OPERATOR_EVENTS_RULES,
   OPERATOR_NAMESPACE_RULES,
 } from "../controller/index.ts";
 import { eventually, NAMESPACE, operatorEnv, startCluster, xdpCounterYaml } from "./harness.ts";
@@ -43,6 +46,15 @@ test("the operator works with only the permissions it declares", async (t) => {
   await admin.create(`${rbac}/namespaces/${NAMESPACE}/rolebindings`, {
     metadata: { name: "xdp-counter-operator" },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "xdp-counter-operator" },
+    subjects,
+  });
+  await admin.create(`${rbac}/namespaces/${OPERATOR_EVENTS_NAMESPACE}/roles`, {
+    metadata: { name: "xdp-counter-operator-events" },
+    rules: OPERATOR_EVENTS_RULES,
+  });
+  await admin.create(`${rbac}/namespaces/${OPERATOR_EVENTS_NAMESPACE}/rolebindings`, {
+    metadata: { name: "xdp-counter-operator-events" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "xdp-counter-operator-events" },
     subjects,
   });
 
@@ -97,6 +109,43 @@ test("the operator works with only the permissions it declares", async (t) => {
   assert.equal(del.code, 0, del.stderr);
   await cluster.report("edge", "n1", { phase: "Clean" });
   await eventually(async () => (await cluster.getXdpCounter("edge")) === undefined, "finalizer removed");
+  await controller.flushEvents();
+  const reasons = (await admin.list(eventsPath(OPERATOR_EVENTS_NAMESPACE))).items.map((e) => e.reason);
+  for (const reason of [
+    "DaemonSetCreated",
+    "CleanupDaemonSetCreated",
+    "CleanupDaemonSetDeleted",
+    "CleanedUp",
+  ])
+    assert.ok(reasons.includes(reason), `Event ${reason} written (${reasons.join(", ")})`);
+  // Its agent pod flips Ready twice: the second NodesNotReady is a patch of the first one's series.
+  const second = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml("edge2", {}));
+  assert.equal(second.code, 0, second.stderr);
+  await eventually(
+    async () => (await admin.get(`${daemonSetsPath(NAMESPACE)}/xdp-counter-edge2`)) !== undefined,
+    "the second DaemonSet",
+  );
+  await cluster.report("edge2", "n1", {});
+  await cluster.report("edge2", "n2", {});
+  await cluster.agentPod("edge2", "n2", true);
+  for (const ready of [true, false, true, false]) {
+    await cluster.agentPod("edge2", "n1", ready);
+    await eventually(
+      async () =>
+        ((await cluster.getXdpCounter("edge2"))?.status as { readyNodes?: number } | undefined)
+          ?.readyNodes === (ready ? 2 : 1),
+      "readiness followed",
+    );
+  }
+  await controller.flushEvents();
+  const series = (await admin.list(eventsPath(OPERATOR_EVENTS_NAMESPACE))).items.find(
+    (e) => e.reason === "NodesNotReady",
+  )?.series as { count?: number } | undefined;
+  assert.equal(series?.count, 2, "the series patched");
+  assert.ok(
+    cluster.server.requests.some((r) => r.method === "PATCH" && r.url.includes("/events/")),
+    "a patch on an Event was made",
+  );
   assert.ok(controller.healthy);
   const forbidden = cluster.server.requests.filter((r) => r.status === 403);
   assert.deepEqual(forbidden, [], "nothing was forbidden");
