@@ -284,17 +284,3 @@ export class EventRecorder implements EventSink {
     }
   }
 }
-
-/** Records Events in memory (unit tests). */
-export class FakeEventSink implements EventSink {
-  events: (OperatorEvent & { regarding: EventRegarding })[] = [];
-  emit(regarding: EventRegarding, event: OperatorEvent): void {
-    this.events.push({ ...event, regarding: structuredClone(regarding) });
-  }
-  /** `Type/Reason` of each Event so far, then forgets them. */
-  take(): string[] {
-    const out = this.events.map((e) => `${e.type}/${e.reason}`);
-    this.events = [];
-    return out;
-  }
-}

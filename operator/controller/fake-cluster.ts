@@ -1,5 +1,6 @@
 // An in-memory fake of the few API calls reconcile makes, for unit tests: objects in maps, merge patches
-// applied with RFC 7386, resourceVersion preconditions, and a log of every write.
+// applied with RFC 7386, resourceVersion preconditions, and a log of every write; and the Events reconcile
+// emits, recorded in memory.
 
 import type { DaemonSet } from "../daemonset/index.ts";
 import {
@@ -10,6 +11,7 @@ import {
   ownerDaemonSet,
 } from "../status/index.ts";
 import { ControllerError, ControllerErrorCode } from "./errors.ts";
+import type { EventRegarding, EventSink, OperatorEvent } from "./events.ts";
 import type { KubeObject } from "./kube-types.ts";
 import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
 
@@ -181,5 +183,19 @@ export class FakeCluster implements ReconcileReader, ReconcileWriter {
       });
     }
     this.daemonSets.delete(name);
+  }
+}
+
+/** Records Events in memory (unit tests). */
+export class FakeEventSink implements EventSink {
+  events: (OperatorEvent & { regarding: EventRegarding })[] = [];
+  emit(regarding: EventRegarding, event: OperatorEvent): void {
+    this.events.push({ ...event, regarding: structuredClone(regarding) });
+  }
+  /** `Type/Reason` of each Event so far, then forgets them. */
+  take(): string[] {
+    const out = this.events.map((e) => `${e.type}/${e.reason}`);
+    this.events = [];
+    return out;
   }
 }

@@ -10,7 +10,6 @@ export {
   type EventRegarding,
   type EventSink,
   type EventType,
-  FakeEventSink,
   type OperatorEvent,
   REPORTING_CONTROLLER,
 } from "./events.ts";

@@ -4,8 +4,7 @@ import { test } from "node:test";
 import { parseOperatorConfig } from "../config/index.ts";
 import { FINALIZER } from "../finalizer/index.ts";
 import type { JsonObject } from "../status/index.ts";
-import { FakeEventSink } from "./events.ts";
-import { FakeCluster } from "./fake-cluster.ts";
+import { FakeCluster, FakeEventSink } from "./fake-cluster.ts";
 import { type ReconcileDeps, reconcile } from "./reconcile.ts";
 
 const config = parseOperatorConfig({

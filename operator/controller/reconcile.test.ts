@@ -5,8 +5,7 @@ import { parseOperatorConfig } from "../config/index.ts";
 import type { DaemonSet } from "../daemonset/index.ts";
 import { FINALIZER } from "../finalizer/index.ts";
 import { DESIRED_HASH_ANNOTATION } from "./desired-daemonset.ts";
-import { FakeEventSink } from "./events.ts";
-import { FakeCluster } from "./fake-cluster.ts";
+import { FakeCluster, FakeEventSink } from "./fake-cluster.ts";
 import { type ReconcileDeps, ReconcileOutcome, reconcile } from "./reconcile.ts";
 
 const config = parseOperatorConfig({
