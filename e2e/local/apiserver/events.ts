@@ -12,23 +12,31 @@ function move(from: Obj, fromKey: string, to: Obj, toKey: string): void {
   if (from[fromKey] !== undefined) to[toKey] = from[fromKey];
 }
 
-/** events.k8s.io/v1 → core/v1 (k8s.io/kubernetes pkg/apis/events/v1 conversion). */
-export function toCoreEvent(obj: KubeObject): KubeObject {
+/** The fields of an Event by their events.k8s.io/v1 name and their core/v1 name. */
+const FIELDS: readonly (readonly [v1: string, core: string])[] = [
+  ["regarding", "involvedObject"],
+  ["related", "related"],
+  ["note", "message"],
+  ["reason", "reason"],
+  ["type", "type"],
+  ["action", "action"],
+  ["eventTime", "eventTime"],
+  ["reportingController", "reportingComponent"],
+  ["reportingInstance", "reportingInstance"],
+  ["deprecatedSource", "source"],
+  ["deprecatedFirstTimestamp", "firstTimestamp"],
+  ["deprecatedLastTimestamp", "lastTimestamp"],
+  ["deprecatedCount", "count"],
+];
+
+function convert(obj: KubeObject, apiVersion: string, toCore: boolean): KubeObject {
   const e = obj as unknown as Obj;
-  const out: Obj = { apiVersion: "v1", kind: "Event", metadata: obj.metadata };
-  move(e, "regarding", out, "involvedObject");
-  move(e, "related", out, "related");
-  move(e, "note", out, "message");
-  move(e, "reason", out, "reason");
-  move(e, "type", out, "type");
-  move(e, "action", out, "action");
-  move(e, "eventTime", out, "eventTime");
-  move(e, "reportingController", out, "reportingComponent");
-  move(e, "reportingInstance", out, "reportingInstance");
-  move(e, "deprecatedSource", out, "source");
-  move(e, "deprecatedFirstTimestamp", out, "firstTimestamp");
-  move(e, "deprecatedLastTimestamp", out, "lastTimestamp");
-  move(e, "deprecatedCount", out, "count");
+  const out: Obj = { apiVersion, kind: "Event", metadata: obj.metadata };
+  for (const [v1, core] of FIELDS) {
+    if (toCore) move(e, v1, out, core);
+    else move(e, core, out, v1);
+  }
+  // series has the same shape in both
   if (isObject(e.series)) {
     const series: Obj = {};
     move(e.series, "count", series, "count");
@@ -38,28 +46,12 @@ export function toCoreEvent(obj: KubeObject): KubeObject {
   return out as unknown as KubeObject;
 }
 
+/** events.k8s.io/v1 → core/v1 (k8s.io/kubernetes pkg/apis/events/v1 conversion). */
+export function toCoreEvent(obj: KubeObject): KubeObject {
+  return convert(obj, "v1", true);
+}
+
 /** core/v1 → events.k8s.io/v1. */
 export function toEventsV1(obj: KubeObject): KubeObject {
-  const e = obj as unknown as Obj;
-  const out: Obj = { apiVersion: "events.k8s.io/v1", kind: "Event", metadata: obj.metadata };
-  move(e, "involvedObject", out, "regarding");
-  move(e, "related", out, "related");
-  move(e, "message", out, "note");
-  move(e, "reason", out, "reason");
-  move(e, "type", out, "type");
-  move(e, "action", out, "action");
-  move(e, "eventTime", out, "eventTime");
-  move(e, "reportingComponent", out, "reportingController");
-  move(e, "reportingInstance", out, "reportingInstance");
-  move(e, "source", out, "deprecatedSource");
-  move(e, "firstTimestamp", out, "deprecatedFirstTimestamp");
-  move(e, "lastTimestamp", out, "deprecatedLastTimestamp");
-  move(e, "count", out, "deprecatedCount");
-  if (isObject(e.series)) {
-    const series: Obj = {};
-    move(e.series, "count", series, "count");
-    move(e.series, "lastObservedTime", series, "lastObservedTime");
-    out.series = series;
-  }
-  return out as unknown as KubeObject;
+  return convert(obj, "events.k8s.io/v1", false);
 }

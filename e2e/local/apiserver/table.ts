@@ -108,6 +108,12 @@ const col = (
 });
 const nameCol = col("Name", (o) => o.metadata.name ?? "", 0, "string", "name");
 const ageCol = col("Age", age, 0, "string");
+/** The wide columns of a workload with a pod template: its containers, their images, its selector. */
+const templateColumns = [
+  col("Containers", (o) => podContainers(o, (c) => c.name), 1),
+  col("Images", (o) => podContainers(o, (c) => c.image), 1),
+  col("Selector", (o) => selectorString(get(o, ".spec.selector")), 1),
+];
 const get = (o: unknown, path: string): unknown => jsonPath(o, path);
 const num = (o: unknown, path: string): number => Number(get(o, path) ?? 0) || 0;
 
@@ -122,6 +128,11 @@ function selectorString(sel: unknown): string {
 function containers(o: KubeObject, path: string): { name: string; image: string }[] {
   const list = get(o, path);
   return Array.isArray(list) ? (list as { name: string; image: string }[]) : [];
+}
+
+/** One field of each container of the pod template, comma-separated. */
+function podContainers(o: KubeObject, field: (c: { name: string; image: string }) => string): string {
+  return containers(o, ".spec.template.spec.containers").map(field).join(",");
 }
 
 const builtinColumns: Record<string, Column[]> = {
@@ -162,23 +173,7 @@ const builtinColumns: Record<string, Column[]> = {
     col("Available", (o) => num(o, ".status.numberAvailable"), 0, "integer"),
     col("Node Selector", (o) => selectorString(get(o, ".spec.template.spec.nodeSelector"))),
     ageCol,
-    col(
-      "Containers",
-      (o) =>
-        containers(o, ".spec.template.spec.containers")
-          .map((c) => c.name)
-          .join(","),
-      1,
-    ),
-    col(
-      "Images",
-      (o) =>
-        containers(o, ".spec.template.spec.containers")
-          .map((c) => c.image)
-          .join(","),
-      1,
-    ),
-    col("Selector", (o) => selectorString(get(o, ".spec.selector")), 1),
+    ...templateColumns,
   ],
   "apps/deployments": [
     nameCol,
@@ -186,23 +181,7 @@ const builtinColumns: Record<string, Column[]> = {
     col("Up-to-date", (o) => num(o, ".status.updatedReplicas"), 0, "integer"),
     col("Available", (o) => num(o, ".status.availableReplicas"), 0, "integer"),
     ageCol,
-    col(
-      "Containers",
-      (o) =>
-        containers(o, ".spec.template.spec.containers")
-          .map((c) => c.name)
-          .join(","),
-      1,
-    ),
-    col(
-      "Images",
-      (o) =>
-        containers(o, ".spec.template.spec.containers")
-          .map((c) => c.image)
-          .join(","),
-      1,
-    ),
-    col("Selector", (o) => selectorString(get(o, ".spec.selector")), 1),
+    ...templateColumns,
   ],
   "apps/replicasets": [
     nameCol,
