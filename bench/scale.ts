@@ -21,7 +21,8 @@ import type { InterfaceState } from "../agent/cluster/reconciler.ts";
 import { type AgentConfig, CRD_PATH, type NodeEntryPatch, nodeEntryPatch } from "../api/v1alpha1/index.ts";
 import { type ApiServer, startApiServer } from "../e2e/local/apiserver/index.ts";
 import { call } from "../e2e/local/apiserver/testclient.ts";
-import { daemonSetName, selectorLabels } from "../operator/daemonset/index.ts";
+import { daemonSetName } from "../operator/daemonset/index.ts";
+import { agentPodManifest, agentPodStatus } from "../operator/testing.ts";
 import { silentLogger } from "../runtime/index.ts";
 import { type Machine, machine } from "./machine.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
@@ -292,26 +293,10 @@ export async function runScaleOnce(o: {
       await Promise.all(
         names.slice(i, i + 50).map(async (node) => {
           const pod = `${dsName}-${node}`;
-          await must("POST", podsPath, {
-            apiVersion: "v1",
-            kind: "Pod",
-            metadata: {
-              name: pod,
-              labels: selectorLabels(name),
-              ownerReferences: [
-                {
-                  apiVersion: "apps/v1",
-                  kind: "DaemonSet",
-                  name: dsName,
-                  uid: ds.metadata.uid,
-                  controller: true,
-                },
-              ],
-            },
-            spec: { nodeName: node, containers: [{ name: "agent", image: "xdp-counter:bench" }] },
-          });
+          const owner = { name: dsName, uid: ds.metadata.uid };
+          await must("POST", podsPath, agentPodManifest(name, owner, node, "xdp-counter:bench"));
           const res = await call(srv, "PATCH", `${podsPath}/${pod}/status`, {
-            body: { status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] } },
+            body: agentPodStatus(true),
             contentType: "application/merge-patch+json",
           });
           if (res.status >= 300) throw new Error(`PATCH pod ${pod} status: ${res.status}`);

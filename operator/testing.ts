@@ -1,5 +1,6 @@
-// Builders of XdpCounters and node entries for the operator's tests.
+// Builders of XdpCounters, node entries and agent pods for the operator's tests and benchmarks.
 import { type NodeStatus, type XdpCounter, type XdpCounterInput, xdpCounter } from "../api/v1alpha1/index.ts";
+import { selectorLabels } from "./daemonset/index.ts";
 
 export function makeXdpCounter(
   name = "edge",
@@ -26,4 +27,40 @@ export function nodeEntry(overrides: Partial<NodeStatus> = {}): NodeStatus {
     bytes: {},
     ...overrides,
   };
+}
+
+/**
+ * An agent Pod of an XdpCounter's DaemonSet on `node`, as the DaemonSet controller makes it (its status is set
+ * apart, through /status: agentPodStatus).
+ */
+export function agentPodManifest(
+  xdpCounter: string,
+  daemonSet: { name: string; uid: string },
+  node: string,
+  image: string,
+): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: `${daemonSet.name}-${node}`,
+      labels: selectorLabels(xdpCounter),
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "DaemonSet",
+          name: daemonSet.name,
+          uid: daemonSet.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: { nodeName: node, containers: [{ name: "agent", image }] },
+  };
+}
+
+/** What the kubelet writes to an agent Pod's /status: running, Ready or not (a merge patch). */
+export function agentPodStatus(ready: boolean): { status: Record<string, unknown> } {
+  return { status: { phase: "Running", conditions: [{ type: "Ready", status: ready ? "True" : "False" }] } };
 }

@@ -25,7 +25,8 @@ import {
   nodesPath,
   xdpCountersPath,
 } from "../controller/index.ts";
-import { daemonSetName, selectorLabels } from "../daemonset/index.ts";
+import { daemonSetName } from "../daemonset/index.ts";
+import { agentPodManifest, agentPodStatus } from "../testing.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 export const NAMESPACE = "xdp-counter";
@@ -132,35 +133,13 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
       const pods = `/api/v1/namespaces/${NAMESPACE}/pods`;
       const name = `${ds.metadata.name}-${node}`;
       if (!(await admin.get(`${pods}/${name}`))) {
-        await admin.create(pods, {
-          apiVersion: "v1",
-          kind: "Pod",
-          metadata: {
-            name,
-            labels: selectorLabels(xdpCounter),
-            ownerReferences: [
-              {
-                apiVersion: "apps/v1",
-                kind: "DaemonSet",
-                name: ds.metadata.name,
-                uid: ds.metadata.uid,
-                controller: true,
-                blockOwnerDeletion: true,
-              },
-            ],
-          },
-          spec: {
-            nodeName: node,
-            containers: [{ name: "agent", image: operatorEnv.XDP_COUNTER_AGENT_IMAGE }],
-          },
-        });
+        const owner = { name: ds.metadata.name, uid: ds.metadata.uid ?? "" };
+        await admin.create(
+          pods,
+          agentPodManifest(xdpCounter, owner, node, operatorEnv.XDP_COUNTER_AGENT_IMAGE),
+        );
       }
-      const status = ready ? "True" : "False";
-      await admin.patch(
-        `${pods}/${name}/status`,
-        { status: { phase: "Running", conditions: [{ type: "Ready", status }] } },
-        "merge",
-      );
+      await admin.patch(`${pods}/${name}/status`, agentPodStatus(ready), "merge");
     },
     getXdpCounter: (name) => admin.get(xdpCountersPath(name)),
     operatorWrites: () =>
