@@ -55,7 +55,7 @@ export class VethPair {
   }
 
   /** Creates both namespaces and the link. `tag` keeps names unique across concurrent runs. */
-  static async create(opts: { gro?: boolean } = {}): Promise<VethPair> {
+  static async create(opts: { gro?: boolean; mtu?: number } = {}): Promise<VethPair> {
     const id = `${process.pid % 100000}${String.fromCharCode(97 + (seq % 26))}`;
     const n = seq++ % 250;
     const pair = new VethPair(
@@ -74,6 +74,7 @@ export class VethPair {
     );
     try {
       await pair.#setup(opts.gro ?? false);
+      if (opts.mtu !== undefined) await pair.setMtu(opts.mtu);
       return pair;
     } catch (err) {
       await pair.destroy();
@@ -208,6 +209,35 @@ export class VethPair {
     ]);
     const r = JSON.parse(out) as { sent: number; wallNs: string; durationNs: string };
     return { sent: r.sent, wallNs: BigInt(r.wallNs), durationNs: BigInt(r.durationNs) };
+  }
+
+  /**
+   * Sends real UDP datagrams from the peer to the node through both network stacks: `frames` maps a frame
+   * size on the wire (headers included, up to the MTU + 14) to a count. For frames larger than a page,
+   * which the live-frames generator cannot send. Returns the frames and bytes sent.
+   */
+  async sendDatagrams(
+    frames: Array<[size: number, count: number]>,
+  ): Promise<{ sent: bigint; bytes: bigint }> {
+    const out = await nsExec(this.peer.ns, [
+      process.execPath,
+      new URL("./udp-send.ts", import.meta.url).pathname,
+      "--src",
+      this.peer.ip,
+      "--dst",
+      this.node.ip,
+      "--frames",
+      frames.map(([size, count]) => `${size}:${count}`).join(","),
+    ]);
+    const r = JSON.parse(out) as { sent: number; bytes: number };
+    return { sent: BigInt(r.sent), bytes: BigInt(r.bytes) };
+  }
+
+  /** Sets the MTU of both ends of the pair. */
+  async setMtu(mtu: number): Promise<void> {
+    for (const h of [this.node, this.peer]) {
+      await sh("ip", ["-n", h.ns, "link", "set", h.iface, "mtu", String(mtu)]);
+    }
   }
 
   async destroy(): Promise<void> {

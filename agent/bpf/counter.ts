@@ -3,9 +3,17 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { CounterReader, type Counters } from "./counters.ts";
 import { BpfError, BpfErrorCode } from "./errors.ts";
-import { linkInfo, mapInfo, programAction } from "./info.ts";
-import { BPF_MAP_TYPE_PERCPU_ARRAY, type CounterAction, REC_SIZE, XDP_ACTIONS } from "./layout.ts";
+import { readFallbackNote, removeFallbackNote, writeFallbackNote } from "./fallback-note.ts";
+import { linkInfo, mapInfo, progInfo, progInfoById, programAction } from "./info.ts";
+import {
+  BPF_MAP_TYPE_PERCPU_ARRAY,
+  type CounterAction,
+  DEFAULT_OBJECT_PATH,
+  REC_SIZE,
+  XDP_ACTIONS,
+} from "./layout.ts";
 import { native } from "./libbpf.ts";
+import type { NativeRefusal } from "./native-refusal.ts";
 import { LoadedCounter } from "./object.ts";
 import {
   DEFAULT_PIN_ROOT,
@@ -46,6 +54,7 @@ export type AttachOutcome =
   | "attached" // nothing was there: loaded and attached afresh (continuing pinned counters if any)
   | "adopted" // our program was already attached as asked: nothing changed
   | "replaced" // our program was attached with another action: swapped atomically, counters kept
+  | "upgraded" // an earlier build of our program was attached: swapped for this one atomically, counters kept
   | "reattached"; // our program was attached in another mode: detached and attached again, counters kept
 
 const close = (fd: number | undefined): void => {
@@ -82,6 +91,8 @@ export class AttachedCounter implements Disposable {
   readonly action: CounterAction;
   readonly outcome: AttachOutcome;
   readonly progId: number;
+  /** why `auto` runs generic here: the driver's refusal of native XDP, in the kernel's words */
+  readonly fallback: NativeRefusal | undefined;
   readonly #mapFd: number;
   readonly #reader: CounterReader;
 
@@ -93,6 +104,7 @@ export class AttachedCounter implements Disposable {
     outcome: AttachOutcome;
     progId: number;
     mapFd: number;
+    fallback?: NativeRefusal;
   }) {
     this.iface = init.iface;
     this.ifindex = init.ifindex;
@@ -100,6 +112,7 @@ export class AttachedCounter implements Disposable {
     this.action = init.action;
     this.outcome = init.outcome;
     this.progId = init.progId;
+    this.fallback = init.fallback;
     this.#mapFd = init.mapFd;
     this.#reader = new CounterReader(init.mapFd, init.iface);
   }
@@ -143,7 +156,10 @@ export function attachCounter(spec: CounterSpec): AttachedCounter {
         const current = state.mode === "native" ? "native" : "generic";
         const currentAction = programAction(state.progId);
         if (mode === "auto" || mode === current) {
-          if (currentAction === action) {
+          const fallback =
+            mode === "auto" && current === "generic" ? readFallbackNote(paths.fallback) : undefined;
+          const outdated = progInfoById(state.progId).tag !== programTag(spec.objectPath);
+          if (currentAction === action && !outdated) {
             return new AttachedCounter({
               iface,
               ifindex,
@@ -152,8 +168,11 @@ export function attachCounter(spec: CounterSpec): AttachedCounter {
               outcome: "adopted",
               progId: state.progId,
               mapFd,
+              fallback,
             });
           }
+          // The same link, another program: the driver checks the new one as it would a new attach (a
+          // multi-buffer program replacing a single-buffer one lifts veth's MTU limit, say).
           using loaded = LoadedCounter.load({ action, objectPath: spec.objectPath, reuseMapFd: mapFd });
           replaceLinkProgram(linkFd, loaded.progFd, iface);
           const progId = queryXdp(ifindex, iface).progId;
@@ -162,9 +181,10 @@ export function attachCounter(spec: CounterSpec): AttachedCounter {
             ifindex,
             mode: current,
             action,
-            outcome: "replaced",
+            outcome: currentAction === action ? "upgraded" : "replaced",
             progId,
             mapFd,
+            fallback,
           });
         }
         // Another mode was asked for: a link cannot change mode, so detach and attach again below.
@@ -186,7 +206,7 @@ export function attachCounter(spec: CounterSpec): AttachedCounter {
     return freshAttach(spec, ifindex, paths, mapFd, "attached");
   } catch (err) {
     close(mapFd);
-    removePins({ ...paths, link: "", stats: "" }); // only empty directories: counters already pinned stay
+    removePins({ ...paths, link: "", stats: "", fallback: "" }); // only empty directories: pins stay
     throw err;
   } finally {
     close(linkFd);
@@ -205,6 +225,8 @@ function freshAttach(
   try {
     pin(link.fd, paths.link);
     if (mapFd === undefined) pin(loaded.mapFd, paths.stats);
+    if (link.fallback) writeFallbackNote(paths.fallback, link.fallback);
+    else removeFallbackNote(paths.fallback);
   } catch (err) {
     detachLink(link.fd, spec.iface);
     throw err;
@@ -221,7 +243,24 @@ function freshAttach(
     outcome,
     progId,
     mapFd: statsFd,
+    fallback: link.fallback,
   });
+}
+
+const tags = new Map<string, string>();
+
+/**
+ * The tag (the kernel's hash of the instructions, the same for every action and every load) of the program
+ * this build attaches: an attached program with another tag is an earlier build's, to be swapped.
+ */
+function programTag(objectPath = DEFAULT_OBJECT_PATH): string {
+  let tag = tags.get(objectPath);
+  if (tag === undefined) {
+    using loaded = LoadedCounter.load({ action: "pass", objectPath });
+    tag = progInfo(loaded.progFd).tag;
+    tags.set(objectPath, tag);
+  }
+  return tag;
 }
 
 export interface CounterStatus {
@@ -231,6 +270,8 @@ export interface CounterStatus {
   mode: "native" | "generic" | undefined;
   action: CounterAction | undefined;
   counters: Counters | undefined;
+  /** why it runs generic, when `auto` fell back from native */
+  fallback: NativeRefusal | undefined;
 }
 
 /** What a pinned counter is doing, without changing anything. */
@@ -245,6 +286,7 @@ export function counterStatus(loc: CounterLocation): CounterStatus {
     let attached = false;
     let mode: CounterStatus["mode"];
     let action: CounterStatus["action"];
+    let fallback: NativeRefusal | undefined;
     if (linkFd !== undefined) {
       const link = linkInfo(linkFd);
       const ifindex = native.if_nametoindex(loc.iface);
@@ -254,9 +296,10 @@ export function counterStatus(loc: CounterLocation): CounterStatus {
         mode = state.mode === "native" ? "native" : "generic";
         const a = programAction(state.progId);
         action = a === "pass" || a === "drop" ? a : undefined;
+        if (mode === "generic") fallback = readFallbackNote(paths.fallback);
       }
     }
-    return { iface: loc.iface, attached, mode, action, counters };
+    return { iface: loc.iface, attached, mode, action, counters, fallback };
   } finally {
     close(mapFd);
     close(linkFd);

@@ -21,6 +21,14 @@ export {
   XDP_ACTIONS,
   type XdpAction,
 } from "./layout.ts";
+export { type NativeRefusal, NativeRefusalReason } from "./native-refusal.ts";
 export { LoadedCounter } from "./object.ts";
 export { DEFAULT_PIN_ROOT, pinnedInterfaces, pinOwners, requireBpffs, STANDALONE_OWNER } from "./pins.ts";
-export { ATTACH_MODES, type AttachMode, ifindexOf, queryXdp, type XdpMode } from "./xdp.ts";
+export {
+  ATTACH_MODES,
+  type AttachMode,
+  ifindexOf,
+  NativeRefusedError,
+  queryXdp,
+  type XdpMode,
+} from "./xdp.ts";

@@ -22,14 +22,17 @@ export const PROGRAM_NAME = "xdp_counter";
 export const STATS_MAP_NAME = "xdp_counter_stats";
 export const RODATA_SUFFIX = ".rodata";
 
+export const BPF_MAP_TYPE_ARRAY = 2;
 export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 export const BPF_PROG_TYPE_XDP = 6;
 export const BPF_XDP = 37; // enum bpf_attach_type
 export const BPF_LINK_TYPE_XDP = 6;
 
 // XDP attach flags (linux/if_link.h) and the attach modes bpf_xdp_query reports.
+export const XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0;
 export const XDP_FLAGS_SKB_MODE = 1 << 1;
 export const XDP_FLAGS_DRV_MODE = 1 << 2;
+export const XDP_FLAGS_REPLACE = 1 << 4;
 export const XDP_ATTACHED = { NONE: 0, DRV: 1, SKB: 2, HW: 3, MULTI: 4 } as const;
 
 /** The compiled object, built by `make -C bpf`. */

@@ -43,6 +43,10 @@ export const LinkUpdateOpts = koffi.struct("bpf_link_update_opts", {
   flags: "uint32_t",
   old_prog_fd: "uint32_t",
 });
+export const XdpAttachOpts = koffi.struct("bpf_xdp_attach_opts", {
+  sz: "size_t",
+  old_prog_fd: "int",
+});
 export const MapBatchOpts = koffi.struct("bpf_map_batch_opts", {
   sz: "size_t",
   elem_flags: "uint64_t",
@@ -97,6 +101,14 @@ export const native = {
   ),
   bpf_link_detach: libbpf.func("int bpf_link_detach(int link_fd)"),
   bpf_xdp_query: libbpf.func("int bpf_xdp_query(int ifindex, int flags, _Inout_ bpf_xdp_query_opts *opts)"),
+  // XDP through netlink, without a link: used only to hear the kernel's reason for refusing native XDP
+  // (netlink carries the driver's message, which libbpf logs; the bpf() syscall returns only an errno).
+  bpf_xdp_attach: libbpf.func(
+    "int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const bpf_xdp_attach_opts *opts)",
+  ),
+  bpf_xdp_detach: libbpf.func(
+    "int bpf_xdp_detach(int ifindex, uint32_t flags, const bpf_xdp_attach_opts *opts)",
+  ),
 
   // generic object handling
   bpf_obj_pin: libbpf.func("int bpf_obj_pin(int fd, const char *pathname)"),
@@ -108,6 +120,9 @@ export const native = {
   bpf_map_get_fd_by_id: libbpf.func("int bpf_map_get_fd_by_id(uint32_t id)"),
 
   // maps
+  bpf_map_create: libbpf.func(
+    "int bpf_map_create(int map_type, const char *map_name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, void *opts)",
+  ),
   bpf_map_lookup_elem: libbpf.func("int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)"),
   bpf_map_update_elem: libbpf.func(
     "int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)",

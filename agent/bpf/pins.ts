@@ -1,4 +1,4 @@
-// Where xdp-counter keeps its pins: <root>/<owner>/<interface>/{link,stats}. <root> is /sys/fs/bpf/xdp-counter
+// Where xdp-counter keeps its pins: <root>/<owner>/<interface>/{link,stats,fallback}. <root> is /sys/fs/bpf/xdp-counter
 // on a node; <owner> is an XdpCounter's name, or "_standalone" for the CLI (no XdpCounter name can start
 // with "_", so the two never collide).
 import { existsSync, readdirSync, rmdirSync, rmSync, statfsSync } from "node:fs";
@@ -15,6 +15,8 @@ export interface PinPaths {
   dir: string;
   link: string;
   stats: string;
+  /** why `auto` runs generic here: a note kept beside the link (fallback-note.ts) */
+  fallback: string;
 }
 
 export function pinPaths(root: string, owner: string, iface: string): PinPaths {
@@ -26,7 +28,7 @@ export function pinPaths(root: string, owner: string, iface: string): PinPaths {
     });
   }
   const dir = join(root, owner, iface);
-  return { dir, link: join(dir, "link"), stats: join(dir, "stats") };
+  return { dir, link: join(dir, "link"), stats: join(dir, "stats"), fallback: join(dir, "fallback") };
 }
 
 /** Fails with a clear error unless a bpffs is mounted at (or above) the pin root. */
@@ -61,8 +63,7 @@ export function pin(fd: number, path: string): void {
 
 /** Removes an interface's pins and its directory, and the owner's directory once it is empty. */
 export function removePins(paths: PinPaths): void {
-  rmSync(paths.link, { force: true });
-  rmSync(paths.stats, { force: true });
+  for (const path of [paths.link, paths.stats, paths.fallback]) if (path) rmSync(path, { force: true });
   for (const dir of [paths.dir, dirname(paths.dir)]) {
     if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
   }

@@ -4,14 +4,10 @@
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
 import { test } from "node:test";
-import { nsExec, sh, VethPair } from "../../testing/netns.ts";
+import { inNs } from "../../testing/bpf-core.ts";
+import { sh, VethPair } from "../../testing/netns.ts";
 
-const core = new URL("./index.ts", import.meta.url).pathname;
-
-async function inNode(pair: VethPair, body: string): Promise<Record<string, unknown>> {
-  const script = `import * as core from ${JSON.stringify(core)};\nconst out = {};\n${body}\nprocess.stdout.write(JSON.stringify(out, (_k, v) => typeof v === "bigint" ? v.toString() : v));`;
-  return JSON.parse(await nsExec(pair.node.ns, [process.execPath, "--input-type=module", "-e", script]));
-}
+const inNode = (pair: VethPair, body: string): Promise<Record<string, unknown>> => inNs(pair.node.ns, body);
 
 test("a renamed interface's counter is found by index and moved to the new name, totals kept", async (t) => {
   const pair = await VethPair.create();

@@ -5,6 +5,7 @@ import { BpfError, BpfErrorCode, check, codeFor } from "./errors.ts";
 import { progInfoById } from "./info.ts";
 import { BPF_XDP, XDP_ATTACHED, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE } from "./layout.ts";
 import { errno, native } from "./libbpf.ts";
+import { type NativeRefusal, probeNativeRefusal } from "./native-refusal.ts";
 
 /** What the user asks for: native (driver) XDP, generic (SKB) XDP, or native when available. */
 export type AttachMode = "auto" | "native" | "generic";
@@ -68,28 +69,57 @@ export function describeProgram(state: XdpState): string {
   return `program '${name}' (id ${state.progId}${tag}, ${state.mode ?? "unknown"} mode)`;
 }
 
-const EOPNOTSUPP = constants.errno.EOPNOTSUPP;
 const EBUSY = constants.errno.EBUSY;
 const EEXIST = constants.errno.EEXIST;
+/** Failures of a native attach that are not the driver's refusal: generic mode would fail the same way. */
+const NOT_THE_DRIVER: ReadonlySet<number> = new Set([
+  EBUSY, // another program is attached
+  EEXIST, // another program is attached (in the other mode)
+  constants.errno.EPERM,
+  constants.errno.EACCES,
+  constants.errno.ENODEV, // the interface went away
+  constants.errno.ENXIO,
+]);
 
 export interface Link {
   fd: number;
   mode: "native" | "generic";
+  /** why native XDP was not used, when `auto` fell back to generic */
+  fallback?: NativeRefusal;
 }
 
-function createLink(progFd: number, ifindex: number, mode: "native" | "generic", iface: string): number {
+/** The driver refused native XDP: the error carries the refusal, so `auto` can report why it fell back. */
+export class NativeRefusedError extends BpfError {
+  readonly refusal: NativeRefusal;
+
+  constructor(errno: number, iface: string, refusal: NativeRefusal) {
+    super({
+      code: BpfErrorCode.ModeUnsupported,
+      op: "attach XDP program in native mode",
+      errno,
+      iface,
+      detail: `${refusal.message}; generic mode works on any interface: use --mode generic (or auto)`,
+    });
+    this.refusal = refusal;
+  }
+}
+
+function createLink(
+  progFd: number,
+  ifindex: number,
+  mode: "native" | "generic",
+  iface: string,
+  retry = true,
+): number {
   const flags = mode === "native" ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
   const fd = native.bpf_link_create(progFd, ifindex, BPF_XDP, { sz: 12, flags });
   if (fd >= 0) return fd;
   const err = -fd || errno();
-  if (err === EOPNOTSUPP && mode === "native") {
-    throw new BpfError({
-      code: BpfErrorCode.ModeUnsupported,
-      op: "attach XDP program in native mode",
-      errno: err,
-      iface,
-      detail: "the driver has no native XDP support; use --mode generic (or auto)",
-    });
+  if (mode === "native" && !NOT_THE_DRIVER.has(err)) {
+    // The driver's refusal (MTU, no native XDP, queues, ...): find out why, in the kernel's words.
+    const probe = probeNativeRefusal(progFd, ifindex, iface, err);
+    if (!probe.accepted) throw new NativeRefusedError(err, iface, probe.refusal);
+    if (retry) return createLink(progFd, ifindex, mode, iface, false);
   }
   if (err === EBUSY || err === EEXIST) {
     const state = queryXdp(ifindex, iface);
@@ -111,14 +141,19 @@ function createLink(progFd: number, ifindex: number, mode: "native" | "generic",
   });
 }
 
-/** Attaches through a new link. `auto` tries native first and falls back to generic if the driver lacks it. */
+/**
+ * Attaches through a new link. `auto` tries native first and falls back to generic whenever the driver
+ * refuses native XDP (no support, an MTU its XDP cannot take, any refusal generic mode does not share),
+ * returning the refusal with the link. Another program on the interface, or missing privileges, fail both
+ * modes alike and are never a reason to fall back.
+ */
 export function attachXdp(progFd: number, ifindex: number, mode: AttachMode, iface: string): Link {
   if (mode !== "auto") return { fd: createLink(progFd, ifindex, mode, iface), mode };
   try {
     return { fd: createLink(progFd, ifindex, "native", iface), mode: "native" };
   } catch (err) {
-    if (err instanceof BpfError && err.code === BpfErrorCode.ModeUnsupported) {
-      return { fd: createLink(progFd, ifindex, "generic", iface), mode: "generic" };
+    if (err instanceof NativeRefusedError) {
+      return { fd: createLink(progFd, ifindex, "generic", iface), mode: "generic", fallback: err.refusal };
     }
     throw err;
   }
