@@ -12,7 +12,7 @@ import {
   STANDALONE_OWNER,
   type XdpAction,
 } from "../bpf/index.ts";
-import { countersJson, type Rates, rates, type Sample, statusJson, table } from "./format.ts";
+import { countersJson, fallbackJson, type Rates, rates, type Sample, statusJson, table } from "./format.ts";
 import type { Options } from "./options.ts";
 
 export interface Output {
@@ -46,8 +46,15 @@ const OUTCOME_TEXT = {
   attached: "attached",
   adopted: "already counting; left as it was",
   replaced: "already counting; program replaced, counters kept",
+  upgraded: "already counting an earlier build's program; swapped for this one, counters kept",
   reattached: "already counting; re-attached in the new mode, counters kept",
 } as const;
+
+/** "eth1: attached (generic mode, action pass); not native: the veth driver …" */
+function attachedLine(c: AttachedCounter): string {
+  const line = `${c.iface}: ${OUTCOME_TEXT[c.outcome]} (${c.mode} mode, action ${c.action})`;
+  return c.fallback ? `${line}; not native: ${c.fallback.message} (${c.fallback.reason})` : line;
+}
 
 export function attach(opts: Options, io: Output): void {
   const counters = attachAll(opts);
@@ -59,11 +66,12 @@ export function attach(opts: Options, io: Output): void {
           outcome: c.outcome,
           mode: c.mode,
           action: c.action,
+          fallback: fallbackJson(c.fallback),
           counters: countersJson(c.read()),
         }),
       );
     } else {
-      io.out(`${c.iface}: ${OUTCOME_TEXT[c.outcome]} (${c.mode} mode, action ${c.action})`);
+      io.out(attachedLine(c));
     }
     c.close();
   }
@@ -122,6 +130,7 @@ const toSample = (s: CounterStatus): Sample => ({
   action: s.action,
   attached: s.attached,
   counters: s.counters ?? ({} as Sample["counters"]),
+  fallback: s.fallback,
 });
 
 export async function watch(opts: Options, io: Output, signal: AbortSignal): Promise<void> {
@@ -129,8 +138,7 @@ export async function watch(opts: Options, io: Output, signal: AbortSignal): Pro
   const pinRoot = opts["pin-root"];
   try {
     if (!opts.json) {
-      for (const c of counters)
-        io.err(`${c.iface}: ${OUTCOME_TEXT[c.outcome]} (${c.mode} mode, action ${c.action})`);
+      for (const c of counters) io.err(attachedLine(c));
       io.err(
         `counting; every ${opts.interval} ms a new table. Ctrl-C to stop${opts.keep ? " (counters stay attached)" : ""}.`,
       );
@@ -146,7 +154,14 @@ export async function watch(opts: Options, io: Output, signal: AbortSignal): Pro
           const before = prev.get(c.iface);
           rateMap.set(c.iface, rates(before?.counters, now, before ? Number(at - before.at) / 1e9 : 0));
           prev.set(c.iface, { counters: now, at });
-          return { iface: c.iface, mode: c.mode, action: c.action, attached: true, counters: now };
+          return {
+            iface: c.iface,
+            mode: c.mode,
+            action: c.action,
+            attached: true,
+            counters: now,
+            fallback: c.fallback,
+          };
         } catch (err) {
           const message = err instanceof BpfError ? err.message : String(err);
           return {
@@ -167,6 +182,7 @@ export async function watch(opts: Options, io: Output, signal: AbortSignal): Pro
               interface: s.iface,
               mode: s.mode,
               action: s.action,
+              fallback: fallbackJson(s.fallback),
               ...(s.error
                 ? { error: s.error }
                 : { counters: countersJson(s.counters), rates: rateMap.get(s.iface) }),

@@ -1,6 +1,12 @@
 // What the CLI prints: the live table and the JSON records. Counters stay bigint; JSON carries them as
 // decimal strings so that no reader loses precision above 2^53.
-import { type CounterStatus, type Counters, XDP_ACTIONS, type XdpAction } from "../bpf/index.ts";
+import {
+  type CounterStatus,
+  type Counters,
+  type NativeRefusal,
+  XDP_ACTIONS,
+  type XdpAction,
+} from "../bpf/index.ts";
 
 export interface Sample {
   iface: string;
@@ -9,6 +15,8 @@ export interface Sample {
   attached: boolean;
   counters: Counters;
   error?: string;
+  /** why `auto` runs this interface in generic mode */
+  fallback?: NativeRefusal;
 }
 
 export interface Rates {
@@ -50,7 +58,10 @@ function pad(cells: string[], widths: number[], right: boolean[]): string {
     .trimEnd();
 }
 
-/** The live table: one row per interface and XDP action. */
+/**
+ * The live table: one row per interface and XDP action. An interface that `auto` left in generic mode shows
+ * `generic*` and, under the table, why the driver refused native XDP.
+ */
 export function table(
   samples: Sample[],
   rateOf: (iface: string) => Record<XdpAction, Rates> | undefined,
@@ -67,7 +78,7 @@ export function table(
     XDP_ACTIONS.forEach((a, i) => {
       rows.push([
         i === 0 ? s.iface : "",
-        i === 0 ? (s.attached ? (s.mode ?? "?") : "detached") : "",
+        i === 0 ? (s.attached ? `${s.mode ?? "?"}${s.fallback ? "*" : ""}` : "detached") : "",
         i === 0 ? (s.action ?? "-") : "",
         a,
         group(s.counters[a].packets),
@@ -78,8 +89,19 @@ export function table(
     });
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  return [pad(header, widths, right), ...rows.map((row) => pad(row, widths, right))].join("\n");
+  const notes = samples
+    .filter((s) => s.attached && s.fallback)
+    .map((s) => `* ${s.iface}: generic, not native: ${s.fallback?.message} (${s.fallback?.reason})`);
+  return [
+    pad(header, widths, right),
+    ...rows.map((row) => pad(row, widths, right)),
+    ...(notes.length > 0 ? ["", ...notes] : []),
+  ].join("\n");
 }
+
+/** The fallback as JSON records carry it: null when the interface runs native or generic was asked for. */
+export const fallbackJson = (f: NativeRefusal | undefined): NativeRefusal | null =>
+  f ? { reason: f.reason, message: f.message } : null;
 
 export function countersJson(c: Counters): Record<XdpAction, { packets: string; bytes: string }> {
   const out = {} as Record<XdpAction, { packets: string; bytes: string }>;
@@ -93,6 +115,7 @@ export function statusJson(s: CounterStatus): object {
     attached: s.attached,
     mode: s.mode ?? null,
     action: s.action ?? null,
+    fallback: fallbackJson(s.fallback),
     counters: s.counters ? countersJson(s.counters) : null,
   };
 }
