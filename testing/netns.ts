@@ -171,9 +171,12 @@ export class VethPair {
     return link?.xdp?.prog?.id ?? link?.xdp?.attached?.[0]?.prog.id ?? 0;
   }
 
-  /** Sends `count` UDP frames of `length` bytes from the peer to the node; returns how many were sent. */
-  async send(count: number, length: number): Promise<number> {
-    return (await this.sendTimed(count, length)).sent;
+  /**
+   * Sends `count` UDP frames of `length` bytes from the peer to the node (or to another address on the
+   * node's side: a macvlan's, say); returns how many were sent.
+   */
+  async send(count: number, length: number, to: { dstMac?: string; dstIp?: string } = {}): Promise<number> {
+    return (await this.sendTimed(count, length, to)).sent;
   }
 
   /**
@@ -183,7 +186,7 @@ export class VethPair {
   async sendTimed(
     count: number,
     length: number,
-    opts: { cpu?: number; batch?: number } = {},
+    opts: { cpu?: number; batch?: number; dstMac?: string; dstIp?: string } = {},
   ): Promise<{ sent: number; wallNs: bigint; durationNs: bigint }> {
     const pin = opts.cpu === undefined ? [] : ["taskset", "-c", String(opts.cpu)];
     const out = await nsExec(this.peer.ns, [
@@ -195,11 +198,11 @@ export class VethPair {
       "--src-mac",
       this.peer.mac,
       "--dst-mac",
-      this.node.mac,
+      opts.dstMac ?? this.node.mac,
       "--src-ip",
       this.peer.ip,
       "--dst-ip",
-      this.node.ip,
+      opts.dstIp ?? this.node.ip,
       "--length",
       String(length),
       "--count",

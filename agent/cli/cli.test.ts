@@ -194,17 +194,72 @@ test("someone else's XDP program is named, left attached and untouched (exit 5)"
   assert.equal(existsSync(pinDir(p.node.iface)), false);
 });
 
-test("native mode demanded on a device without native XDP is refused (exit 4); auto falls back", async (t) => {
+test("native mode demanded on a device without native XDP is refused (exit 4); auto falls back and says why", async (t) => {
   const p = await pair(t);
   const bridge = `${p.node.iface.slice(0, -1)}b`;
   await sh("ip", ["-n", p.node.ns, "link", "add", bridge, "type", "bridge"]);
   const r = await runCli(p.node.ns, ["attach", "--iface", bridge, "--mode", "native"]);
   assert.equal(r.code, 4, r.stderr);
-  assert.match(r.stderr, new RegExp(`${bridge}.*no native XDP support`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `${bridge}.*the bridge driver has no native XDP support: "Underlying driver does not support XDP in native mode"`,
+    ),
+  );
   const auto = await runCli(p.node.ns, ["attach", "--iface", bridge, "--json"]);
   assert.equal(auto.code, 0, auto.stderr);
-  assert.equal((JSON.parse(auto.stdout) as { mode: string }).mode, "generic");
+  const attached = JSON.parse(auto.stdout) as { mode: string; fallback: { reason: string; message: string } };
+  assert.equal(attached.mode, "generic");
+  assert.equal(attached.fallback.reason, "NativeUnsupported");
+  assert.match(attached.fallback.message, /the bridge driver has no native XDP support/);
+  const table = await runCli(p.node.ns, ["status"]);
+  assert.match(table.stdout, new RegExp(`${bridge}\\s+generic\\*`));
+  assert.match(
+    table.stdout,
+    new RegExp(`\\* ${bridge}: generic, not native: the bridge driver .*\\(NativeUnsupported\\)`),
+  );
   assert.equal((await runCli(p.node.ns, ["detach", "--iface", bridge])).code, 0);
+});
+
+test("auto on a macvlan (no native XDP) counts exactly in generic mode, and watch shows why it is not native", async (t) => {
+  const p = await pair(t, true); // GRO: the node's veth (no XDP of its own) takes frames sent by XDP_TX
+
+  const mv = `${p.node.iface.slice(0, -1)}m`;
+  const mac = "02:00:c6:13:00:01";
+  const ip = p.node.ip.replace(/\.1$/, ".3");
+  await sh("ip", [
+    "-n",
+    p.node.ns,
+    "link",
+    "add",
+    mv,
+    "link",
+    p.node.iface,
+    "address",
+    mac,
+    "type",
+    "macvlan",
+    "mode",
+    "bridge",
+  ]);
+  await sh("ip", ["-n", p.node.ns, "addr", "add", `${ip}/32`, "dev", mv]);
+  await sh("ip", ["-n", p.node.ns, "link", "set", mv, "up"]);
+  t.after(() => runCli(p.node.ns, ["detach", "--iface", mv]).then(() => undefined));
+  const r = await runCli(p.node.ns, ["watch", "--iface", mv, "--count", "1", "--keep", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const sample = JSON.parse(r.stdout.trim()) as {
+    interfaces: Array<{ mode: string; fallback: { reason: string } }>;
+  };
+  assert.equal(sample.interfaces[0]?.mode, "generic");
+  assert.equal(sample.interfaces[0]?.fallback.reason, "NativeUnsupported");
+  const rx0 = await p.stats({ ...p.node, iface: mv });
+  const sent = await p.send(5_000, 256, { dstMac: mac, dstIp: ip });
+  const s = await statusOf(p.node.ns, mv);
+  const rx1 = await p.stats({ ...p.node, iface: mv });
+  assert.equal(s.packets.pass, BigInt(sent));
+  assert.equal(s.bytes.pass, BigInt(sent) * 256n);
+  assert.equal(s.packets.pass, rx1.rxPackets - rx0.rxPackets, "counter == the macvlan's rx_packets delta");
+  assert.equal(s.bytes.pass, rx1.rxBytes - rx0.rxBytes, "counter == the macvlan's rx_bytes delta");
 });
 
 test("no bpffs where pins live: exit 3, nothing attached", async (t) => {
