@@ -25,6 +25,7 @@ export type NodeEntry = {
     mode: string;
     reason?: string;
     error?: string;
+    fallback?: { reason: string; message: string };
     packets: Record<string, string>;
     bytes: Record<string, string>;
   }[];

@@ -424,3 +424,67 @@ test("an interface renamed while counting keeps its counter and totals under the
   assert.equal(entry.interfaces.find((i) => i.name === old)?.reason, "InterfaceNotFound");
   assert.ok(existsSync(join(pinRoot, name, renamed, "link")) && !existsSync(join(pinRoot, name, old)));
 });
+
+test("attachMode auto on a jumbo-frame node: native on the MTU 9000 veth, generic on a macvlan, and the report says why", async (t) => {
+  const pair = await VethPair.create({ mtu: 9000 });
+  t.after(() => pair.destroy());
+  const mv = `${pair.node.iface}m`;
+  const mac = "02:00:c6:13:00:02";
+  await sh("ip", [
+    "-n",
+    pair.node.ns,
+    "link",
+    "add",
+    mv,
+    "link",
+    pair.node.iface,
+    "address",
+    mac,
+    "type",
+    "macvlan",
+  ]);
+  await sh("ip", ["-n", pair.node.ns, "link", "set", mv, "up"]);
+  const name = uniqueName("jumbo");
+  const node = `node-${name}`;
+  const interfaces = [pair.node.iface, mv];
+  const created = await cluster.createXdpCounter(name, {
+    interfaces,
+    attachMode: "auto",
+    reportInterval: "1s",
+  });
+  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
+  const config = agentConfigFor(name, created, node, { interfaces, attachMode: "auto" });
+  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  await agent.waitForLog((l) => l.msg === "ready: the selected interfaces are attached");
+
+  // Jumbo datagrams to the veth's address; minimum-size frames from the generator to the macvlan's MAC
+  // (its frames cross the veth too, where the veth's own counter sees them first).
+  const jumbo = await pair.sendDatagrams([
+    [9000, 40],
+    [1500, 40],
+  ]);
+  const toMacvlan = await pair.send(300, 64, { dstMac: mac });
+  const vethPackets = jumbo.sent + BigInt(toMacvlan);
+  const entry = await entryWhere(
+    name,
+    node,
+    (e) =>
+      e.interfaces.find((i) => i.name === pair.node.iface)?.packets.pass === String(vethPackets) &&
+      e.interfaces.find((i) => i.name === mv)?.packets.pass === String(toMacvlan),
+    "exact counts on both interfaces",
+  );
+  const veth = entry.interfaces.find((i) => i.name === pair.node.iface);
+  const macvlan = entry.interfaces.find((i) => i.name === mv);
+  assert.equal(veth?.mode, "native", "a multi-buffer program attaches natively at MTU 9000");
+  assert.equal(veth?.fallback, undefined);
+  assert.equal(veth?.bytes.pass, String(jumbo.bytes + BigInt(toMacvlan) * 64n));
+  assert.equal(macvlan?.mode, "generic");
+  assert.equal(macvlan?.bytes.pass, String(BigInt(toMacvlan) * 64n));
+  assert.equal(macvlan?.fallback?.reason, "NativeUnsupported");
+  assert.match(
+    macvlan?.fallback?.message ?? "",
+    /the macvlan driver has no native XDP support: "Underlying driver/,
+  );
+  assert.equal(entry.phase, "Counting");
+  assert.equal(macvlan?.reason, undefined, "a fallback is not a problem: the interface counts");
+});

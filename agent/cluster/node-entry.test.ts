@@ -51,6 +51,29 @@ describe("node entry", () => {
     assert.equal(nodeEntryPatch("n", entry).status.nodes.n?.error, null);
   });
 
+  it("carries why auto runs an interface in generic mode, only while it is attached, valid for the CRD schema", () => {
+    const fallback = {
+      reason: "NativeMtuTooLarge" as const,
+      message: `the veth driver refuses native XDP at MTU 9000: "${"x".repeat(600)}"`,
+    };
+    const entry = buildNodeEntry({
+      states: [
+        { ...eth0, mode: "generic", fallback },
+        { ...eth1, fallback },
+      ],
+      generation: 1,
+      now,
+    });
+    assert.equal(entry.interfaces[0]?.fallback?.reason, "NativeMtuTooLarge");
+    assert.equal(entry.interfaces[0]?.fallback?.message.length, 512, "cut to the schema's bound");
+    assert.equal(entry.interfaces[1]?.fallback, undefined, "not attached: no fallback to report");
+    nodeStatus.parse(entry);
+    assert.notEqual(
+      changeKey(entry),
+      changeKey(buildNodeEntry({ states: [eth0, eth1], generation: 1, now })),
+    );
+  });
+
   it("leaves out the actions that counted 0, on the node and on each interface", () => {
     const entry = buildNodeEntry({
       states: [{ ...eth0, counters: counters(9007199254740993n, 9007199254740993n * 1514n) }],

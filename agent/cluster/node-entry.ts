@@ -15,6 +15,7 @@ import type { InterfaceState } from "./reconciler.ts";
 
 export const MAX_ENTRY_INTERFACES = 64;
 const MAX_ERROR = 1024;
+const MAX_FALLBACK = 512;
 
 const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
@@ -52,6 +53,9 @@ export function buildNodeEntry(opts: {
     if (s.problem) {
       entry.reason = s.problem.reason;
       entry.error = cut(s.problem.error, MAX_ERROR);
+    }
+    if (s.attached && s.fallback) {
+      entry.fallback = { reason: s.fallback.reason, message: cut(s.fallback.message, MAX_FALLBACK) };
     }
     return entry;
   });

@@ -16,6 +16,7 @@ import {
   type Counters,
   counterStatus,
   detachCounter,
+  type NativeRefusal,
   pinnedInterfaces,
   pinnedLinkIfindex,
   renameCounter,
@@ -53,6 +54,8 @@ export interface InterfaceState {
   /** since the counter was first attached on this node (pinned map); undefined if never */
   counters: Counters | undefined;
   problem: Problem | undefined;
+  /** why `auto` runs the interface in generic mode: the driver's refusal of native XDP */
+  fallback?: NativeRefusal;
 }
 
 export interface ReconcilerOptions {
@@ -181,6 +184,7 @@ export class Reconciler {
           mode: counter.mode,
           action: counter.action,
           progId: counter.progId,
+          ...(counter.fallback ? { fallback: counter.fallback.reason, why: counter.fallback.message } : {}),
         });
       } catch (err) {
         const problem = problemFor(err);
@@ -240,7 +244,14 @@ export class Reconciler {
       const open = this.#open.get(name);
       if (open && !problem) {
         try {
-          return { name, attached: true, mode: open.mode, counters: open.read(), problem: undefined };
+          return {
+            name,
+            attached: true,
+            mode: open.mode,
+            counters: open.read(),
+            problem: undefined,
+            fallback: open.fallback,
+          };
         } catch (err) {
           return {
             name,

@@ -83,6 +83,9 @@ export {
 } from "./spec.ts";
 export {
   ATTACHED_MODES,
+  type AttachFallback,
+  attachFallback,
+  FALLBACK_REASONS,
   type InterfaceStatus,
   interfaceStatus,
   NODE_PHASES,

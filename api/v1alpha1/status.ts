@@ -8,6 +8,23 @@ export const NODE_PHASES = ["Counting", "Cleaning", "Clean", "Error"] as const;
 export type NodePhase = (typeof NODE_PHASES)[number];
 export const ATTACHED_MODES = ["native", "generic", ""] as const;
 
+export const FALLBACK_REASONS = ["NativeMtuTooLarge", "NativeUnsupported", "NativeRefused"] as const;
+
+export const attachFallback = z
+  .object({
+    reason: z
+      .enum(FALLBACK_REASONS)
+      .describe(
+        "NativeMtuTooLarge (the driver's XDP cannot take frames of the interface's MTU), NativeUnsupported (the driver has no native XDP), or NativeRefused (any other refusal of the driver's).",
+      ),
+    message: z
+      .string()
+      .max(512)
+      .describe("The driver's refusal in words: the driver, the MTU, the kernel's message and errno."),
+  })
+  .describe("Why attachMode auto attached generic XDP here instead of native.");
+export type AttachFallback = z.infer<typeof attachFallback>;
+
 export const interfaceStatus = z
   .object({
     name: z.string().min(1).max(15).describe("The interface name on the node, e.g. eth0."),
@@ -27,6 +44,7 @@ export const interfaceStatus = z
         "A CamelCase word for why the interface is not counting, e.g. ForeignXdpProgram (another XDP program is attached and is left alone) or AttachFailed.",
       ),
     error: z.string().max(1024).optional().describe("Why the interface is not counting, in words."),
+    fallback: attachFallback.optional(),
   })
   .describe("One interface of a node and its counters since the program was first attached.");
 export type InterfaceStatus = z.infer<typeof interfaceStatus>;
@@ -106,7 +124,7 @@ export const xdpCounterStatus = z
       .max(256)
       .optional()
       .describe(
-        "A summary of the attached interfaces and modes across nodes, e.g. eth0/native=3, ens5/generic=1.",
+        "A summary of the attached interfaces and modes across nodes, e.g. eth0/native=3, ens5/generic=1; where attachMode auto fell back to generic, the reason follows the mode: ens5/generic(NativeMtuTooLarge)=1.",
       ),
     conditions: z
       .array(condition)

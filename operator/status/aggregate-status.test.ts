@@ -174,6 +174,26 @@ describe("aggregateStatus", () => {
     assert.deepEqual(result.staleNodes, ["gone"]);
   });
 
+  it("names the reason where auto fell back to generic, apart from the interfaces that run generic as asked", () => {
+    const fallback = {
+      reason: "NativeMtuTooLarge" as const,
+      message: "the veth driver refuses native XDP at MTU 9000",
+    };
+    const xdpc = makeXdpCounter(
+      "jumbo",
+      {},
+      {
+        nodes: {
+          a: nodeEntry({ interfaces: [iface("eth0", "generic", { fallback })] }),
+          b: nodeEntry({ interfaces: [iface("eth0", "generic", { fallback }), iface("eth1", "generic")] }),
+        },
+      },
+    );
+    const result = aggregateStatus(xdpc, { nodes, readyAgents });
+    assert.equal(result.interfaces, "eth0/generic(NativeMtuTooLarge)=2, eth1/generic=1");
+    assert.deepEqual(result.interfaceErrors, [], "a fallback is not an error");
+  });
+
   it("summarizes attached interfaces and collects interface errors", () => {
     const xdpc = makeXdpCounter(
       "edge",

@@ -71,7 +71,8 @@ export function aggregateStatus(xdpc: XdpCounter, info: NodesInfo): AggregatedSt
       nodeErrors.push({ node, message: entry.error ?? "the agent reports an error" });
     for (const iface of entry.interfaces) {
       if (iface.attached) {
-        const key = `${iface.name}/${iface.mode || "unknown"}`;
+        const why = iface.fallback ? `(${iface.fallback.reason})` : "";
+        const key = `${iface.name}/${iface.mode || "unknown"}${why}`;
         attached.set(key, (attached.get(key) ?? 0) + 1);
       }
       if (iface.error || iface.reason) {
@@ -108,7 +109,10 @@ function saturate(totals: ReturnType<typeof zeroTotals>): ReturnType<typeof zero
   return totals;
 }
 
-/** `eth0/native=12, ens5/generic=3`: most common first, cut to fit the wide column's bound. */
+/**
+ * `eth0/native=12, ens5/generic(NativeMtuTooLarge)=3`: most common first, cut to fit the wide column's
+ * bound. The reason after a generic mode is why `auto` fell back there.
+ */
 export function summarizeInterfaces(attached: ReadonlyMap<string, number>): string | undefined {
   const parts = [...attached]
     .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
