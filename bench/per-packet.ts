@@ -1,5 +1,6 @@
-// Part 1, per-packet cost in the kernel: BPF_PROG_TEST_RUN (not live) of three XDP programs side by side:
-// the empty floor, the seed's shared atomic array, and the project's per-CPU counter. Interleaved rounds
+// Part 1, per-packet cost in the kernel: BPF_PROG_TEST_RUN (not live) of four XDP programs side by side:
+// the empty floor, the seed's shared atomic array, the per-CPU counter as a single-buffer program (the
+// counter before multi-buffer support: `linear`) and the project's per-CPU, multi-buffer counter. Interleaved rounds
 // (each round runs every program, in a rotating order), on one CPU and on every CPU at once (one worker
 // process per CPU, pinned with taskset, all running the same loaded program and so the same maps).
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
@@ -18,7 +19,7 @@ const XDP_PASS = 2;
 /** "No slowdown on every CPU at once", as measured: within this much of the one-CPU figure. */
 export const SLOWDOWN_TOLERANCE_NS = 1;
 
-export const PROGRAMS = ["empty", "seed", "counter"] as const;
+export const PROGRAMS = ["empty", "seed", "linear", "counter"] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 export const MODES = ["one-cpu", "all-cpus"] as const;
 export type Mode = (typeof MODES)[number];
@@ -203,6 +204,18 @@ function loadPrograms(): Loaded[] {
         return { packets: value.readBigUInt64LE(0), bytes: value.readBigUInt64LE(8) };
       },
       close: () => seed.close(),
+    });
+
+    const linear = LoadedCounter.load({
+      action: "pass",
+      objectPath: join(BENCH_BPF, "xdp_counter_linear.o"),
+    });
+    const linearReader = new CounterReader(linear.mapFd);
+    out.push({
+      name: "linear",
+      progFd: linear.progFd,
+      count: () => linearReader.read().pass,
+      close: () => linear.close(),
     });
 
     const counter = LoadedCounter.load({ action: "pass" });
