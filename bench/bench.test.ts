@@ -81,7 +81,15 @@ test("npm run bench -- --quick: every part runs, writes its file, and counts exa
   isMachine(v.machine as unknown as Record<string, unknown>);
   assert.deepEqual(
     v.rows.map((r) => r.variant),
-    ["counter", "counter-len-first", "counter-runtime-key", "counter-fixed", "seed"],
+    [
+      "counter",
+      "counter-linear",
+      "counter-compat",
+      "counter-len-first",
+      "counter-runtime-key",
+      "counter-fixed",
+      "seed",
+    ],
   );
   for (const row of v.rows) {
     assert.equal(row.perLoadOverEmptyNs.length, v.method.loads);

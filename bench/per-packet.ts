@@ -1,6 +1,7 @@
-// Part 1, per-packet cost in the kernel: BPF_PROG_TEST_RUN (not live) of four XDP programs side by side:
+// Part 1, per-packet cost in the kernel: BPF_PROG_TEST_RUN (not live) of five XDP programs side by side:
 // the empty floor, the seed's shared atomic array, the per-CPU counter as a single-buffer program (the
-// counter before multi-buffer support: `linear`) and the project's per-CPU, multi-buffer counter. Interleaved rounds
+// counter before multi-buffer support: `linear`), the project's per-CPU, multi-buffer counter, and its
+// compat build for kernels before 6.2 (`compat`: bpf_xdp_get_buff_len on every frame). Interleaved rounds
 // (each round runs every program, in a rotating order), on one CPU and on every CPU at once (one worker
 // process per CPU, pinned with taskset, all running the same loaded program and so the same maps).
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
@@ -8,6 +9,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { CounterReader } from "../agent/bpf/counters.ts";
+import { COMPAT_OBJECT_PATH } from "../agent/bpf/layout.ts";
 import { native } from "../agent/bpf/libbpf.ts";
 import { type BpfObject, LoadedCounter, loadObject } from "../agent/bpf/object.ts";
 import { type Machine, machine } from "./machine.ts";
@@ -19,7 +21,7 @@ const XDP_PASS = 2;
 /** "No slowdown on every CPU at once", as measured: within this much of the one-CPU figure. */
 export const SLOWDOWN_TOLERANCE_NS = 1;
 
-export const PROGRAMS = ["empty", "seed", "linear", "counter"] as const;
+export const PROGRAMS = ["empty", "seed", "linear", "counter", "compat"] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 export const MODES = ["one-cpu", "all-cpus"] as const;
 export type Mode = (typeof MODES)[number];
@@ -225,6 +227,15 @@ function loadPrograms(): Loaded[] {
       progFd: counter.progFd,
       count: () => reader.read().pass,
       close: () => counter.close(),
+    });
+
+    const compat = LoadedCounter.load({ action: "pass", objectPath: COMPAT_OBJECT_PATH });
+    const compatReader = new CounterReader(compat.mapFd);
+    out.push({
+      name: "compat",
+      progFd: compat.progFd,
+      count: () => compatReader.read().pass,
+      close: () => compat.close(),
     });
     return out;
   } catch (err) {

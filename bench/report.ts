@@ -29,7 +29,7 @@ export function perPacketTables(r: PerPacketResult): string {
   }
   out.push(
     "",
-    `Exactness: ${r.exactness.checks - r.exactness.failures.length} of ${r.exactness.checks} runs returned XDP_PASS and, for the seed and both counters (the single-buffer linear and the multi-buffer counter), counted exactly repeat × CPUs packets and repeat × CPUs × size bytes.`,
+    `Exactness: ${r.exactness.checks - r.exactness.failures.length} of ${r.exactness.checks} runs returned XDP_PASS and, for the seed and the three counters (single-buffer linear, multi-buffer counter and compat), counted exactly repeat × CPUs packets and repeat × CPUs × size bytes.`,
   );
   const overlaps = r.rows.filter((x) => x.overlap).map((x) => x.overlap?.median ?? 0);
   if (overlaps.length) {

@@ -16,6 +16,9 @@ const XDP_PASS = 2;
 /** name → object file, program name, and whether its action is set in .rodata */
 export const VARIANTS = {
   counter: { path: join(BPF, "xdp_counter.o"), prog: "xdp_counter", rodata: true },
+  // the counter before multi-buffer support, and the multi-buffer counter's compat build (kernels < 6.2)
+  "counter-linear": { path: join(BENCH_BPF, "xdp_counter_linear.o"), prog: "xdp_counter", rodata: true },
+  "counter-compat": { path: join(BPF, "xdp_counter_compat.o"), prog: "xdp_counter", rodata: true },
   "counter-len-first": {
     path: join(BENCH_BPF, "xdp_counter_len_first.o"),
     prog: "xdp_counter_len_first",

@@ -16,9 +16,46 @@
  *    nothing else changes for fragments.
  */
 #include <linux/bpf.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 #include "xdp_counter.h"
+
+#ifndef XDP_COUNTER_COMPAT
+/*
+ * The kernel's own view of the context, for its fragments flag: only the field read here, relocated by
+ * CO-RE against the running kernel's BTF. bpf_cast_to_kern_ctx() (Linux 6.2+) costs nothing at run time: the
+ * verifier turns the call into a register move.
+ */
+struct xdp_buff {
+	__u32 flags;
+} __attribute__((preserve_access_index));
+
+enum xdp_buff_flags {
+	XDP_FLAGS_HAS_FRAGS = 1,
+};
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+#endif
+
+/*
+ * The frame's whole length. bpf_xdp_get_buff_len() is a helper call, which costs several ns per packet on
+ * CPUs whose return-stack mitigations make every call and return dear (BENCHMARKS.md §1), so it is called
+ * only for a frame that has fragments; a single-buffer frame, the common case, is data_end - data.
+ * The compat build (xdp_counter_compat.o, for kernels before bpf_cast_to_kern_ctx) always calls it.
+ */
+static __always_inline __u64 frame_len(struct xdp_md *ctx)
+{
+#ifdef XDP_COUNTER_COMPAT
+	return bpf_xdp_get_buff_len(ctx);
+#else
+	struct xdp_buff *xdp = bpf_cast_to_kern_ctx(ctx);
+
+	if (xdp->flags & bpf_core_enum_value(enum xdp_buff_flags, XDP_FLAGS_HAS_FRAGS))
+		return bpf_xdp_get_buff_len(ctx);
+	return ctx->data_end - ctx->data;
+#endif
+}
 
 /* Set by user space before load (see xdp_counter.h). `volatile` keeps clang from folding the default in. */
 const volatile struct xdp_counter_config config = {
@@ -44,7 +81,7 @@ static __always_inline int count(struct xdp_md *ctx, const __u32 action)
 	if (!rec) /* cannot happen for a key below max_entries; the verifier still wants the check */
 		return action;
 	rec->packets++;
-	rec->bytes += bpf_xdp_get_buff_len(ctx);
+	rec->bytes += frame_len(ctx);
 	return action;
 }
 

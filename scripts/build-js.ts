@@ -16,7 +16,7 @@ export const DIST_BIN = join(DIST, "agent", "cli", "bin.js");
  * Files the compiled modules open by a path relative to their own (import.meta.dirname), from the repository
  * root; each lands at the same place under dist/. agent/bpf/layout.ts: the XDP program.
  */
-export const ASSETS = ["bpf/xdp_counter.o"];
+export const ASSETS = ["bpf/xdp_counter.o", "bpf/xdp_counter_compat.o"];
 
 export function buildJs(log: (line: string) => void = () => undefined): void {
   for (const asset of ASSETS) {

@@ -37,6 +37,13 @@ export const XDP_ATTACHED = { NONE: 0, DRV: 1, SKB: 2, HW: 3, MULTI: 4 } as cons
 
 /** The compiled object, built by `make -C bpf`. */
 export const DEFAULT_OBJECT_PATH = join(import.meta.dirname, "..", "..", "bpf", "xdp_counter.o");
+/**
+ * The same counter for kernels before 6.2, which lack the kfunc bpf_cast_to_kern_ctx: it calls
+ * bpf_xdp_get_buff_len for every frame. Loaded when the kernel refuses the default object for that reason.
+ */
+export const COMPAT_OBJECT_PATH = join(import.meta.dirname, "..", "..", "bpf", "xdp_counter_compat.o");
+/** The kfunc whose absence sends the loader to the compat object. */
+export const COMPAT_KFUNC = "bpf_cast_to_kern_ctx";
 
 /** Encodes struct xdp_counter_config for .rodata. */
 export function encodeConfig(action: CounterAction): Buffer {

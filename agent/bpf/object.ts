@@ -4,6 +4,8 @@
 import { existsSync } from "node:fs";
 import { BpfError, BpfErrorCode, check, codeFor } from "./errors.ts";
 import {
+  COMPAT_KFUNC,
+  COMPAT_OBJECT_PATH,
   type CounterAction,
   DEFAULT_OBJECT_PATH,
   encodeConfig,
@@ -158,6 +160,15 @@ export interface LoadSpec {
   reuseMapFd?: number;
 }
 
+/** Whether a load failed because the kernel lacks the kfunc of the default object (libbpf names it). */
+export function needsCompat(err: unknown): boolean {
+  return (
+    err instanceof BpfError &&
+    err.code === BpfErrorCode.LoadFailed &&
+    (err.detail ?? "").includes(COMPAT_KFUNC)
+  );
+}
+
 /** The counter program, loaded and not yet attached. */
 export class LoadedCounter implements Disposable {
   readonly #obj: BpfObject;
@@ -172,8 +183,22 @@ export class LoadedCounter implements Disposable {
     this.mapFd = obj.mapFd(STATS_MAP_NAME);
   }
 
+  /**
+   * Loads the counter. Without an explicit object, a kernel that lacks the kfunc the default object uses
+   * (before Linux 6.2) gets the compat object: the same counter, a little dearer per packet.
+   */
   static load(spec: LoadSpec): LoadedCounter {
-    const obj = BpfObject.open(spec.objectPath ?? DEFAULT_OBJECT_PATH);
+    if (spec.objectPath !== undefined) return LoadedCounter.#load(spec, spec.objectPath);
+    try {
+      return LoadedCounter.#load(spec, DEFAULT_OBJECT_PATH);
+    } catch (err) {
+      if (!needsCompat(err)) throw err;
+      return LoadedCounter.#load(spec, COMPAT_OBJECT_PATH);
+    }
+  }
+
+  static #load(spec: LoadSpec, path: string): LoadedCounter {
+    const obj = BpfObject.open(path);
     try {
       obj.setRodata(encodeConfig(spec.action));
       if (spec.reuseMapFd !== undefined) obj.reuseMap(STATS_MAP_NAME, spec.reuseMapFd);
