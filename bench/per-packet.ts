@@ -16,6 +16,8 @@ import { type Machine, machine } from "./machine.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 
 export const BENCH_BPF = join(import.meta.dirname, "bpf");
+/** bpf/xdp_counter.c built as a single-buffer program (bench/bpf/Makefile): the counter before multi-buffer */
+export const LINEAR_OBJECT_PATH = join(BENCH_BPF, "xdp_counter_linear.o");
 const WORKER = join(import.meta.dirname, "test-run-worker.ts");
 const XDP_PASS = 2;
 /** "No slowdown on every CPU at once", as measured: within this much of the one-CPU figure. */
@@ -208,35 +210,21 @@ function loadPrograms(): Loaded[] {
       close: () => seed.close(),
     });
 
-    const linear = LoadedCounter.load({
-      action: "pass",
-      objectPath: join(BENCH_BPF, "xdp_counter_linear.o"),
-    });
-    const linearReader = new CounterReader(linear.mapFd);
-    out.push({
-      name: "linear",
-      progFd: linear.progFd,
-      count: () => linearReader.read().pass,
-      close: () => linear.close(),
-    });
-
-    const counter = LoadedCounter.load({ action: "pass" });
-    const reader = new CounterReader(counter.mapFd);
-    out.push({
-      name: "counter",
-      progFd: counter.progFd,
-      count: () => reader.read().pass,
-      close: () => counter.close(),
-    });
-
-    const compat = LoadedCounter.load({ action: "pass", objectPath: COMPAT_OBJECT_PATH });
-    const compatReader = new CounterReader(compat.mapFd);
-    out.push({
-      name: "compat",
-      progFd: compat.progFd,
-      count: () => compatReader.read().pass,
-      close: () => compat.close(),
-    });
+    // the counter before multi-buffer support, the counter, and its compat build: one map reader each
+    for (const [name, objectPath] of [
+      ["linear", LINEAR_OBJECT_PATH],
+      ["counter", undefined],
+      ["compat", COMPAT_OBJECT_PATH],
+    ] as const) {
+      const counter = LoadedCounter.load({ action: "pass", objectPath });
+      const reader = new CounterReader(counter.mapFd);
+      out.push({
+        name,
+        progFd: counter.progFd,
+        count: () => reader.read().pass,
+        close: () => counter.close(),
+      });
+    }
     return out;
   } catch (err) {
     for (const l of out) l.close();

@@ -21,7 +21,19 @@
 
 #include "xdp_counter.h"
 
-#ifndef XDP_COUNTER_COMPAT
+/*
+ * Three builds of this file: the counter (xdp_counter.o), its compat build (xdp_counter_compat.o: -D
+ * XDP_COUNTER_COMPAT) and, for the benchmarks and the tests only, the counter as it was before multi-buffer
+ * support (bench/bpf/xdp_counter_linear.o: -DXDP_COUNTER_LINEAR), a single-buffer program counting
+ * data_end - data, what an earlier agent left attached.
+ */
+#ifdef XDP_COUNTER_LINEAR
+#define XDP_COUNTER_SECTION "xdp"
+#else
+#define XDP_COUNTER_SECTION "xdp.frags"
+#endif
+
+#if !defined(XDP_COUNTER_COMPAT) && !defined(XDP_COUNTER_LINEAR)
 /*
  * The kernel's own view of the context, for its fragments flag: only the field read here, relocated by
  * CO-RE against the running kernel's BTF. bpf_cast_to_kern_ctx() (Linux 6.2+) costs nothing at run time: the
@@ -46,12 +58,14 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
  */
 static __always_inline __u64 frame_len(struct xdp_md *ctx)
 {
-#ifdef XDP_COUNTER_COMPAT
+#if defined(XDP_COUNTER_LINEAR)
+	return ctx->data_end - ctx->data;
+#elif defined(XDP_COUNTER_COMPAT)
 	return bpf_xdp_get_buff_len(ctx);
 #else
 	struct xdp_buff *xdp = bpf_cast_to_kern_ctx(ctx);
 
-	if (xdp->flags & bpf_core_enum_value(enum xdp_buff_flags, XDP_FLAGS_HAS_FRAGS))
+	if (__builtin_expect(xdp->flags & bpf_core_enum_value(enum xdp_buff_flags, XDP_FLAGS_HAS_FRAGS), 0))
 		return bpf_xdp_get_buff_len(ctx);
 	return ctx->data_end - ctx->data;
 #endif
@@ -71,17 +85,20 @@ struct {
 
 /*
  * Counts one packet under `action` and returns it. Always inlined with a constant action, so each call site
- * has a constant key and a constant return value.
+ * has a constant key and a constant return value. The frame's length is read before the record is touched:
+ * measured, that order keeps the fragments check within noise of the single-buffer counter, where reading
+ * it after the update cost some 2 ns more (BENCHMARKS.md §1, variants).
  */
 static __always_inline int count(struct xdp_md *ctx, const __u32 action)
 {
+	__u64 len = frame_len(ctx);
 	__u32 key = action;
 	struct xdp_counter_rec *rec = bpf_map_lookup_elem(&xdp_counter_stats, &key);
 
 	if (!rec) /* cannot happen for a key below max_entries; the verifier still wants the check */
 		return action;
 	rec->packets++;
-	rec->bytes += frame_len(ctx);
+	rec->bytes += len;
 	return action;
 }
 
@@ -90,7 +107,7 @@ static __always_inline int count(struct xdp_md *ctx, const __u32 action)
  * not taken: what runs is one lookup with a constant key and two adds. (A key computed at run time measured
  * 1.5-2 ns slower per packet; see BENCHMARKS.md.)
  */
-SEC("xdp.frags")
+SEC(XDP_COUNTER_SECTION)
 int xdp_counter(struct xdp_md *ctx)
 {
 	if (config.action == XDP_PASS)
