@@ -230,6 +230,11 @@ async function build(target: KubeBuild): Promise<void> {
       2,
     )}\n`,
   );
+  if (existsSync(target.dir) && !kubeBinariesBuilt(target)) {
+    // a finished folder someone took binaries out of: replaced whole
+    log(`replacing the incomplete ${target.dir}`);
+    rmSync(target.dir, { recursive: true, force: true });
+  }
   try {
     renameSync(scratch, target.dir);
   } catch (err) {

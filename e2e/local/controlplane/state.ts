@@ -1,0 +1,131 @@
+// Where a control plane keeps its state, and the clean-up of what a killed run left. Each control plane has a
+// folder `<root>/<id>/` holding an `owner.pid` (the process that started it) and a `<component>.pid` per
+// process it runs, beside their data, certificates and logs. A pid file holds the pid and the process's start
+// time (field 22 of /proc/<pid>/stat), so a pid reused by another process is never taken for ours. Before a
+// start, every folder whose owner is gone is cleaned: its processes are killed and the folder removed.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The default root of the control planes' state folders; one folder per control plane under it. */
+export const defaultStateRoot = "/tmp/xdp-counter-controlplane";
+
+/** A process as the kernel knows it: the pid and when it started, which together never repeat. */
+export interface ProcessIdentity {
+  pid: number;
+  start: string;
+}
+
+/** A running process's identity; undefined when there is no such process or it is a zombie. */
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // the command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")"
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return undefined;
+  const start = fields[19];
+  return start ? { pid, start } : undefined;
+}
+
+export function isRunning(id: ProcessIdentity): boolean {
+  return processIdentity(id.pid)?.start === id.start;
+}
+
+export function writePidFile(path: string, id: ProcessIdentity): void {
+  writeFileSync(path, `${id.pid} ${id.start}\n`);
+}
+
+export function readPidFile(path: string): ProcessIdentity | undefined {
+  try {
+    const [pid, start] = readFileSync(path, "utf8").trim().split(" ");
+    return pid && start ? { pid: Number(pid), start } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A new state folder under `root`, owned by this process. */
+export function createStateDir(root: string): string {
+  mkdirSync(root, { recursive: true });
+  const dir = mkdtempSync(join(root, "cp-"));
+  const self = processIdentity(process.pid);
+  if (!self) throw new Error(`cannot read /proc/${process.pid}/stat`);
+  writePidFile(join(dir, "owner.pid"), self);
+  return dir;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sleeps synchronously (for exit handlers, which cannot wait for a promise). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** Sends a signal to a process's group (our components lead their own) and to the process itself. */
+export function signalGroup(id: ProcessIdentity, signal: NodeJS.Signals): void {
+  if (!isRunning(id)) return;
+  for (const target of [-id.pid, id.pid]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // gone meanwhile, or no group
+    }
+  }
+}
+
+/** SIGKILLs the processes and waits, synchronously, until they are gone (at most `timeoutMs`). */
+export function killSync(ids: ProcessIdentity[], timeoutMs = 5_000): void {
+  for (const id of ids) signalGroup(id, "SIGKILL");
+  const deadline = Date.now() + timeoutMs;
+  while (ids.some(isRunning) && Date.now() < deadline) sleepSync(10);
+}
+
+/** The component pid files of a state folder. */
+export function componentPids(dir: string): ProcessIdentity[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.endsWith(".pid") && e !== "owner.pid")
+    .map((e) => readPidFile(join(dir, e)))
+    .filter((id): id is ProcessIdentity => id !== undefined);
+}
+
+/** A folder without an owner file this long after it was made is a start that died before writing it. */
+const OWNERLESS_GRACE_MS = 60_000;
+
+/**
+ * Cleans what control planes whose owner is gone (SIGKILLed, crashed) left under `root`: kills their processes
+ * and removes their folders. Returns the folders removed.
+ */
+export function removeAbandoned(root: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const dir = join(root, entry);
+    const owner = readPidFile(join(dir, "owner.pid"));
+    if (owner && isRunning(owner)) continue;
+    if (!owner) {
+      try {
+        if (Date.now() - statSync(dir).mtimeMs < OWNERLESS_GRACE_MS) continue;
+      } catch {
+        continue;
+      }
+    }
+    killSync(componentPids(dir));
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
