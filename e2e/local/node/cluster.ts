@@ -8,6 +8,7 @@
 //   the control plane                  (advertising the host's cluster address, Services in the cluster's range)
 //   the API forwarder                  (the host's cluster address to the API server on loopback)
 //   the nodes, side by side
+//   the `default` ServiceAccount      (made by the controller manager; a first pod needs it)
 import { execFile } from "node:child_process";
 import type { CommandResult } from "../../scenario/index.ts";
 import { type ControlPlane, startControlPlane } from "../controlplane/index.ts";

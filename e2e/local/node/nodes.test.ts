@@ -170,7 +170,7 @@ describe("real nodes", { timeout: 180_000 }, () => {
     await kubectlOk(c, ["delete", "pod", "service-client", "--wait=false"]);
   });
 
-  it("kubectl logs and kubectl exec reach the kubelet", async () => {
+  it("kubectl logs and kubectl exec reach the kubelet", async (t) => {
     const pod = {
       apiVersion: "v1",
       kind: "Pod",
@@ -188,11 +188,13 @@ describe("real nodes", { timeout: 180_000 }, () => {
         ],
       },
     };
+    const created = performance.now();
     await kubectlOk(c, ["apply", "-f", "-"], JSON.stringify(pod));
     await until(
       "talker Running",
       async () => (await pods(c, "default")).find((p) => p.name === "talker")?.ready,
     );
+    t.diagnostic(`pod Running and Ready ${Math.round(performance.now() - created)} ms after kubectl apply`);
     assert.equal((await kubectlOk(c, ["logs", "talker"])).trim(), "hello from talker");
     assert.equal(
       await kubectlOk(c, ["exec", "talker", "--", "sh", "-c", "echo $((6 * 7)) $(id -u)"]),
