@@ -2,8 +2,9 @@
 // kept alive by the file (a bind mount of the namespace, in the cluster's private folder), and entered by
 // every process of the node with `nsenter --mount=FILE --net=/run/netns/NODE`. In it, step by step:
 //
-//   1. the copies of namespace pins go (another node's mount namespace file, the host's /run/netns): a copy
-//      would keep that namespace alive after its owner removed it;
+//   1. the copies of namespace pins go (another node's mount namespace file, the host's /run/netns), and of
+//      other clusters' folders and other runtimes' container layers: a copy would keep that namespace or
+//      mount alive after its owner removed it;
 //   2. node-private tmpfs on /run (containerd's state and sockets, runc's root, the pods' netns pins, the
 //      iptables lock), /var/log (the kubelet's /var/log/containers links) and /var/lib/cni (the CNI plugins'
 //      IP allocations and cached results), paths these programs use whatever they are told;
@@ -43,18 +44,30 @@ export function removeMountNamespace(ns: NodeNamespaces): void {
 }
 
 /**
- * The steps that make the namespace a node's (see the file's comment). `clusterDir` is the cluster's folder,
- * whose other mount namespace files this namespace copied.
+ * The steps that make the namespace a node's (see the file's comment). `clusterDir` is the node's cluster's
+ * folder (kept), `stateRoot` the folder of every cluster's (whose other mounts go).
  */
 export async function prepareMounts(
   steps: Steps,
   ns: NodeNamespaces,
   hierarchies: Hierarchy[],
+  where: { stateRoot: string; clusterDir: string },
 ): Promise<void> {
+  const { stateRoot, clusterDir } = where;
   const inNode = (script: string) => nodeScript(ns, script);
-  await steps.run("mounts: drop the copies of namespace pins (other nodes', /run/netns)", () =>
-    // findmnt -r escapes blanks in names; pins are named by us, without blanks
-    inNode('findmnt -rn -t nsfs -o TARGET | sort -r | while read -r m; do umount -l "$m"; done'),
+  await steps.run(
+    "mounts: drop the copies of namespace pins, other clusters' folders, containers' layers",
+    () =>
+      // findmnt -r escapes blanks in names (\x20): a name with a blank is not ours and stays, harmlessly
+      inNode(
+        [
+          'findmnt -rn -t nsfs -o TARGET | sort -r | while read -r m; do umount -l "$m"; done',
+          // another cluster's folder (a bind mount), and any other runtime's container layers (the image
+          // test's dockerd): a copy here would keep them mounted until this node stops
+          `findmnt -rn -o TARGET | grep '^${stateRoot}/' | grep -vx '${clusterDir}' | sort -r | while read -r m; do umount -l "$m"; done`,
+          `findmnt -rn -t overlay -o TARGET | grep -vx / | sort -r | while read -r m; do umount -l "$m"; done`,
+        ].join("\n"),
+      ),
   );
   // /var/lib/cni is the one mount point that may be missing on the host; it stays there, empty, as the CNI
   // plugins' package would leave it.

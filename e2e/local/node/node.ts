@@ -13,6 +13,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { dirname } from "node:path";
 import type { ApiClient } from "../../../runtime/index.ts";
 import { kubeBinary } from "../../kube/binaries.ts";
 import { createNodeCgroups, daemonProcsFiles, destroyCgroups, type Hierarchy } from "./cgroups.ts";
@@ -120,7 +121,10 @@ export async function startNode(options: NodeOptions): Promise<Node> {
       name: "unmount the mount namespace (every mount of the node goes with it)",
       fn: () => removeMountNamespace(ns),
     });
-    await prepareMounts(steps, ns, options.hierarchies);
+    await prepareMounts(steps, ns, options.hierarchies, {
+      stateRoot: dirname(options.clusterDir),
+      clusterDir: options.clusterDir,
+    });
     await steps.run(
       `cgroups ${plan.cgroupRoot} in ${options.hierarchies.length} hierarchies`,
       () => createNodeCgroups(plan.cgroupRoot, options.hierarchies),
