@@ -239,8 +239,9 @@ function destroyAllLive(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  // someone else handles the signal (a CLI that stops gracefully): the exit handler stays as a safety net
-  if (process.listenerCount(signal) > 1) return;
+  // Removed synchronously first, then the signal raised again with this handler gone: any other handler (the
+  // control plane's own, which stands back while another handler listens) then sees it once more, and with
+  // none left the default action ends the process as the signal asked.
   destroyAllLive();
   uninstall();
   process.kill(process.pid, signal);
