@@ -25,6 +25,8 @@ export class NodeProcess {
   readonly pidPath: string;
   readonly identity: ProcessIdentity;
   exit: Exit | undefined;
+  /** why it could not start, if it could not */
+  note = "";
   readonly #child: ChildProcess;
   readonly #exited: Promise<Exit>;
 
@@ -68,8 +70,6 @@ export class NodeProcess {
     // a node forgotten by its owner must not keep the owner alive: the exit handlers remove it then
     this.#child.unref();
   }
-
-  note = "";
 
   get running(): boolean {
     return this.exit === undefined;
