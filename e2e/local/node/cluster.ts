@@ -206,6 +206,9 @@ function capture(argv: string[], input?: string): Promise<CommandResult> {
         resolve({ code, stdout, stderr: stderr || (err && code === -1 ? err.message : "") });
       },
     );
+    // A command that exits without reading its input closes the pipe: EPIPE on write is no failure of
+    // ours, its exit code and output tell what happened.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(input ?? "");
   });
 }

@@ -218,14 +218,19 @@ describe("real nodes", { timeout: 180_000 }, () => {
       },
     };
     await kubectlOk(c, ["apply", "-f", "-"], JSON.stringify(pod));
+    // The kubelet shows CrashLoopBackOff while it waits out the back-off between restarts (10 s, then
+    // doubling); between those it may show the start error. On a loaded machine that takes a while.
+    let seen = "";
     await until(
       "CrashLoopBackOff in kubectl get pods",
-      async () =>
-        /^cannot-start\s+0\/1\s+CrashLoopBackOff\s/m.test(
-          await kubectlOk(c, ["get", "pods", "cannot-start"]),
-        ),
-      60_000,
-    );
+      async () => {
+        seen = await kubectlOk(c, ["get", "pods", "cannot-start"]);
+        return /^cannot-start\s+0\/1\s+CrashLoopBackOff\s/m.test(seen);
+      },
+      120_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; kubectl get pods said last: ${seen}`);
+    });
     const describe = await kubectlOk(c, ["describe", "pod", "cannot-start"]);
     assert.match(describe, /Reason:\s+CrashLoopBackOff/);
     assert.match(describe, /\/no\/such\/program: no such file or directory/);
