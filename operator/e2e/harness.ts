@@ -62,7 +62,10 @@ export type Cluster = {
    */
   agentPod(xdpCounter: string, node: string, ready?: boolean): Promise<void>;
   getXdpCounter(name: string): Promise<KubeObject | undefined>;
-  /** A ServiceAccount's kubeconfig (text, straight to the API server) with a token from the TokenRequest API. */
+  /**
+   * A ServiceAccount's kubeconfig (text) with a token from the TokenRequest API, through the proxy (which
+   * stop() closes first, so no open watch holds up the API server's stop).
+   */
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
   /**
    * Replaces the CRD by an older one, without the CEL rule on spec.reportInterval (1s to 1h), so that what
@@ -246,7 +249,7 @@ async function connect(controlPlane: ControlPlane): Promise<Cluster> {
       );
       const token = (res.body as { status?: { token?: string } }).status?.token;
       if (res.status !== 201 || !token) throw new Error(`TokenRequest for ${namespace}/${name}: ${res.text}`);
-      return kubeconfigText(controlPlane.url, controlPlane.caPem, { token }, `${namespace}-${name}`);
+      return kubeconfigText(proxied.origin, controlPlane.caPem, { token }, `${namespace}-${name}`);
     },
     async withOlderCrd() {
       const rule = "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/reportInterval";

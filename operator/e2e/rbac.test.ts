@@ -137,11 +137,14 @@ test("the operator works with only the permissions it declares", async (t) => {
       "readiness followed",
     );
   }
-  await controller.flushEvents();
-  const series = (await admin.list(eventsPath(OPERATOR_EVENTS_NAMESPACE))).items.find(
-    (e) => e.reason === "NodesNotReady",
-  )?.series as { count?: number } | undefined;
-  assert.equal(series?.count, 2, "the series patched");
+  // the Event follows the status write the test waited for, in the same reconcile: wait for it too
+  await eventually(async () => {
+    await controller.flushEvents();
+    const series = (await admin.list(eventsPath(OPERATOR_EVENTS_NAMESPACE))).items.find(
+      (e) => e.reason === "NodesNotReady",
+    )?.series as { count?: number } | undefined;
+    return series?.count === 2;
+  }, "the series patched");
   const operator = `system:serviceaccount:${NAMESPACE}:operator`;
   const requests = await eventually(() => {
     const all = cluster.requests().filter((r) => r.user === operator);
