@@ -81,6 +81,11 @@ export type Cluster = {
    * older resourceVersion, where the API server's watch cache does not serve it, ends with 410 Gone.
    */
   compact(): Promise<void>;
+  /**
+   * Removes what tests made, so the next test of the file starts from an empty cluster: XdpCounters (their
+   * finalizers dropped: no operator runs), DaemonSets, pods and Nodes. Call it with no operator running.
+   */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -272,6 +277,17 @@ async function connect(controlPlane: ControlPlane): Promise<Cluster> {
         body: JSON.stringify({ revision, physical: true }),
       });
       if (!res.ok) throw new Error(`etcd compaction at ${revision}: ${res.status} ${await res.text()}`);
+    },
+    async reset() {
+      for (const xdpc of (await admin.list(xdpCountersPath())).items) {
+        const path = xdpCountersPath(xdpc.metadata.name);
+        await admin.patch(path, { metadata: { finalizers: null } }, "merge");
+        await must(["delete", "xdpc", xdpc.metadata.name, "--ignore-not-found"]);
+      }
+      await must(["delete", "daemonsets", "--all", "-n", NAMESPACE, "--wait=false"]);
+      // no kubelet finishes a graceful deletion here
+      await must(["delete", "pods", "--all", "-n", NAMESPACE, "--grace-period=0", "--force"]);
+      await must(["delete", "nodes", "--all"]);
     },
     async stop() {
       await proxy.close();
