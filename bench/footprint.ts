@@ -1,6 +1,6 @@
 // Part "footprint": what one agent costs on a node. Real agents (`xdp-counter agent`, a process each) run
 // side by side, each in a node namespace of its own with 8 veth interfaces it counts on, reporting into the
-// test API server: per report interval, the agent as the image ships it (the compiled JavaScript in dist/,
+// real API server (testing/cluster.ts): per report interval, the agent as the image ships it (the compiled JavaScript in dist/,
 // built first, with the Node.js options the DaemonSet gives it) and, for comparison, run from the .ts
 // sources as in development. Sampled from /proc: RSS (VmRSS) and CPU time over the window (utime + stime,
 // plus cutime + cstime: the `ip` commands the agent runs to list interfaces are its cost too). Then the
@@ -212,19 +212,15 @@ export async function runFootprint(o: {
     // Let start-up (module loading, the first attach and report) pass before the window opens.
     await sleep(o.quick ? 500 : 3_000);
     o.log(`footprint: ${setups.length} agents ready; measuring ${o.windowSeconds} s side by side`);
-    // Count writes as they come (the server's request list is bounded).
-    const writes = new Map<string, number>(setups.map((s) => [s.name, 0]));
-    const reqs = cluster.server.requests;
-    const push = reqs.push.bind(reqs);
-    reqs.push = (...records) => {
-      for (const r of records) {
-        for (const s of setups) {
-          if (r.method === "PATCH" && r.url.includes(`/${s.name}/status`))
-            writes.set(s.name, (writes.get(s.name) ?? 0) + 1);
-        }
-      }
-      return push(...records);
-    };
+    // Count each XdpCounter's status writes in the window, from the API server's audit log.
+    const statusWrites = (): Map<string, number> =>
+      new Map(
+        setups.map((s) => [
+          s.name,
+          cluster.writes().filter((r) => r.method === "PATCH" && r.url.includes(`/${s.name}/status`)).length,
+        ]),
+      );
+    const writesBefore = statusWrites();
     const start = setups.map((s) => ({ ticks: cpuTicks(s.pid), t: performance.now() }));
     const rss: number[][] = setups.map(() => []);
     const perSec: number[][] = setups.map(() => []);
@@ -245,6 +241,7 @@ export async function runFootprint(o: {
       for (let k = 0; k + n <= xs.length; k += n) out.push(xs.slice(k, k + n).reduce((a, b) => a + b, 0) / n);
       return out.length ? out : [0];
     };
+    const writesAfter = statusWrites();
     const rows: FootprintRow[] = setups.map((s, i) => {
       const ticks = cpuTicks(s.pid) - (start[i]?.ticks ?? 0);
       const secs = (performance.now() - (start[i]?.t ?? 0)) / 1000;
@@ -260,10 +257,9 @@ export async function runFootprint(o: {
         cpuPctPerBlock: roundSummary(summarize(blocks(perSec[i] ?? [], block)), 3),
         blockSeconds: block,
         rssMiB: roundSummary(summarize(rss[i] ?? []), 1),
-        writes: writes.get(s.name) ?? 0,
+        writes: (writesAfter.get(s.name) ?? 0) - (writesBefore.get(s.name) ?? 0),
       };
     });
-    reqs.push = push;
 
     // One read of all counters: the first agent's pinned maps, read here with the same CounterReader.
     const first = setups[0];

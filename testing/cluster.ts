@@ -1,17 +1,40 @@
-// A test cluster for agents: the project's test API server (e2e/local/apiserver) with the XdpCounter CRD,
-// in the test process, reachable from each test node's namespace through a bridge (ns-bridge.ts), and a pin
-// root of the test's own on bpffs. stop() removes all of it.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// A test cluster for agents: the real control plane (etcd and kube-apiserver, e2e/local/controlplane) with the
+// XdpCounter CRD, reachable from each test node's network namespace through a bridge (ns-bridge.ts), and a pin
+// root of the test's own on bpffs. Agents authenticate as the admin or as a ServiceAccount with a token from the
+// TokenRequest API. stop() removes all of it.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentConfig } from "../api/v1alpha1/index.ts";
-import { type ApiServer, type Identity, startApiServer } from "../e2e/local/apiserver/index.ts";
-import { call } from "../e2e/local/apiserver/testclient.ts";
+import { type ControlPlane, startControlPlane } from "../e2e/local/controlplane/index.ts";
+import { kubeconfigText } from "../e2e/local/controlplane/kubeconfig.ts";
+import type { ApiResponse } from "../runtime/index.ts";
 import { type Bridge, startBridge } from "./ns-bridge.ts";
 
 const CRD = new URL("../crds/xdpcounters.xdpcounter.dev.yaml", import.meta.url).pathname;
 const XDPC = "/apis/xdpcounter.dev/v1alpha1/xdpcounters";
 let seq = 0;
+
+/** Who an agent is: the admin, or a ServiceAccount (which must exist). */
+export type Identity = "admin" | { namespace: string; serviceAccount: string };
+
+/** A request the API server answered (its audit log); `body` is what was sent (a patch: the patch). */
+export type Request = {
+  method: string;
+  url: string;
+  user: string;
+  userAgent: string;
+  status: number;
+  body: unknown;
+};
+
+const METHODS: Record<string, string> = {
+  create: "POST",
+  update: "PUT",
+  patch: "PATCH",
+  delete: "DELETE",
+  deletecollection: "DELETE",
+};
 
 /** A node's entry as the API server returns it. Counters leave out the actions that counted 0. */
 export type NodeEntry = {
@@ -34,32 +57,55 @@ export type NodeEntry = {
 };
 
 export class TestCluster {
-  readonly server: ApiServer;
+  readonly controlPlane: ControlPlane;
   readonly dir: string;
   readonly #bridges: Bridge[] = [];
   readonly #pinRoots: string[] = [];
 
-  private constructor(server: ApiServer, dir: string) {
-    this.server = server;
+  private constructor(controlPlane: ControlPlane, dir: string) {
+    this.controlPlane = controlPlane;
     this.dir = dir;
   }
 
   static async start(): Promise<TestCluster> {
-    const server = await startApiServer({ crds: [CRD], logUnknown: () => undefined });
-    return new TestCluster(server, mkdtempSync(join(tmpdir(), "xct-cluster-")));
+    const controlPlane = await startControlPlane({ components: "apiserver", crds: [CRD], audit: "Request" });
+    return new TestCluster(controlPlane, mkdtempSync(join(tmpdir(), "xct-cluster-")));
   }
 
-  /** A kubeconfig that reaches the API server from inside `ns`, and the bridge (to cut it). */
+  /**
+   * A kubeconfig that reaches the API server from inside `ns` (the bridge listens on the namespace's
+   * 127.0.0.1, which the serving certificate names), and the bridge (to cut it).
+   */
   async kubeconfigFor(ns: string, identity: Identity = "admin"): Promise<{ path: string; bridge: Bridge }> {
-    const port = Number(new URL(this.server.url).port);
-    const bridge = await startBridge(ns, { host: "127.0.0.1", port });
+    const url = new URL(this.controlPlane.url);
+    const bridge = await startBridge(ns, { host: url.hostname, port: Number(url.port) });
     this.#bridges.push(bridge);
-    const yaml = this.server
-      .kubeconfigFor(identity)
-      .replace(this.server.url, `https://127.0.0.1:${bridge.port}`);
+    const server = `https://${url.hostname}:${bridge.port}`;
+    const yaml =
+      identity === "admin"
+        ? readFileSync(this.controlPlane.kubeconfig, "utf8").replace(url.origin, server)
+        : kubeconfigText(
+            server,
+            this.controlPlane.caPem,
+            { token: await this.token(identity.namespace, identity.serviceAccount) },
+            identity.serviceAccount,
+          );
     const path = join(this.dir, `kubeconfig-${ns}`);
-    writeFileSync(path, yaml);
+    writeFileSync(path, yaml, { mode: 0o600 });
     return { path, bridge };
+  }
+
+  /** A ServiceAccount's token from the TokenRequest API (one hour). */
+  async token(namespace: string, serviceAccount: string): Promise<string> {
+    const res = await this.#call(
+      "POST",
+      `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`,
+      { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
+    );
+    const token = (res.body as { status?: { token?: string } }).status?.token;
+    if (res.status !== 201 || !token)
+      throw new Error(`TokenRequest ${namespace}/${serviceAccount}: ${res.text}`);
+    return token;
   }
 
   /** A fresh pin root on bpffs for one test node; removed by stop(). */
@@ -74,46 +120,82 @@ export class TestCluster {
     name: string,
     spec: Record<string, unknown>,
   ): Promise<{ uid: string; generation: number }> {
-    const res = await call(this.server, "POST", XDPC, {
-      body: { apiVersion: "xdpcounter.dev/v1alpha1", kind: "XdpCounter", metadata: { name }, spec },
+    const res = await this.#call("POST", XDPC, {
+      apiVersion: "xdpcounter.dev/v1alpha1",
+      kind: "XdpCounter",
+      metadata: { name },
+      spec,
     });
-    if (res.status !== 201)
-      throw new Error(`create XdpCounter ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-    return { uid: res.body.metadata.uid, generation: res.body.metadata.generation };
+    if (res.status !== 201) throw new Error(`create XdpCounter ${name}: ${res.status} ${res.text}`);
+    const { metadata } = res.body as { metadata: { uid: string; generation: number } };
+    return { uid: metadata.uid, generation: metadata.generation };
   }
 
   async deleteXdpCounter(name: string): Promise<void> {
-    const res = await call(this.server, "DELETE", `${XDPC}/${name}`);
+    const res = await this.#call("DELETE", `${XDPC}/${name}`);
     if (res.status !== 200) throw new Error(`delete XdpCounter ${name}: ${res.status}`);
   }
 
   /** Creates an object as the admin (POST to `path`). */
   async create(path: string, body: Record<string, unknown>): Promise<void> {
-    const res = await call(this.server, "POST", path, { body });
-    if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    const res = await this.#call("POST", path, body);
+    if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${res.text}`);
   }
 
   async nodeEntries(name: string): Promise<Record<string, NodeEntry>> {
-    const res = await call(this.server, "GET", `${XDPC}/${name}`);
+    const res = await this.#call("GET", `${XDPC}/${name}`);
     if (res.status !== 200) throw new Error(`get XdpCounter ${name}: ${res.status}`);
-    return (res.body.status?.nodes ?? {}) as Record<string, NodeEntry>;
+    return ((res.body as { status?: { nodes?: Record<string, NodeEntry> } }).status?.nodes ?? {}) as Record<
+      string,
+      NodeEntry
+    >;
   }
 
   async createNode(name: string, internalIp: string): Promise<void> {
-    const created = await call(this.server, "POST", "/api/v1/nodes", {
-      body: { apiVersion: "v1", kind: "Node", metadata: { name } },
+    const created = await this.#call("POST", "/api/v1/nodes", {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name },
     });
-    if (created.status !== 201) throw new Error(`create Node ${name}: ${created.status}`);
-    const patched = await call(this.server, "PATCH", `/api/v1/nodes/${name}/status`, {
-      contentType: "application/merge-patch+json",
-      body: { status: { addresses: [{ type: "InternalIP", address: internalIp }] } },
+    if (created.status !== 201) throw new Error(`create Node ${name}: ${created.status} ${created.text}`);
+    const patched = await this.#call(
+      "PATCH",
+      `/api/v1/nodes/${name}/status`,
+      { status: { addresses: [{ type: "InternalIP", address: internalIp }] } },
+      "application/merge-patch+json",
+    );
+    if (patched.status !== 200)
+      throw new Error(`patch Node ${name} status: ${patched.status} ${patched.text}`);
+  }
+
+  /** The writes the API server answered so far, oldest first (its audit log). */
+  writes(): Request[] {
+    return this.controlPlane.auditEvents().flatMap((e) => {
+      const method = METHODS[e.verb];
+      if (!method) return [];
+      return [
+        {
+          method,
+          url: e.requestURI,
+          user: e.user.username,
+          userAgent: e.userAgent ?? "",
+          status: e.responseStatus?.code ?? 0,
+          body: e.requestObject,
+        },
+      ];
     });
-    if (patched.status !== 200) throw new Error(`patch Node ${name} status: ${patched.status}`);
+  }
+
+  #call(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse> {
+    return this.controlPlane.client.call(method, path, {
+      ...(body === undefined ? {} : { body }),
+      ...(contentType ? { contentType } : {}),
+    });
   }
 
   async stop(): Promise<void> {
     for (const b of this.#bridges.splice(0)) await b.stop().catch(() => undefined);
-    await this.server.stop();
+    await this.controlPlane.stop();
     for (const root of this.#pinRoots.splice(0)) rmSync(root, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }

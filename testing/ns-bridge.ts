@@ -1,4 +1,4 @@
-// Reaches a TCP server of the test process (the test API server on the host's 127.0.0.1) from inside a test
+// Reaches a TCP server of the test process (an API server on the host's 127.0.0.1) from inside a test
 // network namespace, without adding anything to the host's network: the test listens on a Unix socket
 // (filesystem sockets cross network namespaces), and a forwarder inside the namespace listens on its own
 // 127.0.0.1 and pipes each connection there. `setDown(true)` cuts every connection and refuses new ones, and

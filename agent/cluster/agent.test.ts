@@ -1,6 +1,7 @@
 // The agent for real: a child process in a test node's network namespace, attaching the XDP counter to the
 // node's end of a veth pair, counting exact numbers of frames sent from the peer, and reporting into the
-// project's test API server. Needs root and bpffs; each test removes its namespaces, pins and processes.
+// real API server (one control plane for the file). Needs root and bpffs; each test removes its namespaces,
+// pins and processes.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";

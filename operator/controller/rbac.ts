@@ -10,6 +10,9 @@ export const OPERATOR_CLUSTER_RULES: readonly PolicyRule[] = [
   // watch and read; patch for the finalizer.
   { apiGroups: [GROUP], resources: [PLURAL], verbs: ["get", "list", "watch", "patch"] },
   { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["patch"] },
+  // the DaemonSets' ownerReference to their XdpCounter sets blockOwnerDeletion, which the API server's
+  // OwnerReferencesPermissionEnforcement admission allows only to those who may update the owner's finalizers
+  { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ["update"] },
   { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
 ];
 

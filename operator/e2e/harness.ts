@@ -1,16 +1,19 @@
-// A local control plane for the operator's integration tests: the project's test API server with the
-// XdpCounter CRD, a TCP proxy in front of it for the operator (to break its watches), the real kubectl,
-// an admin client, and the operator's controller running in-process. No agents run: tests write node
-// entries themselves, as agents would (a merge patch on /status), and make agent pods Ready or not, as the
-// DaemonSet controller and the kubelet would.
+// The real control plane for the operator's integration tests, shared by a test file as envtest's is: etcd
+// and kube-apiserver, with the controller manager running two controllers only, the garbage collector (owner
+// references are honoured) and the ServiceAccount controller (each namespace's `default`, which pods need): no
+// DaemonSet controller, scheduler or kubelet touches the pods, the XdpCounter CRD installed by
+// the real kubectl before the controller manager starts, a TCP proxy in front of the API server for the operator (to break its watches), an admin
+// client, and the operator's controller running in-process. No agents run: tests create Nodes as objects,
+// write node entries themselves, as agents would (a merge patch on /status), and make agent pods Ready or not,
+// as the DaemonSet controller and the kubelet would (the pod, then its /status).
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CRD_PATH, type NodeStatus } from "../../api/v1alpha1/index.ts";
+import { CRD_PATH, GROUP, type NodeStatus, PLURAL } from "../../api/v1alpha1/index.ts";
 import { nodeEntryPatch } from "../../api/v1alpha1/node-patch.ts";
-import { type ApiServer, startApiServer } from "../../e2e/local/apiserver/index.ts";
-import { ensureTools } from "../../e2e/local/tools.ts";
+import { type ControlPlane, startControlPlane } from "../../e2e/local/controlplane/index.ts";
+import { kubeconfigText } from "../../e2e/local/controlplane/kubeconfig.ts";
 import { silentLogger } from "../../runtime/index.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import {
@@ -37,12 +40,15 @@ export const operatorEnv = {
 
 export type RunResult = { code: number; stdout: string; stderr: string };
 
+/** A request the API server answered, from its audit log. */
+export type Request = { method: string; url: string; user: string; userAgent: string; status: number };
+
 export type Cluster = {
-  server: ApiServer;
+  controlPlane: ControlPlane;
   proxy: TcpProxy;
   dir: string;
   kubeconfig: string;
-  /** The kubeconfig (text) that reaches the server through the proxy. */
+  /** The kubeconfig (text) that reaches the server through the proxy, as the admin. */
   operatorKubeconfig: string;
   admin: HttpKubeClient;
   kubectl(args: string[], input?: string): Promise<RunResult>;
@@ -56,41 +62,86 @@ export type Cluster = {
    */
   agentPod(xdpCounter: string, node: string, ready?: boolean): Promise<void>;
   getXdpCounter(name: string): Promise<KubeObject | undefined>;
+  /**
+   * A ServiceAccount's kubeconfig (text) with a token from the TokenRequest API, through the proxy (which
+   * stop() closes first, so no open watch holds up the API server's stop).
+   */
+  serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
+  /**
+   * Replaces the CRD by an older one, without the CEL rule on spec.reportInterval (1s to 1h), so that what
+   * only the operator's own validation refuses reaches the operator; the returned function puts the CRD back.
+   */
+  withOlderCrd(): Promise<() => Promise<void>>;
+  /** Every request the API server answered so far (its audit log). */
+  requests(): Request[];
   /** Requests the operator made (its User-Agent) that wrote something. */
   operatorWrites(): { method: string; url: string }[];
+  /**
+   * Compacts etcd's history up to now, as the API server does every 5 minutes: a watch that resumes from an
+   * older resourceVersion, where the API server's watch cache does not serve it, ends with 410 Gone.
+   */
+  compact(): Promise<void>;
+  /**
+   * Removes what tests made, so the next test of the file starts from an empty cluster: XdpCounters (their
+   * finalizers dropped: no operator runs), DaemonSets, pods and Nodes. Call it with no operator running.
+   */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 };
 
-export async function startCluster(options: { historySize?: number } = {}): Promise<Cluster> {
-  const { kubectl } = ensureTools();
-  const server = await startApiServer({
+const METHODS: Record<string, string> = {
+  create: "POST",
+  update: "PUT",
+  patch: "PATCH",
+  delete: "DELETE",
+  deletecollection: "DELETE",
+  get: "GET",
+  list: "GET",
+  watch: "GET",
+};
+
+export async function startCluster(options: { watchCacheOff?: string[] } = {}): Promise<Cluster> {
+  const controlPlane = await startControlPlane({
+    components: "apiserver",
+    controllers: ["garbagecollector", "serviceaccount"],
+    audit: true,
     crds: [CRD_PATH],
-    bookmarkIntervalMs: 200,
-    ...(options.historySize ? { historySize: options.historySize } : {}),
-    logUnknown: () => {},
+    ...(options.watchCacheOff
+      ? {
+          extraFlags: {
+            "kube-apiserver": [`--watch-cache-sizes=${options.watchCacheOff.map((r) => `${r}#0`).join(",")}`],
+          },
+        }
+      : {}),
   });
-  const proxy = await startTcpProxy(Number(new URL(server.url).port));
+  try {
+    return await connect(controlPlane);
+  } catch (err) {
+    await controlPlane.stop();
+    throw err;
+  }
+}
+
+async function connect(controlPlane: ControlPlane): Promise<Cluster> {
+  const url = new URL(controlPlane.url);
+  const proxy = await startTcpProxy(Number(url.port));
   const dir = mkdtempSync(join(tmpdir(), "xdp-operator-e2e-"));
-  const kubeconfig = server.writeKubeconfig(join(dir, "kubeconfig"));
-  const proxied = new URL(server.url);
+  const kubeconfig = join(dir, "kubeconfig");
+  writeFileSync(kubeconfig, readAdmin(controlPlane));
+  const proxied = new URL(url);
   proxied.port = String(proxy.port);
-  const operatorKubeconfig = server.kubeconfigFor().replace(server.url, proxied.origin);
+  const operatorKubeconfig = readAdmin(controlPlane).replace(url.origin, proxied.origin);
   writeFileSync(join(dir, "operator-kubeconfig"), operatorKubeconfig);
-  const admin = new HttpKubeClient(await loadKubeConfig(server.kubeconfigFor()), {
+  const admin = new HttpKubeClient(await loadKubeConfig(readAdmin(controlPlane)), {
     userAgent: "xdp-counter-e2e",
-  });
-  await admin.create("/api/v1/namespaces", {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: { name: NAMESPACE },
   });
 
   const run = (args: string[], input?: string) =>
     new Promise<RunResult>((resolve) => {
       const child = execFile(
-        kubectl,
+        controlPlane.kubectl,
         ["--kubeconfig", kubeconfig, ...args],
-        { env: { ...process.env, HOME: dir } },
+        { env: { PATH: process.env.PATH ?? "", HOME: dir } },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
           resolve({ code, stdout, stderr });
@@ -98,9 +149,31 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
       );
       if (input !== undefined) child.stdin?.end(input);
     });
+  const must = async (args: string[], input?: string) => {
+    const res = await run(args, input);
+    if (res.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${res.stderr}`);
+    return res;
+  };
+
+  await admin.create("/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: NAMESPACE },
+  });
+  // pods are admitted once their namespace's `default` ServiceAccount exists
+  await must(["wait", "--for=create", "--timeout=30s", "-n", NAMESPACE, "serviceaccount/default"]);
+
+  const requests = (): Request[] =>
+    controlPlane.auditEvents().map((e) => ({
+      method: METHODS[e.verb] ?? e.verb,
+      url: e.requestURI,
+      user: e.user.username,
+      userAgent: e.userAgent ?? "",
+      status: e.responseStatus?.code ?? 0,
+    }));
 
   return {
-    server,
+    controlPlane,
     proxy,
     dir,
     kubeconfig,
@@ -108,11 +181,36 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
     admin,
     kubectl: run,
     async addNode(name, labels = {}) {
-      await admin.create(nodesPath(), { apiVersion: "v1", kind: "Node", metadata: { name, labels } });
+      // the API server's TaintNodesByCondition admission taints a new Node not-ready; its kubelet then
+      // reports Ready and the node lifecycle controller lifts the taint: both played here, as a node joins
+      const node = await admin.create(nodesPath(), {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name, labels },
+      });
+      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const ready = {
+        type: "Ready",
+        status: "True",
+        reason: "KubeletReady",
+        message: "kubelet is posting ready status",
+      };
+      await admin.patch(
+        `${nodesPath()}/${name}/status`,
+        { status: { conditions: [{ ...ready, lastHeartbeatTime: now, lastTransitionTime: now }] } },
+        "merge",
+      );
+      const taints = ((node.spec as { taints?: { key: string }[] } | undefined)?.taints ?? []).filter(
+        (taint) => taint.key !== "node.kubernetes.io/not-ready",
+      );
+      await admin.patch(
+        `${nodesPath()}/${name}`,
+        { spec: { taints: taints.length > 0 ? taints : null } },
+        "merge",
+      );
     },
     async deleteNode(name) {
-      const res = await run(["delete", "node", name]);
-      if (res.code !== 0) throw new Error(res.stderr);
+      await must(["delete", "node", name]);
     },
     report(xdpCounter, node, entry) {
       const full: NodeStatus = {
@@ -142,16 +240,66 @@ export async function startCluster(options: { historySize?: number } = {}): Prom
       await admin.patch(`${pods}/${name}/status`, agentPodStatus(ready), "merge");
     },
     getXdpCounter: (name) => admin.get(xdpCountersPath(name)),
+    async serviceAccountKubeconfig(namespace, name) {
+      const res = await controlPlane.client.call(
+        "POST",
+        `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+        {
+          body: {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenRequest",
+            spec: { expirationSeconds: 3600 },
+          },
+        },
+      );
+      const token = (res.body as { status?: { token?: string } }).status?.token;
+      if (res.status !== 201 || !token) throw new Error(`TokenRequest for ${namespace}/${name}: ${res.text}`);
+      return kubeconfigText(proxied.origin, controlPlane.caPem, { token }, `${namespace}-${name}`);
+    },
+    async withOlderCrd() {
+      const rule = "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/reportInterval";
+      const patch = JSON.stringify([{ op: "remove", path: `${rule}/x-kubernetes-validations` }]);
+      await must(["patch", "crd", `${PLURAL}.${GROUP}`, "--type=json", "-p", patch]);
+      return async () => {
+        await must(["apply", "-f", CRD_PATH]);
+      };
+    },
+    requests,
     operatorWrites: () =>
-      server.requests
+      requests()
         .filter((r) => r.userAgent.startsWith("xdp-counter-operator") && r.method !== "GET")
         .map((r) => ({ method: r.method, url: r.url })),
+    async compact() {
+      // the current revision of etcd: a list's resourceVersion, read from etcd itself (no resourceVersion)
+      const revision = (await admin.list(nodesPath())).resourceVersion;
+      const res = await fetch(`${controlPlane.etcdUrl}/v3/kv/compaction`, {
+        method: "POST",
+        body: JSON.stringify({ revision, physical: true }),
+      });
+      if (!res.ok) throw new Error(`etcd compaction at ${revision}: ${res.status} ${await res.text()}`);
+    },
+    async reset() {
+      for (const xdpc of (await admin.list(xdpCountersPath())).items) {
+        const path = xdpCountersPath(xdpc.metadata.name);
+        await admin.patch(path, { metadata: { finalizers: null } }, "merge");
+        await must(["delete", "xdpc", xdpc.metadata.name, "--ignore-not-found"]);
+      }
+      await must(["delete", "daemonsets", "--all", "-n", NAMESPACE, "--wait=false"]);
+      // no kubelet finishes a graceful deletion here
+      await must(["delete", "pods", "--all", "-n", NAMESPACE, "--grace-period=0", "--force"]);
+      await must(["delete", "nodes", "--all"]);
+    },
     async stop() {
       await proxy.close();
-      await server.stop();
+      await controlPlane.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The admin's kubeconfig: the CA and the client certificate embedded. */
+function readAdmin(controlPlane: ControlPlane): string {
+  return readFileSync(controlPlane.kubeconfig, "utf8");
 }
 
 export type InProcessOperator = {
@@ -209,5 +357,21 @@ export function xdpCounterYaml(name: string, spec: Record<string, unknown>): str
     kind: "XdpCounter",
     metadata: { name },
     spec,
+  });
+}
+
+/** kubectl apply of an XdpCounter, tried again until accepted (a CRD just changed takes a moment to apply). */
+export async function applyOnceAccepted(
+  cluster: Cluster,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
+  let last = "";
+  await eventually(async () => {
+    const res = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml(name, spec));
+    last = res.stderr;
+    return res.code === 0;
+  }, `kubectl apply of ${name} accepted`).catch((err: Error) => {
+    throw new Error(`${err.message}: ${last}`);
   });
 }

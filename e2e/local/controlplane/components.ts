@@ -113,7 +113,8 @@ function componentFlags(
   ];
 }
 
-export function controllerManagerFlags(l: Layout): string[] {
+/** `controllers`: the controller manager's `--controllers` (default `*`: the default ones). */
+export function controllerManagerFlags(l: Layout, controllers: readonly string[] = ["*"]): string[] {
   const { pki } = l;
   return [
     ...componentFlags(
@@ -122,8 +123,8 @@ export function controllerManagerFlags(l: Layout): string[] {
       pki.controllerManagerServing,
       `${l.dir}/kube-controller-manager`,
     ),
-    // the default controllers (bootstrapsigner and tokencleaner stay off, as by default)
-    "--controllers=*",
+    // the default controllers (bootstrapsigner and tokencleaner stay off, as by default), or those asked for
+    `--controllers=${controllers.join(",")}`,
     // the CA signs approved CertificateSigningRequests (kubelets' client and serving certificates)
     `--cluster-signing-cert-file=${pki.ca.cert}`,
     `--cluster-signing-key-file=${pki.ca.key}`,

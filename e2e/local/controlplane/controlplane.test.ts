@@ -308,4 +308,34 @@ describe("control plane", () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  test("the API server alone (envtest's shape), with a CRD installed at start and an audit log", async () => {
+    const crd = new URL("../../../crds/xdpcounters.xdpcounter.dev.yaml", import.meta.url).pathname;
+    await using alone = await startControlPlane({ components: "apiserver", crds: [crd], audit: "Request" });
+    assert.throws(() => alone.pid("kube-controller-manager"), /no component kube-controller-manager/);
+    assert.throws(() => alone.pid("kube-scheduler"), /no component kube-scheduler/);
+    const established = await ok(
+      alone.client,
+      "GET",
+      "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/xdpcounters.xdpcounter.dev",
+    );
+    assert.ok(
+      established.status.conditions.some((c: Obj) => c.type === "Established" && c.status === "True"),
+    );
+    // nobody makes a namespace's default ServiceAccount without the controller manager
+    await ok(alone.client, "POST", "/api/v1/namespaces", { metadata: { name: "quiet" } });
+    const sa = await alone.client.call("GET", "/api/v1/namespaces/quiet/serviceaccounts/default");
+    assert.equal(sa.status, 404);
+    const patch = { metadata: { labels: { audited: "yes" } } };
+    await alone.client.call("PATCH", "/api/v1/namespaces/quiet", {
+      body: patch,
+      contentType: "application/merge-patch+json",
+    });
+    const event = await until("the patch in the audit log", async () =>
+      alone.auditEvents().find((e) => e.verb === "patch" && e.requestURI === "/api/v1/namespaces/quiet"),
+    );
+    assert.equal(event.user.username, "xdp-counter-admin");
+    assert.equal(event.responseStatus?.code, 200);
+    assert.deepEqual(event.requestObject, patch);
+  });
 });

@@ -2,8 +2,10 @@
 // kube-scheduler) from the binaries built by e2e/kube/build.ts, on free loopback ports, with its state in a
 // folder of its own. Ready means what it means on a cluster: the API server's /readyz, the controller manager's
 // and the scheduler's /healthz and their leader Leases in kube-system; never a fixed sleep.
-import { rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { promisify } from "node:util";
 import { ApiClient, loadKubeconfigFiles, messageOf } from "../../../runtime/index.ts";
 import { type KubeBinary, kubeBinary, kubeBuild } from "../../kube/binaries.ts";
 import { registerLive, unregisterLive } from "./cleanup.ts";
@@ -46,6 +48,42 @@ export interface ControlPlaneOptions {
   stopTimeoutMs?: number;
   /** flags added after a component's own (components.ts), e.g. a feature gate a test needs */
   extraFlags?: Partial<Record<ComponentName, string[]>>;
+  /**
+   * "all" (the default): etcd, kube-apiserver, kube-controller-manager and kube-scheduler. "apiserver": etcd
+   * and kube-apiserver only, as envtest runs them, for tests that play the controllers and kubelets
+   * themselves (no controller touches the pods, their status or the namespaces' ServiceAccounts); with
+   * `controllers`, the controller manager too, running only those.
+   */
+  components?: "all" | "apiserver";
+  /**
+   * The controller manager's controllers (`--controllers`), e.g. `["garbagecollector"]` with `components:
+   * "apiserver"`: owner references are honoured, and nothing makes or touches pods. Default: the default ones
+   * with "all", no controller manager with "apiserver".
+   */
+  controllers?: string[];
+  /**
+   * CustomResourceDefinition files, applied with kubectl once the API server is ready and Established before
+   * the controller manager starts (as envtest installs them), so its garbage collector knows them from the start
+   */
+  crds?: string[];
+  /**
+   * The API server writes an audit log of every request, which auditEvents() reads: `true` or "Metadata" (who,
+   * what, the answer's code), "Request" (also the body sent: for a patch, the patch).
+   */
+  audit?: boolean | "Metadata" | "Request";
+}
+
+/** One request as the API server's audit log records it (audit.k8s.io/v1 Event, Metadata level). */
+export interface AuditEvent {
+  stage: string;
+  verb: string;
+  requestURI: string;
+  userAgent?: string;
+  user: { username: string; groups?: string[] };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
+  /** with audit "Request": the body the client sent */
+  requestObject?: unknown;
 }
 
 export interface ControlPlane extends AsyncDisposable {
@@ -77,13 +115,27 @@ export interface ControlPlane extends AsyncDisposable {
   logTail(component: ComponentName, lines?: number): string;
   /** the pid of a component's process */
   pid(component: ComponentName): number;
+  /**
+   * The requests the API server has answered (stage ResponseComplete), oldest first; with `audit` only. The
+   * log backend writes an event just after the response, so a request made a moment ago may be missing.
+   */
+  auditEvents(): AuditEvent[];
   /** writes a kubeconfig for a user (a bearer token, or a certificate and key) into `path` and returns it */
   writeKubeconfig(path: string, user: KubeconfigUser, name?: string): string;
   /** stops every component (SIGTERM, then SIGKILL) and removes the state folder; safe to call twice */
   stop(): Promise<void>;
 }
 
+const execFileAsync = promisify(execFile);
 const DEFAULT_SERVICE_RANGE = "10.96.0.0/16";
+// Every request, once, when its response is complete, at one level for all.
+const auditPolicy = (level: "Metadata" | "Request") =>
+  JSON.stringify({
+    apiVersion: "audit.k8s.io/v1",
+    kind: "Policy",
+    omitStages: ["RequestReceived", "ResponseStarted", "Panic"],
+    rules: [{ level }],
+  });
 const ATTEMPTS = 3;
 
 /** Starts a control plane; a start that lost a port to another process is tried again on new ports. */
@@ -112,6 +164,28 @@ function binaries(): Record<Exclude<KubeBinary, "kubelet" | "kube-proxy">, strin
   } catch (err) {
     throw new ControlPlaneError(ControlPlaneErrorCode.NotBuilt, messageOf(err), { cause: err });
   }
+}
+
+async function installCrds(
+  kubectl: string,
+  kubeconfig: string,
+  home: string,
+  files: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const run = (args: string[]) =>
+    execFileAsync(kubectl, ["--kubeconfig", kubeconfig, ...args], {
+      env: { PATH: process.env.PATH ?? "", HOME: home },
+    }).catch((err: { stderr?: string }) => {
+      throw new ControlPlaneError(
+        ControlPlaneErrorCode.Exited,
+        `kubectl ${args.join(" ")}: ${err.stderr?.trim() || messageOf(err)}`,
+      );
+    });
+  const applied = await run(["apply", ...files.flatMap((f) => ["-f", f]), "-o", "name"]);
+  const names = applied.stdout.split("\n").filter((line) => line.startsWith("customresourcedefinition"));
+  if (names.length > 0)
+    await run(["wait", "--for=condition=Established", `--timeout=${Math.ceil(timeoutMs / 1000)}s`, ...names]);
 }
 
 /** The first address of an IPv4 range: the `kubernetes` Service's, which the serving certificate must name. */
@@ -190,6 +264,18 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       schedulerKubeconfig: join(dir, "kube-scheduler.kubeconfig"),
     };
     const url = apiServerUrl(layout);
+    const auditLog = join(dir, "audit.log");
+    const auditFlags: string[] = [];
+    if (options.audit) {
+      const policy = join(dir, "audit-policy.json");
+      writeFileSync(policy, auditPolicy(options.audit === "Request" ? "Request" : "Metadata"));
+      // blocking: the event is written before the request's handler returns (no batching delay)
+      auditFlags.push(
+        `--audit-policy-file=${policy}`,
+        `--audit-log-path=${auditLog}`,
+        "--audit-log-mode=blocking",
+      );
+    }
     const kubeconfig = writeKubeconfig(join(dir, "admin.kubeconfig"), url, pki.caPem, pki.admin, "admin");
     writeKubeconfig(
       layout.controllerManagerKubeconfig,
@@ -222,7 +308,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     step(`etcd ready at ${etcdUrl(layout)}`, since);
 
     since = performance.now();
-    const apiserver = run("kube-apiserver", apiServerFlags(layout));
+    const apiserver = run("kube-apiserver", [...apiServerFlags(layout), ...auditFlags]);
     client = new ApiClient(await loadKubeconfigFiles([kubeconfig]), {
       userAgent: "xdp-counter-controlplane",
     });
@@ -230,7 +316,8 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     await wait("the API server's /readyz", apiserver, () => apiServerReady(admin));
     step(`kube-apiserver ready at ${url}`, since);
 
-    // the controller manager exits when it starts before its bootstrap RBAC is in force (readiness.ts)
+    // the controller manager exits when it starts before its bootstrap RBAC is in force (readiness.ts); tests
+    // with the API server alone wait for it too: it is the RBAC their own identities are checked against
     since = performance.now();
     await wait("the controller manager's and the scheduler's bootstrap RBAC", apiserver, async () => {
       const missing = await missingBootstrapRbac(admin);
@@ -238,29 +325,40 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       return true;
     });
     step("bootstrap RBAC in force", since);
-
-    since = performance.now();
-    const kcm = run("kube-controller-manager", controllerManagerFlags(layout));
-    const sched = run("kube-scheduler", schedulerFlags(layout));
-    await Promise.all([
-      (async () => {
-        await wait("the controller manager's /healthz", kcm, () =>
-          healthy(`https://127.0.0.1:${ports.controllerManager}/healthz`, pki.caPem),
-        );
-        await wait("the controller manager's Lease kube-system/kube-controller-manager", kcm, () =>
-          leaseHeld(admin, "kube-controller-manager"),
-        );
-      })(),
-      (async () => {
-        await wait("the scheduler's /healthz", sched, () =>
-          healthy(`https://127.0.0.1:${ports.scheduler}/healthz`, pki.caPem),
-        );
-        await wait("the scheduler's Lease kube-system/kube-scheduler", sched, () =>
-          leaseHeld(admin, "kube-scheduler"),
-        );
-      })(),
-    ]);
-    step("kube-controller-manager and kube-scheduler hold their Leases", since);
+    if (options.crds && options.crds.length > 0) {
+      since = performance.now();
+      await installCrds(bin.kubectl, kubeconfig, dir, options.crds, readyTimeoutMs);
+      step(`CRDs established (${options.crds.length} files)`, since);
+    }
+    const all = (options.components ?? "all") === "all";
+    if (all || options.controllers) {
+      since = performance.now();
+      const kcm = run("kube-controller-manager", controllerManagerFlags(layout, options.controllers));
+      const sched = all ? run("kube-scheduler", schedulerFlags(layout)) : undefined;
+      await Promise.all([
+        (async () => {
+          await wait("the controller manager's /healthz", kcm, () =>
+            healthy(`https://127.0.0.1:${ports.controllerManager}/healthz`, pki.caPem),
+          );
+          await wait("the controller manager's Lease kube-system/kube-controller-manager", kcm, () =>
+            leaseHeld(admin, "kube-controller-manager"),
+          );
+        })(),
+        sched &&
+          (async () => {
+            await wait("the scheduler's /healthz", sched, () =>
+              healthy(`https://127.0.0.1:${ports.scheduler}/healthz`, pki.caPem),
+            );
+            await wait("the scheduler's Lease kube-system/kube-scheduler", sched, () =>
+              leaseHeld(admin, "kube-scheduler"),
+            );
+          })(),
+      ]);
+      step(
+        `${sched ? "kube-controller-manager and kube-scheduler hold their Leases" : "kube-controller-manager holds its Lease"}`,
+        since,
+      );
+    }
     const startMs = performance.now() - began;
     log(`control plane ${id} ready in ${(startMs / 1000).toFixed(1)} s`);
 
@@ -286,6 +384,26 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       logPath: (name) => component(name).logPath,
       logTail: (name, lines) => component(name).logTail(lines),
       pid: (name) => component(name).identity.pid,
+      auditEvents: () => {
+        if (!options.audit) throw new Error("the control plane was started without audit: true");
+        let text = "";
+        try {
+          text = readFileSync(auditLog, "utf8");
+        } catch {
+          return [];
+        }
+        // the last line may be half written
+        return text
+          .split("\n")
+          .flatMap((line) => {
+            try {
+              return [JSON.parse(line) as AuditEvent];
+            } catch {
+              return [];
+            }
+          })
+          .filter((e) => e.stage === "ResponseComplete");
+      },
       writeKubeconfig: (path, user, name = "user") => writeKubeconfig(path, url, pki.caPem, user, name),
       stop,
       [Symbol.asyncDispose]: stop,

@@ -2,6 +2,7 @@
 // from the binaries e2e/kube/build.ts builds; see README.md.
 export type { ComponentName, Ports } from "./components.ts";
 export {
+  type AuditEvent,
   type ControlPlane,
   type ControlPlaneOptions,
   firstServiceIp,
