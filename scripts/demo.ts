@@ -2,7 +2,8 @@
 // bpffs) before it changes anything, then brings up the local cluster (e2e/local/node: the real control plane
 // and two real nodes running the product's image), `helm install`s the chart, applies
 // examples/xdpcounter.yaml, sends traffic into both nodes and shows `kubectl get xdpcounters -o wide` every 2 s
-// until Ctrl-C (or --seconds N); then deletes the XdpCounter, uninstalls the chart and stops the cluster.
+// until Ctrl-C (or --seconds N). After --seconds it deletes the XdpCounter, uninstalls the chart and stops
+// the cluster; Ctrl-C removes the whole cluster at once.
 //   node scripts/demo.ts [--seconds N]
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -121,7 +122,8 @@ try {
   );
   await createReleaseNamespace(c);
   log(
-    `helm install ${RELEASE} charts/xdp-counter --namespace ${NAMESPACE} --set image...=${local.image.name} --wait`,
+    `helm install ${RELEASE} charts/xdp-counter --namespace ${NAMESPACE} --wait ` +
+      `(image ${local.image.name}, imported into the nodes: pullPolicy Never)`,
   );
   await must("helm install", helmInstall(local));
   installed = true;
