@@ -208,7 +208,7 @@ test("the operator killed with SIGKILL and restarted: the status converges", {
 
 test("deleting the XdpCounter right after an agent crash leaves no XDP program and no pin on any node", {
   timeout: 180_000,
-}, async () => {
+}, async (t) => {
   const counts = await readCounts(c, name);
   assert.equal(
     counts.total,
@@ -217,8 +217,16 @@ test("deleting the XdpCounter right after an agent crash leaves no XDP program a
   const [victim] = await agentsOn("node-1");
   assert.ok(victim);
   await killContainer(c, victim);
+  const began = performance.now();
   await kubectlOk(c, ["delete", "xdpcounter", name, "--wait=true", "--timeout=120s"]);
+  t.diagnostic(`the XdpCounter gone after ${Math.round(performance.now() - began)} ms`);
   await expectNoXdpAnywhere(c, nodes);
+  await agentPodsGone();
+  t.diagnostic(`its agent pods gone after ${Math.round(performance.now() - began)} ms`);
+});
+
+/** Waits until no agent pod is left, terminating ones included (`kubectl wait --for=delete`). */
+async function agentPodsGone(): Promise<void> {
   await kubectlOk(c, [
     "wait",
     "--for=delete",
@@ -227,9 +235,9 @@ test("deleting the XdpCounter right after an agent crash leaves no XDP program a
     NAMESPACE,
     "-l",
     "app.kubernetes.io/component=agent",
-    "--timeout=60s",
+    "--timeout=90s",
   ]);
-});
+}
 
 test("a second XdpCounter, after the first, goes as cleanly", { timeout: 180_000 }, async () => {
   await kubectlOk(c, ["apply", "-f", "-"], manifest({ name: "again" }));
@@ -241,6 +249,8 @@ test("a second XdpCounter, after the first, goes as cleanly", { timeout: 180_000
   await expectExactCounts(c, "again", { "node-1": 1_234, "node-2": 200 });
   await kubectlOk(c, ["delete", "xdpcounter", "again", "--wait=true", "--timeout=120s"]);
   await expectNoXdpAnywhere(c, nodes);
+  // the agents' pods end after the XdpCounter, each within its termination grace period
+  await agentPodsGone();
 });
 
 test("helm uninstall leaves nothing of the release behind", { timeout: 180_000 }, async () => {
