@@ -206,6 +206,9 @@ function capture(argv: string[], input?: string): Promise<CommandResult> {
         resolve({ code, stdout, stderr: stderr || (err && code === -1 ? err.message : "") });
       },
     );
+    // a command that reads no input may exit before its stdin is closed: EPIPE then, which its exit code
+    // and output already tell about (unhandled, it would throw into whatever runs at that moment)
+    child.stdin?.on("error", () => {});
     child.stdin?.end(input ?? "");
   });
 }
