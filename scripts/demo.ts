@@ -1,17 +1,18 @@
 // The demo: xdp-counter on a local Kubernetes cluster. Checks that it may run (root, a kernel with XDP and
-// bpffs) before it changes anything, then brings up the local cluster with two simulated nodes
-// (e2e/local/cluster), `helm install`s the chart, applies examples/xdpcounter.yaml, sends traffic into both
-// nodes and shows `kubectl get xdpcounters -o wide` every 2 s until Ctrl-C (or --seconds N); then deletes the
-// XdpCounter, uninstalls the chart and stops the cluster.
+// bpffs) before it changes anything, then brings up the local cluster (e2e/local/node: the real control plane
+// and two real nodes running the product's image), `helm install`s the chart, applies
+// examples/xdpcounter.yaml, sends traffic into both nodes and shows `kubectl get xdpcounters -o wide` every 2 s
+// until Ctrl-C (or --seconds N). After --seconds it deletes the XdpCounter, uninstalls the chart and stops
+// the cluster; Ctrl-C removes the whole cluster at once.
 //   node scripts/demo.ts [--seconds N]
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { EnvironmentError } from "../agent/cli/exit-codes.ts";
 import { requirePrivileges } from "../agent/cli/privileges.ts";
-import type { Cluster } from "../e2e/local/cluster/index.ts";
+import type { Cluster } from "../e2e/local/node/index.ts";
 import { exampleManifest, exampleName, examplePath, readCounts } from "../e2e/scenario/index.ts";
 
 const repo = join(import.meta.dirname, "..");
@@ -52,16 +53,22 @@ if (problem) {
 }
 
 // Imported only now: loading the local cluster registers exit handlers, which a refused run need not have.
-const { startLocalCluster, helmInstall, scenarioOf, NAMESPACE, RELEASE } = await import(
+const { startLocalCluster, createReleaseNamespace, helmInstall, NAMESPACE, RELEASE } = await import(
   "../e2e/local/e2e/setup.ts"
 );
 const { ensureTools } = await import("../e2e/local/tools.ts");
 
+const began = performance.now();
+const elapsed = (): string => `${((performance.now() - began) / 1000).toFixed(1)} s`;
 let stopping = false;
+// Ctrl-C: the local cluster's own handler removes the whole cluster at once (its nodes, and with them the
+// agents, their XDP programs and pins), so there is nothing left to delete one by one
+let interrupted = false;
 const wake = new AbortController();
 const finish = (): void => {
   if (!stopping) log("stopping: cleaning up");
   stopping = true;
+  interrupted = true;
   wake.abort();
 };
 process.on("SIGINT", finish);
@@ -88,26 +95,42 @@ async function must(
 log("building the XDP program (make -C bpf)");
 execFileSync("make", ["-s", "-C", join(repo, "bpf")], { stdio: "inherit" });
 const tools = ensureTools();
-log("starting a local cluster: the test API server and two simulated nodes (network + mount namespaces)");
+log(
+  "starting a local cluster: the real control plane and two real nodes (each a network and mount namespace " +
+    "with containerd, a kubelet and kube-proxy), the product's image imported into each",
+);
 let cluster: Cluster | undefined;
 let installed = false;
 let applied = false;
 const name = exampleName();
 try {
-  cluster = await startLocalCluster(2);
+  const local = await startLocalCluster(2);
+  cluster = local.cluster;
   const c = cluster;
-  const scenario = scenarioOf(c);
+  log(`cluster ${c.plan.id} up after ${elapsed()}`);
   for (const n of c.nodes)
-    log(`  ${n.name}: eth0 ${n.ip} (cluster network), eth1 (traffic), netns ${n.netns}`);
-  log(`kubectl works from another shell: KUBECONFIG=${c.kubeconfigPath} ${tools.kubectl} get xdpc -o wide`);
-
-  log(`helm install ${RELEASE} charts/xdp-counter --namespace ${NAMESPACE} --create-namespace --wait`);
-  await must("helm install", helmInstall(c));
-  installed = true;
-  log("the operator runs (a Deployment pod, here a process on the host)");
+    log(
+      `  ${n.name}: eth0 ${n.plan.ip} (cluster network), eth1 (traffic), netns ${n.plan.netns}, ` +
+        `mount ns ${n.ns.mountNs}, traffic netns ${n.plan.trafficNs}`,
+    );
+  log("kubectl and helm work from another shell:");
+  process.stdout.write(`export KUBECONFIG=${c.kubeconfig}\n`);
+  process.stdout.write(`export PATH=${dirname(c.controlPlane.kubectl)}:${dirname(tools.helm)}:$PATH\n`);
 
   log(
-    `kubectl apply -f ${examplePath.slice(repo.length + 1)}, edited for the simulated nodes: ` +
+    `kubectl create namespace ${NAMESPACE}; kubectl label namespace ${NAMESPACE} pod-security.kubernetes.io/enforce=privileged`,
+  );
+  await createReleaseNamespace(c);
+  log(
+    `helm install ${RELEASE} charts/xdp-counter --namespace ${NAMESPACE} --wait ` +
+      `(image ${local.image.name}, imported into the nodes: pullPolicy Never)`,
+  );
+  await must("helm install", helmInstall(local));
+  installed = true;
+  log("the operator runs (the chart's Deployment, a pod on the pod network)");
+
+  log(
+    `kubectl apply -f ${examplePath.slice(repo.length + 1)}, edited for these nodes: ` +
       "interfaces [eth1] (a veth, which the example's globs leave out), reportInterval 1s",
   );
   await must(
@@ -124,7 +147,7 @@ try {
     const sizes = [64, 512, 1514];
     for (let round = 0; !stopping; round++) {
       try {
-        await Promise.all(c.nodes.map((n, i) => n.traffic.send(5_000 * (i + 1), sizes[round % 3] ?? 64)));
+        await Promise.all(c.nodes.map((n, i) => n.send(5_000 * (i + 1), sizes[round % 3] ?? 64)));
       } catch (err) {
         // Ctrl-C reaches the sender too (same process group): that is the end, not an error
         if (!stopping) throw err;
@@ -142,12 +165,18 @@ try {
     "kubectl get xdpcounters -o wide, every 2 s" +
       (Number.isFinite(seconds) ? ` for ${seconds} s` : "; Ctrl-C stops"),
   );
+  let counted = false;
   while (!stopping && Date.now() < deadline) {
     const r = await c.kubectl(["get", "xdpcounters", "-o", "wide"]);
+    if (stopping) break;
     if (process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
     process.stdout.write(`--- ${new Date().toISOString()}\n${r.stdout}${r.stderr}`);
-    const counts = await readCounts(scenario, name).catch(() => undefined);
+    const counts = await readCounts(c, name).catch(() => undefined);
     const perNode = Object.entries(counts?.nodes ?? {}).map(([n, v]) => `${n}=${v}`);
+    if (!counted && Object.values(counts?.nodes ?? {}).some((v) => v > 0n)) {
+      counted = true;
+      log(`first counts ${elapsed()} after the start`);
+    }
     process.stdout.write(`PASS by node: ${perNode.join(" ") || "(none yet)"}\n`);
     await sleep(Math.min(2_000, Math.max(0, deadline - Date.now())));
   }
@@ -160,16 +189,21 @@ try {
   process.exitCode = 1;
 } finally {
   if (cluster) {
-    if (applied) {
+    if (interrupted) log("interrupted: the cluster was removed with everything on it");
+    else if (applied) {
       log(`kubectl delete xdpcounter ${name} (the agents detach and unpin)`);
       await cluster.kubectl(["delete", "xdpcounter", name, "--wait=true", "--timeout=60s"]);
     }
-    if (installed) {
+    if (installed && !interrupted) {
       log(`helm uninstall ${RELEASE}`);
       await cluster.helm(["uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "60s"]);
     }
     log("stopping the local cluster (its processes, namespaces and mounts go)");
-    await cluster.stop();
+    // interrupted, only the control plane is left (stopped at exit anyway; here in order)
+    await (interrupted ? cluster.controlPlane.stop() : cluster.stop()).catch((err: unknown) => {
+      console.error(`demo: ${(err as Error).message}`);
+      process.exitCode = 1;
+    });
   }
   log("done");
 }

@@ -1,9 +1,9 @@
-// The whole life of xdp-counter on the local cluster, driven as a user drives it: helm install of the chart,
-// kubectl apply of examples/xdpcounter.yaml (edited for the simulated nodes' traffic interface eth1 and a 1 s
-// report interval), exact packets into each node, a spec change, an agent crash, an operator restart, deletion
-// (also right after an agent crash) and helm uninstall. Needs root; about a minute.
+// The whole life of xdp-counter on the local cluster of real nodes, driven as a user drives it: helm install
+// of the chart with the product's image, kubectl apply of examples/xdpcounter.yaml (edited for the nodes'
+// traffic interface eth1 and a 1 s report interval), exact packets into each node, a spec change, an agent
+// crash, an operator crash, deletion (also right after an agent crash) and helm uninstall; kubectl wait,
+// describe and logs where a user would reach for them. Needs root; about 3 minutes.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import {
   exampleManifest,
@@ -14,14 +14,24 @@ import {
   expectNoXdpAnywhere,
   kubectlOk,
   readCounts,
-  type ScenarioCluster,
   watchNeverDecreases,
 } from "../../scenario/index.ts";
-import { type Cluster, until } from "../cluster/index.ts";
-import { helmInstall, NAMESPACE, RELEASE, repo, scenarioOf, startLocalCluster } from "./setup.ts";
+import {
+  type Cluster,
+  createReleaseNamespace,
+  helmInstall,
+  killContainer,
+  type LocalCluster,
+  NAMESPACE,
+  podsOf,
+  RELEASE,
+  serviceAccountKubeconfig,
+  startLocalCluster,
+  until,
+} from "./setup.ts";
 
+let l: LocalCluster;
 let c: Cluster;
-let s: ScenarioCluster;
 const name = exampleName();
 const nodes = ["node-1", "node-2"];
 /** What each node was sent so far, and must show. */
@@ -29,11 +39,10 @@ const sent: Record<string, bigint> = { "node-1": 0n, "node-2": 0n };
 
 before(
   async () => {
-    execFileSync("make", ["-s", "-C", `${repo}/bpf`], { stdio: "inherit" });
-    c = await startLocalCluster(2);
-    s = scenarioOf(c);
+    l = await startLocalCluster(2, (line) => console.log(`# ${line}`));
+    c = l.cluster;
   },
-  { timeout: 120_000 },
+  { timeout: 600_000 },
 );
 
 after(async () => {
@@ -41,59 +50,64 @@ after(async () => {
 });
 
 async function send(node: string, count: number, length = 128): Promise<void> {
-  sent[node] = (sent[node] ?? 0n) + BigInt(await c.node(node).traffic.send(count, length));
+  sent[node] = (sent[node] ?? 0n) + BigInt(await c.node(node).send(count, length));
 }
 
-function agentsOn(node: string) {
-  return c.podsOn(node).filter((p) => p.namespace === NAMESPACE);
+async function agentsOn(node: string) {
+  return (await podsOf(c, "agent")).filter((p) => p.node === node);
 }
 
-async function operatorPod(): Promise<string> {
-  const out = await kubectlOk(s, [
-    "get",
-    "pods",
-    "-n",
-    NAMESPACE,
-    "-l",
-    "app.kubernetes.io/component=operator",
-    "-o",
-    "jsonpath={.items[*].metadata.name}",
-  ]);
-  const [pod] = out.split(" ").filter(Boolean);
-  assert.ok(pod, "an operator pod");
-  return pod;
+async function everyNode(pred: (p: Awaited<ReturnType<typeof agentsOn>>[number]) => boolean) {
+  const agents = await podsOf(c, "agent");
+  return nodes.every((n) => agents.some((p) => p.node === n && pred(p)));
 }
 
 const manifest = (edits: Parameters<typeof exampleManifest>[0] = {}) =>
   exampleManifest({ interfaces: ["eth1"], reportInterval: "1s", ...edits });
 
-test("helm install runs the operator with the chart's ServiceAccount", { timeout: 120_000 }, async () => {
-  const r = await helmInstall(c);
+test("helm install runs the operator with the chart's ServiceAccount", { timeout: 180_000 }, async () => {
+  await createReleaseNamespace(c);
+  const r = await helmInstall(l);
   assert.equal(r.code, 0, `helm install: ${r.stderr}`);
-  const op = c.podsOn(undefined).find((p) => p.namespace === NAMESPACE);
+  const [op] = await podsOf(c, "operator");
   assert.ok(op?.ready, "the operator's pod runs and is ready");
+  const sa = await kubectlOk(c, [
+    "get",
+    "pod",
+    "-n",
+    NAMESPACE,
+    op.name,
+    "-o",
+    "jsonpath={.spec.serviceAccountName}",
+  ]);
+  assert.equal(sa, `${RELEASE}-operator`);
 });
 
 test("kubectl apply of the example: each node shows exactly the packets sent into it", {
-  timeout: 120_000,
+  timeout: 180_000,
 }, async () => {
-  await kubectlOk(s, ["apply", "-f", "-"], manifest());
-  await until("an agent on each node", () => nodes.every((n) => agentsOn(n).some((p) => p.ready)), 30_000);
-  await expectExactCounts(s, name, sent);
+  await kubectlOk(c, ["apply", "-f", "-"], manifest());
+  // the operator's Ready condition: every selected node counts
+  await kubectlOk(c, ["wait", "--for=condition=Ready", `xdpcounter/${name}`, "--timeout=120s"]);
+  assert.ok(await everyNode((p) => p.ready), "a Ready agent on each node");
+  await expectExactCounts(c, name, sent);
   await send("node-1", 20_000, 64);
   await send("node-2", 7_777, 512);
-  await expectExactCounts(s, name, sent);
+  await expectExactCounts(c, name, sent);
+  const shown = await kubectlOk(c, ["describe", "xdpcounter", name]);
+  assert.match(shown, /Ready/, "kubectl describe shows the conditions");
+  assert.match(shown, /node-1/, "and the nodes");
 });
 
 test("the agents' ServiceAccount may do what an agent needs and nothing else", {
   timeout: 120_000,
 }, async () => {
-  const agent = c.kubeconfig({ namespace: NAMESPACE, serviceAccount: `${RELEASE}-agent` });
-  await expectForbidden(s, agent, ["get", "secrets", "-A"]);
-  await expectForbidden(s, agent, ["get", "pods", "-n", NAMESPACE]);
-  await expectForbidden(s, agent, ["delete", "xdpcounter", name]);
-  await expectForbidden(s, agent, ["create", "namespace", "agent-made"]);
-  await expectForbidden(s, agent, [
+  const agent = await serviceAccountKubeconfig(c, `${RELEASE}-agent`);
+  await expectForbidden(c, agent, ["get", "secrets", "-A"]);
+  await expectForbidden(c, agent, ["get", "pods", "-n", NAMESPACE]);
+  await expectForbidden(c, agent, ["delete", "xdpcounter", name]);
+  await expectForbidden(c, agent, ["create", "namespace", "agent-made"]);
+  await expectForbidden(c, agent, [
     "patch",
     "xdpcounter",
     name,
@@ -102,117 +116,157 @@ test("the agents' ServiceAccount may do what an agent needs and nothing else", {
     "-p",
     '{"spec":{"action":"drop"}}',
   ]);
-  await expectAllowed(s, agent, ["get", "xdpcounters"]);
-  await expectAllowed(s, agent, ["get", "xdpcounter", name]);
-  await expectAllowed(s, agent, ["get", "node", "node-1"]);
-  const operator = c.kubeconfig({ namespace: NAMESPACE, serviceAccount: `${RELEASE}-operator` });
-  await expectForbidden(s, operator, ["get", "secrets", "-A"]);
-  await expectForbidden(s, operator, ["get", "daemonsets", "-n", "default"]);
-  await expectAllowed(s, operator, ["get", "daemonsets", "-n", NAMESPACE]);
+  await expectAllowed(c, agent, ["get", "xdpcounters"]);
+  await expectAllowed(c, agent, ["get", "xdpcounter", name]);
+  await expectAllowed(c, agent, ["get", "node", "node-1"]);
+  const operator = await serviceAccountKubeconfig(c, `${RELEASE}-operator`);
+  await expectForbidden(c, operator, ["get", "secrets", "-A"]);
+  await expectForbidden(c, operator, ["get", "daemonsets", "-n", "default"]);
+  await expectAllowed(c, operator, ["get", "daemonsets", "-n", NAMESPACE]);
 });
 
 /** Applies the manifest and waits until every node runs a ready agent that was not there before. */
 async function applyAndRollOut(yaml: string): Promise<void> {
-  const before = nodes.flatMap((n) => agentsOn(n).map((p) => p.uid));
-  await kubectlOk(s, ["apply", "-f", "-"], yaml);
-  await until(
-    "the agents replaced",
-    () => nodes.every((n) => agentsOn(n).some((p) => p.ready && !before.includes(p.uid))),
-    60_000,
-  );
+  const before = (await podsOf(c, "agent")).map((p) => p.uid);
+  await kubectlOk(c, ["apply", "-f", "-"], yaml);
+  await until("the agents replaced", () => everyNode((p) => p.ready && !before.includes(p.uid)), 120_000);
 }
 
 test("spec changes (action drop, then pass again) roll out and the counts continue", {
-  timeout: 120_000,
+  timeout: 300_000,
 }, async () => {
-  const watch = watchNeverDecreases(s, name);
+  const watch = watchNeverDecreases(c, name);
   await applyAndRollOut(manifest({ action: "drop" }));
   const dropped: Record<string, bigint> = {};
   for (const [node, count] of [
     ["node-1", 1_500],
     ["node-2", 2_500],
   ] as const)
-    dropped[node] = BigInt(await c.node(node).traffic.send(count, 256));
-  await expectExactCounts(s, name, dropped, { action: "drop" });
-  await expectExactCounts(s, name, sent);
+    dropped[node] = BigInt(await c.node(node).send(count, 256));
+  await expectExactCounts(c, name, dropped, { action: "drop" });
+  await expectExactCounts(c, name, sent);
 
   await applyAndRollOut(manifest({ reportInterval: "2s" }));
   await send("node-1", 1_000);
   await send("node-2", 2_000);
-  await expectExactCounts(s, name, sent);
-  await expectExactCounts(s, name, dropped, { action: "drop" });
+  await expectExactCounts(c, name, sent);
+  await expectExactCounts(c, name, dropped, { action: "drop" });
   assert.ok((await watch.stop()) > 0);
 });
 
 test("an agent killed with SIGKILL is restarted; the totals never go down and end exact", {
-  timeout: 120_000,
+  timeout: 180_000,
 }, async () => {
-  const watch = watchNeverDecreases(s, name);
-  const victim = agentsOn("node-2")[0];
+  const watch = watchNeverDecreases(c, name);
+  const [victim] = await agentsOn("node-2");
   assert.ok(victim);
-  const restarts = victim.restartCount;
-  c.killPod("node-2", victim.name);
+  await killContainer(c, victim);
   await send("node-2", 3_000);
   await send("node-1", 500);
-  await until("the agent restarted", () =>
-    agentsOn("node-2").some((p) => p.restartCount > restarts && p.ready),
+  await until(
+    "the agent restarted",
+    async () => (await agentsOn("node-2")).some((p) => p.restartCount > victim.restartCount && p.ready),
+    120_000,
   );
   await send("node-2", 100);
-  await expectExactCounts(s, name, sent);
+  await expectExactCounts(c, name, sent);
   await watch.stop();
+  // what a user sees of the crash: the last state and the killed container's log
+  const shown = await kubectlOk(c, ["describe", "pod", "-n", NAMESPACE, victim.name]);
+  assert.match(shown, /Last State:\s+Terminated/);
+  assert.match(shown, /Exit Code:\s+137/);
+  const previous = await kubectlOk(c, ["logs", "-n", NAMESPACE, victim.name, "--previous"]);
+  assert.match(previous, /eth1/, "the killed agent's log names the interface it counted on");
 });
 
-test("the operator killed and restarted: the status converges", { timeout: 120_000 }, async () => {
-  const pod = await operatorPod();
-  c.killPod(undefined, pod);
+test("the operator killed with SIGKILL and restarted: the status converges", {
+  timeout: 180_000,
+}, async () => {
+  const [op] = await podsOf(c, "operator");
+  assert.ok(op);
+  await killContainer(c, op);
   await send("node-1", 4_000);
   await send("node-2", 4_000);
-  await until("the operator back", () =>
-    c.podsOn(undefined).some((p) => p.namespace === NAMESPACE && p.ready),
+  await until(
+    "the operator restarted",
+    async () => (await podsOf(c, "operator")).some((p) => p.restartCount > op.restartCount && p.ready),
+    120_000,
   );
+  await kubectlOk(c, [
+    "wait",
+    "--for=condition=Available",
+    "-n",
+    NAMESPACE,
+    `deployment/${RELEASE}-operator`,
+    "--timeout=60s",
+  ]);
   await send("node-1", 10);
-  await expectExactCounts(s, name, sent);
+  await expectExactCounts(c, name, sent, { timeoutMs: 60_000 });
+  const log = await kubectlOk(c, ["logs", "-n", NAMESPACE, `deployment/${RELEASE}-operator`]);
+  assert.ok(log.trim().length > 0, "the restarted operator logs");
 });
 
 test("deleting the XdpCounter right after an agent crash leaves no XDP program and no pin on any node", {
-  timeout: 120_000,
-}, async () => {
-  const counts = await readCounts(s, name);
+  timeout: 180_000,
+}, async (t) => {
+  const counts = await readCounts(c, name);
   assert.equal(
     counts.total,
     Object.values(sent).reduce((a, b) => a + b, 0n),
   );
-  const victim = agentsOn("node-1")[0];
+  const [victim] = await agentsOn("node-1");
   assert.ok(victim);
-  c.killPod("node-1", victim.name);
-  await kubectlOk(s, ["delete", "xdpcounter", name, "--wait=true", "--timeout=60s"]);
-  await expectNoXdpAnywhere(s, nodes);
-  await until("no agent pods", () => nodes.every((n) => agentsOn(n).length === 0), 30_000);
+  await killContainer(c, victim);
+  const began = performance.now();
+  await kubectlOk(c, ["delete", "xdpcounter", name, "--wait=true", "--timeout=120s"]);
+  t.diagnostic(`the XdpCounter gone after ${Math.round(performance.now() - began)} ms`);
+  await expectNoXdpAnywhere(c, nodes);
+  await agentPodsGone();
+  t.diagnostic(`its agent pods gone after ${Math.round(performance.now() - began)} ms`);
 });
 
-test("a second XdpCounter, deleted normally, goes as cleanly", { timeout: 120_000 }, async () => {
-  await kubectlOk(s, ["apply", "-f", "-"], manifest({ name: "again" }));
-  await send("node-1", 300);
-  await send("node-2", 200);
+/** Waits until no agent pod is left, terminating ones included (`kubectl wait --for=delete`). */
+async function agentPodsGone(): Promise<void> {
+  await kubectlOk(c, [
+    "wait",
+    "--for=delete",
+    "pod",
+    "-n",
+    NAMESPACE,
+    "-l",
+    "app.kubernetes.io/component=agent",
+    "--timeout=90s",
+  ]);
+}
+
+test("a second XdpCounter, after the first, goes as cleanly", { timeout: 180_000 }, async () => {
+  await kubectlOk(c, ["apply", "-f", "-"], manifest({ name: "again" }));
+  await kubectlOk(c, ["wait", "--for=condition=Ready", "xdpcounter/again", "--timeout=120s"]);
   // a new XdpCounter counts from zero what arrives once its agents are attached
-  await until("agents attached", async () => {
-    const r = await readCounts(s, "again");
-    return Object.keys(r.nodes).length === 2;
-  });
+  await expectExactCounts(c, "again", { "node-1": 0, "node-2": 0 });
   await send("node-1", 1_234);
-  await until(
-    "the new packets counted",
-    async () => ((await readCounts(s, "again")).nodes["node-1"] ?? 0n) >= 1_234n,
-  );
-  await kubectlOk(s, ["delete", "xdpcounter", "again", "--wait=true", "--timeout=60s"]);
-  await expectNoXdpAnywhere(s, nodes);
+  await send("node-2", 200);
+  await expectExactCounts(c, "again", { "node-1": 1_234, "node-2": 200 });
+  await kubectlOk(c, ["delete", "xdpcounter", "again", "--wait=true", "--timeout=120s"]);
+  await expectNoXdpAnywhere(c, nodes);
+  // the agents' pods end after the XdpCounter, each within its termination grace period
+  await agentPodsGone();
 });
 
-test("helm uninstall leaves nothing of the release behind", { timeout: 120_000 }, async () => {
-  const r = await c.helm(["uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "60s"]);
+test("helm uninstall leaves nothing of the release behind", { timeout: 180_000 }, async () => {
+  const r = await c.helm(["uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "120s"]);
   assert.equal(r.code, 0, `helm uninstall: ${r.stderr}`);
-  await until("the operator gone", () => c.podsOn(undefined).every((p) => p.namespace !== NAMESPACE));
-  const left = await kubectlOk(s, [
+  await kubectlOk(c, [
+    "wait",
+    "--for=delete",
+    "pod",
+    "-n",
+    NAMESPACE,
+    "-l",
+    `app.kubernetes.io/instance=${RELEASE}`,
+    "--timeout=60s",
+  ]);
+  const left = await kubectlOk(c, [
     "get",
     "deployments,daemonsets,pods,serviceaccounts,roles,rolebindings",
     "-n",
@@ -223,16 +277,16 @@ test("helm uninstall leaves nothing of the release behind", { timeout: 120_000 }
     "name",
   ]);
   assert.equal(left.trim(), "");
-  const rbac = await kubectlOk(s, ["get", "clusterroles,clusterrolebindings", "-o", "name"]);
+  const rbac = await kubectlOk(c, ["get", "clusterroles,clusterrolebindings", "-o", "name"]);
   assert.deepEqual(
-    rbac.split("\n").filter((l) => l.includes(RELEASE)),
+    rbac.split("\n").filter((line) => line.includes(RELEASE)),
     [],
   );
   assert.equal(
-    (await kubectlOk(s, ["get", "daemonsets,deployments", "-n", NAMESPACE, "-o", "name"])).trim(),
+    (await kubectlOk(c, ["get", "daemonsets,deployments,pods", "-n", NAMESPACE, "-o", "name"])).trim(),
     "",
   );
   const sa = await c.kubectl(["get", "serviceaccount", `${RELEASE}-agent`, "-n", NAMESPACE]);
   assert.match(sa.stderr, /NotFound/);
-  await expectNoXdpAnywhere(s, nodes);
+  await expectNoXdpAnywhere(c, nodes);
 });

@@ -87,13 +87,16 @@ export async function startApiForwarder(
   };
   await new Promise<void>((resolve, reject) => {
     let out = "";
+    // only while starting: a later exit (its folder removed with the cluster on Ctrl-C) is no start failure
+    const failed = (code: number | null) =>
+      reject(new Error(`the API forwarder exited (${code}): ${readFileSync(logPath, "utf8").trim()}`));
+    child.once("exit", failed);
     child.stdout?.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes("listening")) resolve();
+      if (!out.includes("listening")) return;
+      child.off("exit", failed);
+      resolve();
     });
-    child.once("exit", (code) =>
-      reject(new Error(`the API forwarder exited (${code}): ${readFileSync(logPath, "utf8").trim()}`)),
-    );
   });
   child.stdout?.destroy();
   return { identity, stop };
