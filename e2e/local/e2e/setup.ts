@@ -2,7 +2,6 @@
 // (e2e/local/node) running the product's image, the chart installed with Helm as the README says.
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectlOk } from "../../scenario/index.ts";
 import { type CachedImage, type Cluster, productImage, startCluster } from "../node/index.ts";
@@ -73,7 +72,8 @@ export function helmInstall(l: LocalCluster, extra: string[] = []) {
 /** A kubeconfig for a ServiceAccount of the release, with a token from `kubectl create token`. */
 export async function serviceAccountKubeconfig(c: Cluster, serviceAccount: string): Promise<string> {
   const token = (await kubectlOk(c, ["create", "token", serviceAccount, "-n", NAMESPACE])).trim();
-  const path = join(mkdtempSync(join(tmpdir(), "xdp-counter-sa-")), "kubeconfig");
+  // in the cluster's folder, which goes with the cluster: the file holds a token
+  const path = join(mkdtempSync(join(c.dir, "sa-")), "kubeconfig");
   return c.controlPlane.writeKubeconfig(path, { token }, serviceAccount);
 }
 
