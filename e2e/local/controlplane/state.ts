@@ -5,47 +5,18 @@
 // start, every folder whose owner is gone is cleaned: its processes are killed and the folder removed.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isRunning, type ProcessIdentity, processIdentity, readPidFile, writePidFile } from "../pid-file.ts";
+
+export {
+  isRunning,
+  type ProcessIdentity,
+  processIdentity,
+  readPidFile,
+  writePidFile,
+} from "../pid-file.ts";
 
 /** The default root of the control planes' state folders; one folder per control plane under it. */
 export const defaultStateRoot = "/tmp/xdp-counter-controlplane";
-
-/** A process as the kernel knows it: the pid and when it started, which together never repeat. */
-export interface ProcessIdentity {
-  pid: number;
-  start: string;
-}
-
-/** A running process's identity; undefined when there is no such process or it is a zombie. */
-export function processIdentity(pid: number): ProcessIdentity | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // the command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")"
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[0] === "Z" || fields[0] === "X") return undefined;
-  const start = fields[19];
-  return start ? { pid, start } : undefined;
-}
-
-export function isRunning(id: ProcessIdentity): boolean {
-  return processIdentity(id.pid)?.start === id.start;
-}
-
-export function writePidFile(path: string, id: ProcessIdentity): void {
-  writeFileSync(path, `${id.pid} ${id.start}\n`);
-}
-
-export function readPidFile(path: string): ProcessIdentity | undefined {
-  try {
-    const [pid, start] = readFileSync(path, "utf8").trim().split(" ");
-    return pid && start ? { pid: Number(pid), start } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A new state folder under `root`, owned by this process. */
 export function createStateDir(root: string): string {

@@ -13,52 +13,24 @@
 // handlers run, and what the next start runs on the folder of a run that was SIGKILLed.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isRunning, type ProcessIdentity, processIdentity, readPidFile, writePidFile } from "../pid-file.ts";
 import { cgroupsWithPrefix, destroyCgroups } from "./cgroups.ts";
 import { runSync, tryRunSync } from "./cmd.ts";
 import { cgroupPrefix, clusterPlan, MAX_CLUSTERS } from "./plan.ts";
+
+export {
+  isRunning,
+  type ProcessIdentity,
+  processIdentity,
+  readPidFile,
+  writePidFile,
+} from "../pid-file.ts";
 
 /** The default root of the clusters' folders; `XDP_COUNTER_NODES_STATE` replaces it. */
 export const defaultNodesStateRoot = "/var/lib/xdp-counter/nodes";
 
 export function nodesStateRoot(): string {
   return process.env.XDP_COUNTER_NODES_STATE || defaultNodesStateRoot;
-}
-
-/** A process as the kernel knows it: the pid and when it started, which together never repeat. */
-export interface ProcessIdentity {
-  pid: number;
-  start: string;
-}
-
-export function processIdentity(pid: number): ProcessIdentity | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // the command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")"
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[0] === "Z" || fields[0] === "X") return undefined;
-  const start = fields[19];
-  return start ? { pid, start } : undefined;
-}
-
-export function isRunning(id: ProcessIdentity): boolean {
-  return processIdentity(id.pid)?.start === id.start;
-}
-
-export function writePidFile(path: string, id: ProcessIdentity): void {
-  writeFileSync(path, `${id.pid} ${id.start}\n`);
-}
-
-export function readPidFile(path: string): ProcessIdentity | undefined {
-  try {
-    const [pid, start] = readFileSync(path, "utf8").trim().split(" ");
-    return pid && start ? { pid: Number(pid), start } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
