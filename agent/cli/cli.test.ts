@@ -1,7 +1,7 @@
 // The standalone CLI on real veth pairs, as root: exact counts, drop, restarts, detach, and bad input.
 // Every test makes its own namespaces and removes them (t.after), on failure too.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -13,8 +13,13 @@ const pinDir = (iface: string): string => join(DEFAULT_PIN_ROOT, STANDALONE_OWNE
 
 async function pair(t: { after: (fn: () => Promise<void>) => void }, gro = false): Promise<VethPair> {
   const p = await VethPair.create({ gro });
+  // Detach every counter of this pair's namespace before the namespace goes: the node's end and the extra
+  // interfaces a test makes beside it, whose names share the node end's prefix (a bridge, a macvlan).
   t.after(async () => {
-    await runCli(p.node.ns, ["detach", "--iface", p.node.iface]);
+    const prefix = p.node.iface.slice(0, -1);
+    const pinned = existsSync(pinDir("")) ? readdirSync(pinDir("")).filter((n) => n.startsWith(prefix)) : [];
+    for (const iface of new Set([p.node.iface, ...pinned]))
+      await runCli(p.node.ns, ["detach", "--iface", iface]);
     await p.destroy();
   });
   return p;
@@ -244,7 +249,6 @@ test("auto on a macvlan (no native XDP) counts exactly in generic mode, and watc
   ]);
   await sh("ip", ["-n", p.node.ns, "addr", "add", `${ip}/32`, "dev", mv]);
   await sh("ip", ["-n", p.node.ns, "link", "set", mv, "up"]);
-  t.after(() => runCli(p.node.ns, ["detach", "--iface", mv]).then(() => undefined));
   const r = await runCli(p.node.ns, ["watch", "--iface", mv, "--count", "1", "--keep", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const sample = JSON.parse(r.stdout.trim()) as {
