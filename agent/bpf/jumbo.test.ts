@@ -28,7 +28,7 @@ const MIX_BYTES = 200n * 64n + 150n * 1500n + 100n * 9000n;
 
 type T = { after: (fn: () => Promise<void> | void) => void };
 
-async function setup(t: T, mtu?: number): Promise<{ pair: VethPair; loc: string }> {
+async function setup(t: T, mtu?: number): Promise<{ pair: VethPair; loc: string; pinRoot: string }> {
   const pair = await VethPair.create({ mtu });
   const pinRoot = `/sys/fs/bpf/xdp-counter-test-jumbo-${process.pid}-${pair.node.iface}`;
   mkdirSync(pinRoot, { recursive: true });
@@ -37,7 +37,7 @@ async function setup(t: T, mtu?: number): Promise<{ pair: VethPair; loc: string 
     rmSync(pinRoot, { recursive: true, force: true });
   });
   const loc = `owner: "t", pinRoot: ${JSON.stringify(pinRoot)}, iface: ${JSON.stringify(pair.node.iface)}`;
-  return { pair, loc };
+  return { pair, loc, pinRoot };
 }
 
 const attach = (loc: string, mode: string, objectPath?: string): string =>
@@ -154,7 +154,7 @@ test("an earlier single-buffer build: the kernel refuses MTU 9000 while it runs;
 
 test("native refused for the MTU: `native` fails naming MTU and driver, `auto` falls back and keeps the reason", async (t) => {
   // The single-buffer build stands in for any driver whose XDP cannot take a jumbo MTU.
-  const { pair, loc } = await setup(t, 9000);
+  const { pair, loc, pinRoot } = await setup(t, 9000);
   const strict = await inNs(
     pair.node.ns,
     `try { ${attach(loc, "native", LINEAR)} } catch (e) { out.code = e.code; out.message = e.message; out.reason = e.refusal?.reason; }`,
@@ -184,7 +184,7 @@ test("native refused for the MTU: `native` fails naming MTU and driver, `auto` f
   // Detaching removes the note with the other pins.
   const detached = await inNs(
     pair.node.ns,
-    `core.detachCounter({ ${loc} }); out.pinned = core.pinnedInterfaces(${JSON.stringify(loc.match(/pinRoot: (".*?")/)?.[1] ?? "")}, "t");`,
+    `core.detachCounter({ ${loc} }); out.pinned = core.pinnedInterfaces(${JSON.stringify(pinRoot)}, "t");`,
   );
   assert.deepEqual(detached.pinned, []);
 });

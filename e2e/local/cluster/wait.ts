@@ -1,23 +1,2 @@
-// Polling for tests: Kubernetes is eventually consistent, so tests wait for a state rather than sleep.
-import assert from "node:assert/strict";
-
-/** Polls `fn` until it returns something truthy; fails with `what` after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  fn: () => T | Promise<T>,
-  timeoutMs = 20_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// Polling for tests: the local cluster's `until` is the shared one.
+export { until } from "../wait.ts";

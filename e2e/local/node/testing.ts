@@ -1,31 +1,16 @@
 // What the real nodes' tests share: waiting for a state, reading pods, and a cluster with the product image.
-import assert from "node:assert/strict";
 import { kubectlOk } from "../../scenario/index.ts";
+import { until as waitUntil } from "../wait.ts";
 import { type Cluster, type NodeSpec, startCluster } from "./cluster.ts";
 import type { CachedImage } from "./images/cache.ts";
 import { productImage } from "./images/product.ts";
 
-/** Polls `fn` until it returns something truthy; fails with `what` (and the last error) after `timeoutMs`. */
-export async function until<T>(
+/** Polls `fn` every 200 ms until it returns something truthy; fails with `what` after `timeoutMs`. */
+export const until = <T>(
   what: string,
   fn: () => T | Promise<T>,
   timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+): Promise<NonNullable<T>> => waitUntil(what, fn, timeoutMs, 200);
 
 export interface PodView {
   name: string;
