@@ -99,7 +99,7 @@ export async function expectAtLeastCounts(
 /**
  * Samples an XdpCounter's counters in the background and checks, when stopped, that no node's count and no
  * total ever went down (across restarts and rollouts). Entries that vanish (a node deselected) are not a
- * decrease.
+ * decrease, nor is the totals' fall by what they had counted.
  */
 export function watchNeverDecreases(
   c: ScenarioCluster,
@@ -111,16 +111,29 @@ export function watchNeverDecreases(
   const problems: string[] = [];
   const loop = (async () => {
     let prev: Counts | undefined;
+    // What vanished entries had counted: the totals may fall by that much. Totals are compared only where
+    // they are the sum of the entries beside them (an agent's write and the operator's totals are two writes).
+    const lastOf = new Map<string, bigint>();
+    let lost = 0n;
+    let lastConsistent: bigint | undefined;
     while (running) {
       const r = await readCounts(c, name, action).catch(() => undefined);
       if (r) {
         samples++;
-        if (prev) {
-          if (r.total < prev.total) problems.push(`total ${prev.total} → ${r.total}`);
-          for (const [n, v] of Object.entries(r.nodes)) {
-            const before = prev.nodes[n];
-            if (before !== undefined && v < before) problems.push(`${n} ${before} → ${v}`);
+        for (const [n, v] of Object.entries(r.nodes)) {
+          const before = prev?.nodes[n];
+          if (before !== undefined && v < before) problems.push(`${n} ${before} → ${v}`);
+          lastOf.set(n, v);
+        }
+        for (const [n, v] of lastOf)
+          if (!(n in r.nodes)) {
+            lost += v;
+            lastOf.delete(n);
           }
+        if (Object.values(r.nodes).reduce((a, b) => a + b, 0n) === r.total) {
+          if (lastConsistent !== undefined && r.total + lost < lastConsistent)
+            problems.push(`total ${lastConsistent - lost} → ${r.total}`);
+          lastConsistent = r.total + lost;
         }
         prev = r;
       }
