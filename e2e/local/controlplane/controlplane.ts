@@ -289,13 +289,10 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     // only what the components need; in particular no KUBECONFIG of the caller's
     const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", HOME: dir };
     const run = (name: ComponentName, args: string[]): ComponentProcess => {
-      const p = new ComponentProcess(
-        name,
-        bin[name],
-        [...args, ...(options.extraFlags?.[name] ?? [])],
+      const p = new ComponentProcess(name, [bin[name], ...args, ...(options.extraFlags?.[name] ?? [])], {
         dir,
         env,
-      );
+      });
       processes.set(name, p);
       return p;
     };

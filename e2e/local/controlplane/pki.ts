@@ -103,70 +103,87 @@ function subject(cn: string, groups: string[] = []): string {
   return `${groups.map((g) => `/O=${g}`).join("")}/CN=${cn}`;
 }
 
-/** Makes every key and certificate of a control plane in `dir`. */
-export async function makePki(dir: string, options: PkiOptions): Promise<Pki> {
+/** A CA in `dir` (`NAME.crt`, `NAME.key`) valid for `days`; returns absolute paths. */
+export async function makeCa(
+  dir: string,
+  name = "ca",
+  cn = "xdp-counter-controlplane-ca",
+  days = 30,
+): Promise<CertFiles> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const days = String(options.days ?? 30);
-  const files = (name: string): CertFiles => ({ cert: `${name}.crt`, key: `${name}.key` });
-  const abs = (f: CertFiles): CertFiles => ({ cert: join(dir, f.cert), key: join(dir, f.key) });
-
-  const ca = files("ca");
-  writeFileSync(join(dir, "ca.cnf"), caConfig);
+  writeFileSync(join(dir, `${name}.cnf`), caConfig);
+  const f = { cert: `${name}.crt`, key: `${name}.key` };
   await openssl(
     [
       "req",
       "-x509",
       ...keyArgs,
       "-config",
-      "ca.cnf",
+      `${name}.cnf`,
       "-extensions",
       "ca",
       "-days",
-      days,
+      String(days),
       "-subj",
-      "/CN=xdp-counter-controlplane-ca",
+      `/CN=${cn}`,
       "-keyout",
-      ca.key,
+      f.key,
       "-out",
-      ca.cert,
+      f.cert,
     ],
     dir,
   );
+  return { cert: join(dir, f.cert), key: join(dir, f.key) };
+}
 
-  const leaf = async (
-    name: string,
-    subj: string,
-    usage: "serverAuth" | "clientAuth",
-    hosts: string[] = [],
-  ): Promise<CertFiles> => {
-    const f = files(name);
-    writeFileSync(join(dir, `${name}.cnf`), leafConfig(usage, hosts));
-    await openssl(
-      [
-        "req",
-        "-x509",
-        ...keyArgs,
-        "-config",
-        `${name}.cnf`,
-        "-extensions",
-        "leaf",
-        "-CA",
-        ca.cert,
-        "-CAkey",
-        ca.key,
-        "-days",
-        days,
-        "-subj",
-        subj,
-        "-keyout",
-        f.key,
-        "-out",
-        f.cert,
-      ],
-      dir,
-    );
-    return abs(f);
-  };
+/**
+ * A certificate signed by `ca`, in `dir` (`NAME.crt`, `NAME.key`): `subj` as openssl takes it, for serving or
+ * for clients, valid for `hosts` (IPs or DNS names) and `days`; returns absolute paths.
+ */
+export async function issueCert(
+  dir: string,
+  name: string,
+  ca: CertFiles,
+  subj: string,
+  usage: "serverAuth" | "clientAuth",
+  hosts: string[] = [],
+  days = 30,
+): Promise<CertFiles> {
+  const f = { cert: `${name}.crt`, key: `${name}.key` };
+  writeFileSync(join(dir, `${name}.cnf`), leafConfig(usage, hosts));
+  await openssl(
+    [
+      "req",
+      "-x509",
+      ...keyArgs,
+      "-config",
+      `${name}.cnf`,
+      "-extensions",
+      "leaf",
+      "-CA",
+      ca.cert,
+      "-CAkey",
+      ca.key,
+      "-days",
+      String(days),
+      "-subj",
+      subj,
+      "-keyout",
+      f.key,
+      "-out",
+      f.cert,
+    ],
+    dir,
+  );
+  return { cert: join(dir, f.cert), key: join(dir, f.key) };
+}
+
+/** Makes every key and certificate of a control plane in `dir`. */
+export async function makePki(dir: string, options: PkiOptions): Promise<Pki> {
+  const days = options.days ?? 30;
+  const ca = await makeCa(dir, "ca", "xdp-counter-controlplane-ca", days);
+  const leaf = (name: string, subj: string, usage: "serverAuth" | "clientAuth", hosts: string[] = []) =>
+    issueCert(dir, name, ca, subj, usage, hosts, days);
 
   const [apiServer, apiServerKubeletClient, admin, controllerManager, controllerManagerServing] =
     await Promise.all([
@@ -197,8 +214,8 @@ export async function makePki(dir: string, options: PkiOptions): Promise<Pki> {
 
   return {
     dir,
-    ca: abs(ca),
-    caPem: readFileSync(join(dir, ca.cert), "utf8"),
+    ca,
+    caPem: readFileSync(ca.cert, "utf8"),
     apiServer,
     apiServerKubeletClient,
     admin,

@@ -3,17 +3,27 @@
 // process it runs, beside their data, certificates and logs. A pid file holds the pid and the process's start
 // time (field 22 of /proc/<pid>/stat), so a pid reused by another process is never taken for ours. Before a
 // start, every folder whose owner is gone is cleaned: its processes are killed and the folder removed.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isRunning, type ProcessIdentity, processIdentity, readPidFile, writePidFile } from "../pid-file.ts";
-
-export {
+import {
   isRunning,
+  killSync,
   type ProcessIdentity,
   processIdentity,
   readPidFile,
   writePidFile,
-} from "../pid-file.ts";
+} from "../process.ts";
+
+export {
+  isRunning,
+  killSync,
+  type ProcessIdentity,
+  processIdentity,
+  readPidFile,
+  signalGroup,
+  sleepSync,
+  writePidFile,
+} from "../process.ts";
 
 /** The default root of the control planes' state folders; one folder per control plane under it. */
 export const defaultStateRoot = "/tmp/xdp-counter-controlplane";
@@ -26,32 +36,6 @@ export function createStateDir(root: string): string {
   if (!self) throw new Error(`cannot read /proc/${process.pid}/stat`);
   writePidFile(join(dir, "owner.pid"), self);
   return dir;
-}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-/** Sleeps synchronously (for exit handlers, which cannot wait for a promise). */
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleepCell, 0, 0, ms);
-}
-
-/** Sends a signal to a process's group (our components lead their own) and to the process itself. */
-export function signalGroup(id: ProcessIdentity, signal: NodeJS.Signals): void {
-  if (!isRunning(id)) return;
-  for (const target of [-id.pid, id.pid]) {
-    try {
-      process.kill(target, signal);
-    } catch {
-      // gone meanwhile, or no group
-    }
-  }
-}
-
-/** SIGKILLs the processes and waits, synchronously, until they are gone (at most `timeoutMs`). */
-export function killSync(ids: ProcessIdentity[], timeoutMs = 5_000): void {
-  for (const id of ids) signalGroup(id, "SIGKILL");
-  const deadline = Date.now() + timeoutMs;
-  while (ids.some(isRunning) && Date.now() < deadline) sleepSync(10);
 }
 
 /** The component pid files of a state folder. */

@@ -6,76 +6,14 @@
 //   - kube-proxy's client certificate: user system:kube-proxy, which the default ClusterRoleBinding
 //     system:node-proxier lets read Services and EndpointSlices.
 // Keys are ECDSA P-256, as the control plane's.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { run } from "./cmd.ts";
+import { type CertFiles, issueCert } from "../controlplane/pki.ts";
 
-export interface CertFiles {
-  cert: string;
-  key: string;
-}
+export type { CertFiles };
 
 export interface NodePki {
   kubeletClient: CertFiles;
   kubeletServing: CertFiles;
   kubeProxyClient: CertFiles;
-}
-
-function extensions(usage: "serverAuth" | "clientAuth", san: string[]): string {
-  const lines = [
-    "[req]",
-    "distinguished_name = dn",
-    "prompt = no",
-    "[dn]",
-    "[leaf]",
-    "basicConstraints = critical,CA:FALSE",
-    "keyUsage = critical,digitalSignature,keyEncipherment",
-    `extendedKeyUsage = ${usage}`,
-    "subjectKeyIdentifier = hash",
-    "authorityKeyIdentifier = keyid",
-  ];
-  if (san.length) lines.push(`subjectAltName = ${san.join(",")}`);
-  return `${lines.join("\n")}\n`;
-}
-
-async function issue(
-  dir: string,
-  name: string,
-  ca: CertFiles,
-  subject: string,
-  usage: "serverAuth" | "clientAuth",
-  san: string[] = [],
-): Promise<CertFiles> {
-  const files = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
-  const config = join(dir, `${name}.cnf`);
-  writeFileSync(config, extensions(usage, san));
-  await run([
-    "openssl",
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-config",
-    config,
-    "-extensions",
-    "leaf",
-    "-CA",
-    ca.cert,
-    "-CAkey",
-    ca.key,
-    "-days",
-    "30",
-    "-subj",
-    subject,
-    "-keyout",
-    files.key,
-    "-out",
-    files.cert,
-  ]);
-  return files;
 }
 
 export async function makeNodePki(
@@ -84,12 +22,12 @@ export async function makeNodePki(
   node: { name: string; ip: string },
 ): Promise<NodePki> {
   const [kubeletClient, kubeletServing, kubeProxyClient] = await Promise.all([
-    issue(dir, "kubelet-client", ca, `/O=system:nodes/CN=system:node:${node.name}`, "clientAuth"),
-    issue(dir, "kubelet-serving", ca, `/O=system:nodes/CN=system:node:${node.name}`, "serverAuth", [
-      `IP:${node.ip}`,
-      `DNS:${node.name}`,
+    issueCert(dir, "kubelet-client", ca, `/O=system:nodes/CN=system:node:${node.name}`, "clientAuth"),
+    issueCert(dir, "kubelet-serving", ca, `/O=system:nodes/CN=system:node:${node.name}`, "serverAuth", [
+      node.ip,
+      node.name,
     ]),
-    issue(dir, "kube-proxy-client", ca, "/CN=system:kube-proxy", "clientAuth"),
+    issueCert(dir, "kube-proxy-client", ca, "/CN=system:kube-proxy", "clientAuth"),
   ]);
   return { kubeletClient, kubeletServing, kubeProxyClient };
 }

@@ -6,8 +6,6 @@
 //   Services         198.19.(224+c).0/24   virtual: only the nodes' kube-proxy rules know them
 //   pods             198.18.(128+4c).0/22  a /26 per node (62 pods), routed by the host to the node
 //   test NICs        198.18.(64+c).0/24    a /30 per node: eth1 .(4i+1), its peer in the traffic namespace .(4i+2)
-// The local cluster of simulated nodes (e2e/local/cluster) takes 198.19.x.0/24 after checking that no host
-// address is in it, so the two never overlap on one machine.
 
 export const MAX_CLUSTERS = 32;
 export const MAX_NODES = 16;

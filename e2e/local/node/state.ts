@@ -11,43 +11,35 @@
 // (`xn<index>h`) and its nodes' cgroups (`/xdp-counter-xn<index>-<node>` in every hierarchy). So
 // `destroyClusterSync` can remove a cluster from its index alone: it is what `stop()` ends with, what the exit
 // handlers run, and what the next start runs on the folder of a run that was SIGKILLed.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isRunning, type ProcessIdentity, processIdentity, readPidFile, writePidFile } from "../pid-file.ts";
+import {
+  isRunning,
+  killSync,
+  type ProcessIdentity,
+  processIdentity,
+  readPidFile,
+  writePidFile,
+} from "../process.ts";
 import { cgroupsWithPrefix, destroyCgroups } from "./cgroups.ts";
 import { runSync, tryRunSync } from "./cmd.ts";
 import { cgroupPrefix, clusterPlan, MAX_CLUSTERS } from "./plan.ts";
 
 export {
   isRunning,
+  killSync,
   type ProcessIdentity,
   processIdentity,
   readPidFile,
+  sleepSync,
   writePidFile,
-} from "../pid-file.ts";
+} from "../process.ts";
 
 /** The default root of the clusters' folders; `XDP_COUNTER_NODES_STATE` replaces it. */
 export const defaultNodesStateRoot = "/var/lib/xdp-counter/nodes";
 
 export function nodesStateRoot(): string {
   return process.env.XDP_COUNTER_NODES_STATE || defaultNodesStateRoot;
-}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-export const sleepSync = (ms: number): void => void Atomics.wait(sleepCell, 0, 0, ms);
-
-/** SIGKILLs processes (and their process groups) and waits until they are gone, synchronously. */
-export function killSync(ids: ProcessIdentity[], timeoutMs = 5_000): void {
-  for (const id of ids) {
-    if (!isRunning(id)) continue;
-    for (const target of [-id.pid, id.pid]) {
-      try {
-        process.kill(target, "SIGKILL");
-      } catch {}
-    }
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (ids.some(isRunning) && Date.now() < deadline) sleepSync(10);
 }
 
 /** The pid files of a cluster: its own (`<dir>/*.pid`) and its nodes' (`<dir>/<node>/*.pid`). */

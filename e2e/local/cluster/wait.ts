@@ -1,2 +1,0 @@
-// Polling for tests: the local cluster's `until` is the shared one.
-export { until } from "../wait.ts";
