@@ -26,8 +26,8 @@ import {
   xdpCountersPath,
 } from "../../operator/controller/index.ts";
 import { daemonSetName } from "../../operator/daemonset/index.ts";
-import { agentPodManifest, agentPodStatus } from "../../operator/testing.ts";
 import { silentLogger } from "../../runtime/index.ts";
+import { agentPodManifest, agentPodStatus } from "../../testing/operator.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane/index.ts";
 import { kubeconfigText } from "../local/controlplane/kubeconfig.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
