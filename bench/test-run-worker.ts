@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { testRun } from "../agent/bpf/test-run.ts";
-import { udpFrame } from "../agent/traffic/frame.ts";
+import { udpFrame } from "../testing/traffic/frame.ts";
 
 const FIRST_FD = 3;
 

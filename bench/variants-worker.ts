@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { encodeConfig } from "../agent/bpf/layout.ts";
 import { loadObject } from "../agent/bpf/object.ts";
 import { testRun } from "../agent/bpf/test-run.ts";
-import { udpFrame } from "../agent/traffic/frame.ts";
+import { udpFrame } from "../testing/traffic/frame.ts";
 
 const BPF = join(import.meta.dirname, "..", "bpf");
 const BENCH_BPF = join(import.meta.dirname, "bpf");

@@ -16,7 +16,7 @@ import {
   OPERATOR_NAMESPACE_RULES,
 } from "../operator/controller/rbac.ts";
 import { parseOperatorConfig, renderDaemonSet, SETTINGS } from "../operator/index.ts";
-import { makeXdpCounter } from "../operator/testing.ts";
+import { makeXdpCounter } from "../testing/operator.ts";
 
 const root = join(import.meta.dirname, "..");
 const chart = join(root, "charts", "xdp-counter");

@@ -192,7 +192,7 @@ export class VethPair {
     const out = await nsExec(this.peer.ns, [
       ...pin,
       process.execPath,
-      new URL("../agent/traffic/send.ts", import.meta.url).pathname,
+      new URL("./traffic/send.ts", import.meta.url).pathname,
       "--iface",
       this.peer.iface,
       "--src-mac",

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { makeXdpCounter } from "../../testing/operator.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import { renderDaemonSet } from "../daemonset/index.ts";
-import { makeXdpCounter } from "../testing.ts";
 import { DESIRED_HASH_ANNOTATION, desiredHash, isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
 import type { KubeObject } from "./kube-types.ts";
 

@@ -1,5 +1,5 @@
 // The permissions the operator needs, and no more: what the Helm chart's ClusterRole and Role must grant.
-// An integration test runs the operator with exactly these (operator/e2e/rbac.test.ts).
+// An integration test runs the operator with exactly these (e2e/operator/rbac.test.ts).
 import { GROUP, PLURAL } from "../../api/v1alpha1/index.ts";
 import { EVENTS_NAMESPACE } from "./events.ts";
 

@@ -1,10 +1,10 @@
 // The Events reconcile emits: one per transition, none when a pass changes nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { FakeCluster, FakeEventSink } from "../../testing/fake-cluster.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import { FINALIZER } from "../finalizer/index.ts";
 import type { JsonObject } from "../status/index.ts";
-import { FakeCluster, FakeEventSink } from "./fake-cluster.ts";
 import { type ReconcileDeps, reconcile } from "./reconcile.ts";
 
 const config = parseOperatorConfig({

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AGENT_CONFIG_ENV, parseAgentConfig } from "../../api/v1alpha1/index.ts";
+import { FakeCluster, FakeEventSink } from "../../testing/fake-cluster.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import type { DaemonSet } from "../daemonset/index.ts";
 import { FINALIZER } from "../finalizer/index.ts";
 import { DESIRED_HASH_ANNOTATION } from "./desired-daemonset.ts";
-import { FakeCluster, FakeEventSink } from "./fake-cluster.ts";
 import { type ReconcileDeps, ReconcileOutcome, reconcile } from "./reconcile.ts";
 
 const config = parseOperatorConfig({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { makeXdpCounter, nodeEntry } from "../testing.ts";
+import { makeXdpCounter, nodeEntry } from "../../testing/operator.ts";
 import { canRemoveFinalizer, FINALIZER, hasFinalizer, withFinalizer, withoutFinalizer } from "./finalizer.ts";
 
 const deleting = { deletionTimestamp: "2026-11-25T12:00:00Z" };

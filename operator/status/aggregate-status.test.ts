@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { zeroCounters } from "../../api/v1alpha1/index.ts";
-import { makeXdpCounter, nodeEntry } from "../testing.ts";
+import { makeXdpCounter, nodeEntry } from "../../testing/operator.ts";
 import { aggregateStatus, summarizeInterfaces } from "./aggregate-status.ts";
 
 const readyAgents = new Set(["a", "b", "c", "d"]);

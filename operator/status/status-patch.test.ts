@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { XdpCounterStatus } from "../../api/v1alpha1/index.ts";
 import { zeroCounters } from "../../api/v1alpha1/index.ts";
-import { nodeEntry } from "../testing.ts";
+import { nodeEntry } from "../../testing/operator.ts";
 import { applyMergePatch, type Json } from "./merge-patch.ts";
 import { type OperatorStatus, statusPatch, toOperatorStatus } from "./status-patch.ts";
 

@@ -310,14 +310,14 @@ export async function waitFor(
   }
 }
 
-/** The project's traffic generator (agent/traffic/send.ts), run in the node's traffic namespace. */
+/** The project's traffic generator (testing/traffic/send.ts), run in the node's traffic namespace. */
 async function sendFrames(plan: NodePlan, count: number, length: number): Promise<number> {
   const out = await run([
     "nsenter",
     `--net=/run/netns/${plan.trafficNs}`,
     "--",
     process.execPath,
-    new URL("../../../agent/traffic/send.ts", import.meta.url).pathname,
+    new URL("../../../testing/traffic/send.ts", import.meta.url).pathname,
     "--iface",
     plan.peer.iface,
     "--src-mac",

@@ -1,6 +1,6 @@
 // Builders of XdpCounters, node entries and agent pods for the operator's tests and benchmarks.
 import { type NodeStatus, type XdpCounter, type XdpCounterInput, xdpCounter } from "../api/v1alpha1/index.ts";
-import { selectorLabels } from "./daemonset/index.ts";
+import { selectorLabels } from "../operator/daemonset/index.ts";
 
 export function makeXdpCounter(
   name = "edge",

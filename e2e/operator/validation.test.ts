@@ -2,7 +2,7 @@
 // they never reach the operator; what gets past the server becomes a condition, not a crash loop.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { daemonSetsPath } from "../controller/index.ts";
+import { daemonSetsPath } from "../../operator/controller/index.ts";
 import {
   applyOnceAccepted,
   type Cluster,

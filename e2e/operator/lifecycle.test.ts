@@ -2,9 +2,9 @@
 // status aggregation, node removal, deletion through clean mode.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { daemonSetsPath, type KubeObject, xdpCountersPath } from "../controller/index.ts";
-import type { DaemonSet } from "../daemonset/index.ts";
-import { FINALIZER } from "../finalizer/index.ts";
+import { daemonSetsPath, type KubeObject, xdpCountersPath } from "../../operator/controller/index.ts";
+import type { DaemonSet } from "../../operator/daemonset/index.ts";
+import { FINALIZER } from "../../operator/finalizer/index.ts";
 import {
   type Cluster,
   eventually,

@@ -1,7 +1,7 @@
 // Many XdpCounters and nodes at once: every one converges, and then the operator is quiet (no hot loop).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { daemonSetsPath } from "../controller/index.ts";
+import { daemonSetsPath } from "../../operator/controller/index.ts";
 import { eventually, NAMESPACE, startCluster, startController, xdpCounterYaml } from "./harness.ts";
 
 test("20 XdpCounters on 8 nodes converge, then the operator writes nothing; a relabelled node moves", async (t) => {

@@ -2,18 +2,18 @@
 // applied with RFC 7386, resourceVersion preconditions, and a log of every write; and the Events reconcile
 // emits, recorded in memory.
 
-import type { DaemonSet } from "../daemonset/index.ts";
+import { ControllerError, ControllerErrorCode } from "../operator/controller/errors.ts";
+import type { EventRegarding, EventSink, OperatorEvent } from "../operator/controller/events.ts";
+import type { KubeObject } from "../operator/controller/kube-types.ts";
+import type { ReconcileReader, ReconcileWriter } from "../operator/controller/reconcile-api.ts";
+import type { DaemonSet } from "../operator/daemonset/index.ts";
 import {
   type AgentPod,
   applyMergePatch,
   type Json,
   type JsonObject,
   ownerDaemonSet,
-} from "../status/index.ts";
-import { ControllerError, ControllerErrorCode } from "./errors.ts";
-import type { EventRegarding, EventSink, OperatorEvent } from "./events.ts";
-import type { KubeObject } from "./kube-types.ts";
-import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
+} from "../operator/status/index.ts";
 
 export type FakeWrite =
   | { verb: "patch"; name: string; patch: JsonObject }

@@ -2,10 +2,10 @@
 // of a program returning XDP_TX, with BPF_F_TEST_XDP_LIVE_FRAMES and the sending interface as ingress. The
 // kernel transmits each repetition for real. Must run in the sending interface's network namespace.
 import { join } from "node:path";
-import { BpfError, BpfErrorCode } from "../bpf/errors.ts";
-import { type BpfObject, loadObject } from "../bpf/object.ts";
-import { BPF_F_TEST_XDP_LIVE_FRAMES, MAX_REPEAT, testRun } from "../bpf/test-run.ts";
-import { ifindexOf } from "../bpf/xdp.ts";
+import { BpfError, BpfErrorCode } from "../../agent/bpf/errors.ts";
+import { type BpfObject, loadObject } from "../../agent/bpf/object.ts";
+import { BPF_F_TEST_XDP_LIVE_FRAMES, MAX_REPEAT, testRun } from "../../agent/bpf/test-run.ts";
+import { ifindexOf } from "../../agent/bpf/xdp.ts";
 
 export const TX_OBJECT_PATH = join(import.meta.dirname, "..", "..", "bpf", "xdp_tx.o");
 const XDP_MD_SIZE = 24; // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex

@@ -12,10 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CRD_PATH, GROUP, type NodeStatus, PLURAL } from "../../api/v1alpha1/index.ts";
 import { nodeEntryPatch } from "../../api/v1alpha1/node-patch.ts";
-import { type ControlPlane, startControlPlane } from "../../e2e/local/controlplane/index.ts";
-import { kubeconfigText } from "../../e2e/local/controlplane/kubeconfig.ts";
-import { silentLogger } from "../../runtime/index.ts";
-import { parseOperatorConfig } from "../config/index.ts";
+import { parseOperatorConfig } from "../../operator/config/index.ts";
 import {
   Controller,
   type ControllerOptions,
@@ -27,9 +24,12 @@ import {
   loadKubeConfig,
   nodesPath,
   xdpCountersPath,
-} from "../controller/index.ts";
-import { daemonSetName } from "../daemonset/index.ts";
-import { agentPodManifest, agentPodStatus } from "../testing.ts";
+} from "../../operator/controller/index.ts";
+import { daemonSetName } from "../../operator/daemonset/index.ts";
+import { silentLogger } from "../../runtime/index.ts";
+import { agentPodManifest, agentPodStatus } from "../../testing/operator.ts";
+import { type ControlPlane, startControlPlane } from "../local/controlplane/index.ts";
+import { kubeconfigText } from "../local/controlplane/kubeconfig.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 export const NAMESPACE = "xdp-counter";

@@ -2,8 +2,8 @@
 // server refuses with 410 Gone because its resourceVersion fell out of the watch history.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
-import { daemonSetsPath, type KubeObject } from "../controller/index.ts";
-import type { DaemonSet } from "../daemonset/index.ts";
+import { daemonSetsPath, type KubeObject } from "../../operator/controller/index.ts";
+import type { DaemonSet } from "../../operator/daemonset/index.ts";
 import {
   type Cluster,
   eventually,

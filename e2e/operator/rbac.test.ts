@@ -3,8 +3,7 @@
 // created, then deleted), deletion, leader election, and Events (created, and patched into a series).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { silentLogger } from "../../runtime/index.ts";
-import { parseOperatorConfig } from "../config/index.ts";
+import { parseOperatorConfig } from "../../operator/config/index.ts";
 import {
   Controller,
   createMetrics,
@@ -17,7 +16,8 @@ import {
   OPERATOR_EVENTS_NAMESPACE,
   OPERATOR_EVENTS_RULES,
   OPERATOR_NAMESPACE_RULES,
-} from "../controller/index.ts";
+} from "../../operator/controller/index.ts";
+import { silentLogger } from "../../runtime/index.ts";
 import { eventually, NAMESPACE, operatorEnv, startCluster, xdpCounterYaml } from "./harness.ts";
 
 const rbac = "/apis/rbac.authorization.k8s.io/v1";

@@ -3,7 +3,7 @@
 // involvedObject field selectors.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { daemonSetsPath, eventsPath, type KubeObject } from "../controller/index.ts";
+import { daemonSetsPath, eventsPath, type KubeObject } from "../../operator/controller/index.ts";
 import {
   applyOnceAccepted,
   type Cluster,

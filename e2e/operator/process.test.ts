@@ -6,10 +6,10 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { daemonSetsPath, leasesPath } from "../controller/index.ts";
+import { daemonSetsPath, leasesPath } from "../../operator/controller/index.ts";
 import { eventually, NAMESPACE, operatorEnv, startCluster, xdpCounterYaml } from "./harness.ts";
 
-const main = join(import.meta.dirname, "..", "main.ts");
+const main = join(import.meta.dirname, "..", "..", "operator", "main.ts");
 
 async function freePort(): Promise<number> {
   const server = createServer();
