@@ -142,5 +142,11 @@ test("npm run bench -- --quick --part footprint,scale: both run, clean up and wr
     assert.ok(run.agents.writesPerSecond > 0);
     assert.ok(run.object.bytes > run.nodes * 100);
     isSummary(run.operator.rssMiB, run.operator.rssMiB.n);
+    // what kube-apiserver and etcd counted meanwhile: the agents' writes, and etcd's puts of them
+    const cp = run.controlPlane;
+    assert.ok(cp, "the control plane's metrics were read");
+    assert.ok((cp.requests["PATCH xdpcounters/status 200"] ?? 0) > 0);
+    assert.ok(cp.etcd.etcd_mvcc_put_total > 0);
+    assert.ok(cp.etcdAfter.etcd_mvcc_db_total_size_in_bytes > 0);
   }
 });

@@ -3,7 +3,7 @@
 //
 //   node bench/cpu-profile.ts FILE.cpuprofile [--top 25]
 //
-// For profiles written by `node --cpu-prof` (e.g. of bench/apiserver-patch.ts).
+// For profiles written by `node --cpu-prof` (e.g. of the operator: `node --cpu-prof operator/main.ts`).
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";

@@ -1,6 +1,7 @@
 // The size of one node's entry in status.nodes, as agents wrote it before and as they write it now (zero
-// actions left out, docs/adr/0001), measured on the project's test API server: the object's JSON as the server
-// returns it, managedFields included (the agents' field manager lists every field it wrote, per node). The
+// actions left out, docs/adr/0001), measured on a real kube-apiserver and etcd (e2e/local/controlplane, the API
+// server alone): the object's JSON as the server returns it, managedFields included (the agents' field manager
+// lists every field it wrote, per node). The
 // node names, counters and interface are bench/scale.ts's: a long cloud node name, one interface `eth0`, 12-
 // and 15-digit pass counters, and, for an action change, drop counters beside them.
 // A third format, which the API does not take, measures what leaving a single interface's counters out
@@ -21,8 +22,7 @@ import {
   parseCounters,
   XDP_ACTIONS,
 } from "../api/v1alpha1/index.ts";
-import { startApiServer } from "../e2e/local/apiserver/index.ts";
-import { call } from "../e2e/local/apiserver/testclient.ts";
+import { startControlPlane } from "../e2e/local/controlplane/index.ts";
 import { ETCD_LIMIT_BYTES, nodeName } from "./scale.ts";
 
 export const ENTRIES = 100;
@@ -89,10 +89,18 @@ function crdWithoutInterfaceCounters(dir: string): string {
 
 export async function measureEntrySizes(): Promise<EntrySize[]> {
   const dir = mkdtempSync(join(tmpdir(), "xdp-counter-entry-size-"));
-  const server = await startApiServer({
+  const cp = await startControlPlane({
+    components: "apiserver",
     crds: [CRD_PATH, crdWithoutInterfaceCounters(dir)],
-    logUnknown: () => undefined,
+  }).catch((err) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
+  const call = (method: string, path: string, body?: unknown, contentType?: string) =>
+    cp.client.call(method, path, {
+      ...(body === undefined ? {} : { body }),
+      ...(contentType ? { contentType } : {}),
+    });
   try {
     const out: EntrySize[] = [];
     let seq = 0;
@@ -102,10 +110,13 @@ export async function measureEntrySizes(): Promise<EntrySize[]> {
         const group = variant ? "variant.xdpcounter.dev" : "xdpcounter.dev";
         const base = `/apis/${group}/v1alpha1/xdpcounters`;
         const name = `size-${seq++}`;
-        const created = await call(server, "POST", base, {
-          body: { apiVersion: `${group}/v1alpha1`, kind: "XdpCounter", metadata: { name }, spec: {} },
+        const created = await call("POST", base, {
+          apiVersion: `${group}/v1alpha1`,
+          kind: "XdpCounter",
+          metadata: { name },
+          spec: {},
         });
-        if (created.status !== 201) throw new Error(`create ${name}: ${JSON.stringify(created.body)}`);
+        if (created.status !== 201) throw new Error(`create ${name}: ${created.text}`);
         const entryOf = (i: number): Record<string, unknown> => {
           const entry = buildNodeEntry({
             states: states(i, counters),
@@ -116,17 +127,19 @@ export async function measureEntrySizes(): Promise<EntrySize[]> {
           return variant ? withoutInterfaceCounters(entry) : entry;
         };
         const write = async (i: number): Promise<void> => {
-          const res = await call(server, "PATCH", `${base}/${name}/status?fieldManager=xdp-counter-agent`, {
+          const res = await call(
+            "PATCH",
+            `${base}/${name}/status?fieldManager=xdp-counter-agent`,
             // as the agent writes it (nulls for absent actions), except the variant the API does not take
-            body: variant
+            variant
               ? { status: { nodes: { [nodeName(i)]: entryOf(i) } } }
               : nodeEntryPatch(nodeName(i), entryOf(i) as NodeStatus),
-            contentType: "application/merge-patch+json",
-          });
-          if (res.status >= 300) throw new Error(`write ${nodeName(i)}: ${JSON.stringify(res.body)}`);
+            "application/merge-patch+json",
+          );
+          if (res.status >= 300) throw new Error(`write ${nodeName(i)}: ${res.status} ${res.text}`);
         };
         const objectBytes = async (): Promise<number> =>
-          Buffer.byteLength(JSON.stringify((await call(server, "GET", `${base}/${name}`)).body));
+          Buffer.byteLength(JSON.stringify((await call("GET", `${base}/${name}`)).body));
         await write(0);
         const one = await objectBytes();
         for (let i = 1; i <= ENTRIES; i++) await write(i);
@@ -144,7 +157,7 @@ export async function measureEntrySizes(): Promise<EntrySize[]> {
     }
     return out;
   } finally {
-    await server.stop();
+    await cp.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

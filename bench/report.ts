@@ -141,6 +141,33 @@ export function scaleTables(r: ScaleResult): string {
       `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${x.object.bytes.toLocaleString("en")} | ${x.object.nodeEntries} (${x.object.filledByBench ?? 0}) | ${x.object.bytesPerNode} | ${f(x.object.fractionOfEtcdLimit * 100, 1)} % | ${x.object.totalsExact ? "yes" : "no"} | ${x.object.readyNodes ?? "—"} | ${f(x.operator.writesPerSecond, 2)} | ${x.operator.quietWrites} | ${l ? `${f(l.median, 0)}, ${x.operator.reportToTotalsP95Ms ?? "—"}, ${f(l.max, 0)} (n ${l.n})` : "—"} | ${x.operator.unresolved} | ${f(x.operator.rssMiB.median, 1)}, ${f(x.operator.rssMiB.min, 1)}–${f(x.operator.rssMiB.max, 1)} |`,
     );
   }
+  const measured = r.runs.filter((x) => x.controlPlane);
+  if (measured.length) {
+    const mib = (b: number): string => f(b / 2 ** 20, 1);
+    out.push(
+      "",
+      `What the control plane counted from the reporters' start to their stop (${measured[0]?.controlPlane?.version} kube-apiserver's \`apiserver_request_total\`, etcd's \`etcd_mvcc_*\`; the bench's fill-in after the run left out):`,
+      "",
+      "| nodes | interval | status patches answered (agents and operator), by code | other requests | etcd puts | etcd DB MiB: before → after (in use after) |",
+      "| ---: | ---: | --- | ---: | ---: | --- |",
+    );
+    for (const x of measured) {
+      const cp = x.controlPlane;
+      if (!cp) continue;
+      const entries = Object.entries(cp.requests);
+      const patches = entries
+        .filter(([k]) => k.startsWith("PATCH xdpcounters/status "))
+        .map(([k, n]) => `${k.split(" ")[2]}: ${n.toLocaleString("en")}`)
+        .join(", ");
+      const other = entries
+        .filter(([k]) => !k.startsWith("PATCH xdpcounters/status "))
+        .reduce((a, [, n]) => a + n, 0);
+      const e = cp.etcdAfter;
+      out.push(
+        `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${patches || "—"} | ${other.toLocaleString("en")} | ${cp.etcd.etcd_mvcc_put_total.toLocaleString("en")} | ${mib(cp.etcdBefore.etcd_mvcc_db_total_size_in_bytes)} → ${mib(e.etcd_mvcc_db_total_size_in_bytes)} (${mib(e.etcd_mvcc_db_total_size_in_use_in_bytes)}) |`,
+      );
+    }
+  }
   for (const x of r.runs) {
     if (x.object.refused) {
       out.push(

@@ -1,10 +1,11 @@
-// Part "scale": the control plane with many nodes, simulated. N nodes report into one XdpCounter on the
-// project's test API server (in this process), through the agent's own loop (agent/cluster/agent.ts: jitter,
-// skip-when-unchanged: no heartbeat) and its own HTTP client, but with a synthetic counter source instead of
-// BPF. The real operator runs as a child process against the same server, so its memory is its own.
-// Measured: status writes per second (agents' and operator's), request bytes, the object's size, the time
-// from a node's report to totals that include it, the operator's RSS, and whether writes stop when the
-// counters stop changing.
+// Part "scale": the control plane with many nodes, simulated. N nodes report into one XdpCounter on a real
+// kube-apiserver and etcd (e2e/local/controlplane, the API server alone: no controllers, no kubelets), through
+// the agent's own loop (agent/cluster/agent.ts: jitter, skip-when-unchanged: no heartbeat) and its own HTTP
+// client, but with a synthetic counter source instead of BPF. The real operator runs as a child process
+// against the same server, so its memory is its own. Measured: status writes per second (agents' and
+// operator's), request bytes, the object's size, the time from a node's report to totals that include it, the
+// operator's RSS, whether writes stop when the counters stop changing, and what etcd and the API server count
+// meanwhile (their /metrics).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -19,17 +20,17 @@ import { KubeClient } from "../agent/cluster/kube-client.ts";
 import { buildNodeEntry } from "../agent/cluster/node-entry.ts";
 import type { InterfaceState } from "../agent/cluster/reconciler.ts";
 import { type AgentConfig, CRD_PATH, type NodeEntryPatch, nodeEntryPatch } from "../api/v1alpha1/index.ts";
-import { type ApiServer, startApiServer } from "../e2e/local/apiserver/index.ts";
-import { call } from "../e2e/local/apiserver/testclient.ts";
+import { type ControlPlane, startControlPlane } from "../e2e/local/controlplane/index.ts";
 import { daemonSetName } from "../operator/daemonset/index.ts";
 import { agentPodManifest, agentPodStatus } from "../operator/testing.ts";
 import { silentLogger } from "../runtime/index.ts";
+import { type MetricsDelta, metricsDelta, readMetrics } from "./control-plane-metrics.ts";
 import { type Machine, machine } from "./machine.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 
 const XDPC = "/apis/xdpcounter.dev/v1alpha1/xdpcounters";
 const NAMESPACE = "xdp-counter";
-/** etcd's default request limit, which the test API server also applies to stored objects. */
+/** etcd's default request limit (--max-request-bytes): no larger object can be stored. */
 export const ETCD_LIMIT_BYTES = 1_572_864;
 
 /**
@@ -142,9 +143,14 @@ export interface ScaleRun {
     readyNodes?: number;
     /** entries the reporters did not get written in the run, written by the bench afterwards (100 per patch) */
     filledByBench: number;
-    /** the API server refused the object at this many entries (it keeps objects under 1.5 MiB, as etcd) */
+    /** the API server refused the object at this many entries (etcd keeps requests under 1.5 MiB) */
     refused: { afterNodes: number; status: number; message: string } | undefined;
   };
+  /**
+   * etcd's and the API server's /metrics from the reporters' start to their stop (the bench's own fill-in
+   * after the run left out); older results, from the test API server, lack it
+   */
+  controlPlane?: MetricsDelta & { version: string; startMs: number };
   wallSeconds: number;
 }
 
@@ -196,7 +202,7 @@ export async function runScaleOnce(o: {
   const started = Date.now();
   const { nodes, intervalMs } = o;
   const dir = mkdtempSync(join(tmpdir(), "xdp-counter-bench-scale-"));
-  let server: ApiServer | undefined;
+  let cp: ControlPlane | undefined;
   let operator: ChildProcess | undefined;
   const stop = new AbortController();
   const runs: Promise<void>[] = [];
@@ -204,38 +210,56 @@ export async function runScaleOnce(o: {
   let polling = true;
   let sampler: ReturnType<typeof setInterval> | undefined;
   try {
-    server = await startApiServer({ crds: [CRD_PATH], logUnknown: () => undefined });
-    const srv = server;
-    const kubeconfig = srv.writeKubeconfig(join(dir, "kubeconfig"));
-    // Every request the server answers, as it answers it (the server keeps only the last 2,000).
-    const operatorWrites: number[] = [];
-    const requests = srv.requests;
-    const push = requests.push.bind(requests);
-    requests.push = (...records) => {
-      for (const r of records) {
-        if (r.userAgent.startsWith("xdp-counter-operator") && r.method !== "GET" && r.url.startsWith(XDPC))
-          operatorWrites.push(Date.now());
-      }
-      return push(...records);
-    };
-    const must = async (method: string, path: string, body: unknown): Promise<Json> => {
-      const res = await call(srv, method, path, { body });
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
+    // etcd and kube-apiserver only; the audit log (Metadata) tells the operator's writes apart
+    cp = await startControlPlane({ components: "apiserver", crds: [CRD_PATH], audit: true });
+    const control = cp;
+    const { kubeconfig } = control;
+    const call = (method: string, path: string, body?: unknown, contentType?: string) =>
+      control.client.call(method, path, {
+        ...(body === undefined ? {} : { body }),
+        ...(contentType ? { contentType } : {}),
+      });
+    const must = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      contentType?: string,
+    ): Promise<Json> => {
+      const res = await call(method, path, body, contentType);
+      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text.slice(0, 500)}`);
+      return res.body as Json;
     };
     await must("POST", "/api/v1/namespaces", {
       apiVersion: "v1",
       kind: "Namespace",
       metadata: { name: NAMESPACE },
     });
+    // pods are admitted once their namespace's `default` ServiceAccount exists (no controller makes it here)
+    await must("POST", `/api/v1/namespaces/${NAMESPACE}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "default" },
+    });
+    // Nodes as they join: the API server's TaintNodesByCondition admission taints a new Node not-ready, its
+    // kubelet reports Ready and the node lifecycle controller lifts the taint (both played here).
     const names = Array.from({ length: nodes }, (_, i) => nodeName(i + 1));
     for (let i = 0; i < names.length; i += 50) {
       await Promise.all(
-        names
-          .slice(i, i + 50)
-          .map((name) =>
-            must("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name } }),
-          ),
+        names.slice(i, i + 50).map(async (name) => {
+          await must("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name } });
+          await must(
+            "PATCH",
+            `/api/v1/nodes/${name}/status`,
+            { status: { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }] } },
+            "application/merge-patch+json",
+          );
+          await must(
+            "PATCH",
+            `/api/v1/nodes/${name}`,
+            { spec: { taints: null } },
+            "application/merge-patch+json",
+          );
+        }),
       );
     }
     const name = `scale-${process.pid}`;
@@ -269,7 +293,7 @@ export async function runScaleOnce(o: {
       const k = rssKiB(opPid);
       if (k !== undefined) rss.push(k / 1024);
     }, 1000);
-    const get = async (): Promise<Json> => must("GET", `${XDPC}/${name}`, undefined);
+    const get = async (): Promise<Json> => must("GET", `${XDPC}/${name}`);
     // Wait for the operator's first reconcile (desiredNodes set).
     for (let i = 0; ; i++) {
       const obj = await get();
@@ -283,8 +307,8 @@ export async function runScaleOnce(o: {
     const dsName = daemonSetName(name);
     let ds: Json | undefined;
     for (let i = 0; !ds; i++) {
-      const res = await call(srv, "GET", `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${dsName}`, {});
-      if (res.status === 200) ds = res.body;
+      const res = await call("GET", `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${dsName}`);
+      if (res.status === 200) ds = res.body as Json;
       else if (i > 600) throw new Error(`the operator did not create DaemonSet ${dsName} within 60 s`);
       else await sleep(100);
     }
@@ -295,11 +319,12 @@ export async function runScaleOnce(o: {
           const pod = `${dsName}-${node}`;
           const owner = { name: dsName, uid: ds.metadata.uid };
           await must("POST", podsPath, agentPodManifest(name, owner, node, "xdp-counter:bench"));
-          const res = await call(srv, "PATCH", `${podsPath}/${pod}/status`, {
-            body: agentPodStatus(true),
-            contentType: "application/merge-patch+json",
-          });
-          if (res.status >= 300) throw new Error(`PATCH pod ${pod} status: ${res.status}`);
+          await must(
+            "PATCH",
+            `${podsPath}/${pod}/status`,
+            agentPodStatus(true),
+            "application/merge-patch+json",
+          );
         }),
       );
     }
@@ -352,6 +377,7 @@ export async function runScaleOnce(o: {
       nodeInternalIps: async () => [],
     };
     const sources = names.map((_, i) => new SyntheticCounters(i, o.pps));
+    const metricsBefore = await readMetrics(control);
     const t0 = Date.now();
     names.forEach((node, i) => {
       const config: AgentConfig = {
@@ -417,6 +443,7 @@ export async function runScaleOnce(o: {
     stop.abort();
     await Promise.all(runs);
     clearInterval(sampler);
+    const metrics = metricsDelta(metricsBefore, await readMetrics(control));
     // Nodes whose reports never landed (the server could not keep up): their entries are written now, 100
     // nodes per merge patch, from the same entry builder, so the object's size at N nodes is measured, or
     // the API server's refusal of it.
@@ -434,20 +461,32 @@ export async function runScaleOnce(o: {
         });
         Object.assign(nodesPatch, nodeEntryPatch(n, entry).status.nodes);
       }
-      const res = await call(srv, "PATCH", `${XDPC}/${name}/status`, {
-        body: { status: { nodes: nodesPatch } },
-        contentType: "application/merge-patch+json",
-      });
+      const res = await call(
+        "PATCH",
+        `${XDPC}/${name}/status`,
+        { status: { nodes: nodesPatch } },
+        "application/merge-patch+json",
+      );
       if (res.status >= 300) {
         refused = {
           afterNodes: reported.size + filled,
           status: res.status,
-          message: String(res.body?.message ?? "").slice(0, 300),
+          message: String((res.body as Json | undefined)?.message ?? res.text).slice(0, 300),
         };
       } else filled += Object.keys(nodesPatch).length;
     }
     if (filled > 0) await sleep(2000);
     const final = await get();
+    // The operator's writes of the XdpCounter (its status, its finalizer), as the API server answered them.
+    const operatorWrites = control
+      .auditEvents()
+      .filter(
+        (e) =>
+          e.userAgent?.startsWith("xdp-counter-operator") &&
+          e.objectRef?.resource === "xdpcounters" &&
+          !["get", "list", "watch"].includes(e.verb),
+      )
+      .map((e) => Date.parse((e as { stageTimestamp?: string }).stageTimestamp ?? ""));
 
     const inW = (t: number, w: readonly [number, number]): boolean => t >= w[0] && t < w[1];
     const w1s = (w1[1] - w1[0]) / 1000;
@@ -507,6 +546,7 @@ export async function runScaleOnce(o: {
         filledByBench: filled,
         refused,
       },
+      controlPlane: { version: control.version, startMs: Math.round(control.startMs), ...metrics },
       wallSeconds: round((Date.now() - started) / 1000, 1),
     };
     o.log(
@@ -525,7 +565,7 @@ export async function runScaleOnce(o: {
       await Promise.race([exited, sleep(5000)]);
       if (op.exitCode === null && op.signalCode === null) op.kill("SIGKILL");
     }
-    await server?.stop();
+    await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
