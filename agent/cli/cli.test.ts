@@ -283,8 +283,64 @@ test("without root's privileges: exit 3 with a message saying what is needed", a
   const drop = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--"];
   const r = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], drop);
   assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stderr, /needs root \(or CAP_BPF and CAP_NET_ADMIN\)/);
+  assert.match(r.stderr, /needs root \(or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON;/);
+  assert.match(r.stderr, /lacks CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON/);
   assert.equal(await p.xdpProgId(p.node), 0);
+});
+
+/** uid 0 with exactly these capabilities (bounding set), as a container that adds them runs its root process. */
+const onlyCaps = (caps: string[]): string[] => [
+  "setpriv",
+  `--bounding-set=-all${caps.map((c) => `,+${c.toLowerCase()}`).join("")}`,
+  "--inh-caps=-all",
+  "--ambient-caps=-all",
+  "--",
+];
+
+test("the agent's four capabilities and no others: attach, count exactly, adopt again, status, detach", async (t) => {
+  const p = await pair(t);
+  const caps = onlyCaps(["BPF", "NET_ADMIN", "PERFMON", "SYS_ADMIN"]);
+  const attach = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--mode", "native"], caps);
+  assert.equal(attach.code, 0, attach.stderr);
+  const sent = await p.send(10_000, 100);
+  // a second attach adopts what the first left (the agent's restart): it reads the pinned program by id
+  const again = await runCli(p.node.ns, ["attach", "--iface", p.node.iface, "--mode", "native"], caps);
+  assert.equal(again.code, 0, again.stderr);
+  const r = await runCli(p.node.ns, ["status", "--iface", p.node.iface, "--json"], caps);
+  assert.equal(r.code, 0, r.stderr);
+  const counters = (
+    JSON.parse(r.stdout) as { interfaces: Array<{ counters: Record<string, { packets: string }> }> }
+  ).interfaces[0]?.counters;
+  assert.equal(counters?.pass?.packets, String(sent));
+  const detach = await runCli(p.node.ns, ["detach", "--iface", p.node.iface], caps);
+  assert.equal(detach.code, 0, detach.stderr);
+  assert.equal(await p.xdpProgId(p.node), 0);
+});
+
+test("without CAP_BPF: exit 3 before the kernel is asked, naming CAP_BPF", async (t) => {
+  const p = await pair(t);
+  const r = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], onlyCaps(["NET_ADMIN", "PERFMON"]));
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /this process lacks CAP_BPF;/);
+  assert.equal(await p.xdpProgId(p.node), 0);
+});
+
+test("without CAP_SYS_ADMIN: a fresh attach works, adopting it fails with the kernel's EPERM naming CAP_SYS_ADMIN", async (t) => {
+  const p = await pair(t);
+  const three = onlyCaps(["BPF", "NET_ADMIN", "PERFMON"]);
+  const attach = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], three);
+  assert.equal(attach.code, 0, attach.stderr);
+  const progId = await p.xdpProgId(p.node);
+  assert.notEqual(progId, 0);
+  const again = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], three);
+  assert.equal(again.code, 3, again.stderr);
+  assert.match(
+    again.stderr,
+    new RegExp(
+      `open prog id ${progId} failed: EPERM \\(Operation not permitted\\); this process lacks CAP_SYS_ADMIN \\(the kernel opens BPF objects by id only for it\\)`,
+    ),
+  );
+  assert.equal(await p.xdpProgId(p.node), progId, "the attached counter is left as it was");
 });
 
 test("bad flags are refused with exit 2 and the flag named", async () => {
