@@ -3,10 +3,11 @@
 // - CAP_BPF: bpf() itself (BTF, maps, the program load);
 // - CAP_PERFMON: the verifier lets the program read `struct xdp_buff` (through bpf_cast_to_kern_ctx) only
 //   with it ("'struct xdp_buff' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN");
-// - CAP_NET_ADMIN: loading an XDP program and attaching it (bpf_link, netlink);
-// - CAP_SYS_ADMIN: BPF_PROG_GET_FD_BY_ID and BPF_MAP_GET_FD_BY_ID, with which a restarted agent (and
-//   `status`) reads the program behind a pinned link and its .rodata: the kernel opens BPF objects by id for
-//   CAP_SYS_ADMIN alone.
+// - CAP_NET_ADMIN: loading an XDP program and attaching it (bpf_link, netlink).
+// Not CAP_SYS_ADMIN: the kernel opens BPF objects by id (BPF_PROG_GET_FD_BY_ID, BPF_MAP_GET_FD_BY_ID) for it
+// alone, so a later process reads the program behind a pinned link and its .rodata through their own pins
+// (counter.ts: pinProgram), never by id; by id only for pins an earlier xdp-counter made, and for naming
+// another's program in an error, where it may be refused.
 import { readFileSync } from "node:fs";
 
 /** Capability numbers (linux/capability.h). */
@@ -14,7 +15,7 @@ export const CAP = { NET_ADMIN: 12, SYS_ADMIN: 21, PERFMON: 38, BPF: 39 } as con
 export type CapabilityName = keyof typeof CAP;
 
 /** Everything xdp-counter's agent needs, as a pod's `capabilities.add` names them. */
-export const NEEDED_CAPABILITIES: readonly CapabilityName[] = ["BPF", "NET_ADMIN", "PERFMON", "SYS_ADMIN"];
+export const NEEDED_CAPABILITIES: readonly CapabilityName[] = ["BPF", "NET_ADMIN", "PERFMON"];
 
 /** This process's effective capability set (CapEff of /proc/self/status). */
 export function effectiveCapabilities(status = readFileSync("/proc/self/status", "utf8")): bigint {
@@ -24,7 +25,7 @@ export function effectiveCapabilities(status = readFileSync("/proc/self/status",
 
 /** The names (CAP_…) of the capabilities in a set, among those xdp-counter cares about. */
 export function capabilityNames(caps: bigint): string[] {
-  return NEEDED_CAPABILITIES.filter((c) => hasCapability(caps, c)).map((c) => `CAP_${c}`);
+  return (Object.keys(CAP) as CapabilityName[]).filter((c) => hasCapability(caps, c)).map((c) => `CAP_${c}`);
 }
 
 export function hasCapability(caps: bigint, cap: CapabilityName): boolean {
@@ -63,12 +64,9 @@ export function permissionHint(op: string, caps: bigint = effectiveCapabilities(
   const needed = neededFor(op);
   const missing = missingCapabilities(needed, caps);
   const all = `xdp-counter needs ${list(NEEDED_CAPABILITIES.map((c) => `CAP_${c}`))}`;
-  if (missing.length > 0) {
-    const why =
-      needed.length === 1 && needed[0] === "SYS_ADMIN"
-        ? " (the kernel opens BPF objects by id only for it)"
-        : "";
-    return `this process lacks ${list(missing)}${why}, which this step needs; ${all}`;
+  if (missing.length > 0 && needed.includes("SYS_ADMIN")) {
+    return `this process lacks CAP_SYS_ADMIN, for which alone the kernel opens a BPF object by id`;
   }
+  if (missing.length > 0) return `this process lacks ${list(missing)}, which this step needs; ${all}`;
   return `this process has ${list(needed.map((c) => `CAP_${c}`))}, so something else refused: a seccomp filter, an LSM or kernel lockdown`;
 }

@@ -114,16 +114,20 @@ export const progInfoById = (id: number): ProgInfo => withFdById(id, "prog", pro
 export function programAction(progId: number): XdpAction | undefined {
   const info = progInfoById(progId);
   for (const mapId of info.mapIds) {
-    const action = withFdById(mapId, "map", (fd) => {
-      if (!mapInfo(fd).name.endsWith(RODATA_SUFFIX)) return undefined;
-      const value = Buffer.alloc(mapInfo(fd).valueSize);
-      check(native.bpf_map_lookup_elem(fd, Buffer.alloc(4), value), {
-        code: BpfErrorCode.ReadFailed,
-        op: "read .rodata",
-      });
-      return decodeConfigAction(value);
-    });
+    const action = withFdById(mapId, "map", configAction);
     if (action) return action;
   }
   return undefined;
+}
+
+/** The action in an xdp-counter program's .rodata map; undefined for another map. */
+export function configAction(fd: number): XdpAction | undefined {
+  const info = mapInfo(fd);
+  if (!info.name.endsWith(RODATA_SUFFIX)) return undefined;
+  const value = Buffer.alloc(info.valueSize);
+  check(native.bpf_map_lookup_elem(fd, Buffer.alloc(4), value), {
+    code: BpfErrorCode.ReadFailed,
+    op: "read .rodata",
+  });
+  return decodeConfigAction(value);
 }

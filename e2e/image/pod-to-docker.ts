@@ -39,8 +39,7 @@ export function agentRunOptions(ds: DaemonSet, privileged: string[]): DockerRun 
   const sc = container.securityContext;
   // the rendered type says false today; honoured should a renderer ask for privileged again
   if ((sc as { privileged: boolean }).privileged) options.push(...privileged);
-  // docker's default seccomp profile stands for the runtime's (RuntimeDefault): it lets bpf() and
-  // perf_event_open() through to a container with CAP_SYS_ADMIN, CAP_BPF or CAP_PERFMON, as containerd's does.
+  // RuntimeDefault: docker's default seccomp profile stands for the node runtime's.
   for (const cap of sc.capabilities.drop) options.push("--cap-drop", cap);
   for (const cap of sc.capabilities.add) options.push("--cap-add", cap);
   if (sc.allowPrivilegeEscalation === false) options.push("--security-opt", "no-new-privileges");

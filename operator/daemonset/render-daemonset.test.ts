@@ -168,14 +168,14 @@ describe("renderDaemonSet", () => {
     assert.equal(pod.hostNetwork, true);
     assert.equal(pod.dnsPolicy, "ClusterFirstWithHostNet");
     // as root (the image's default user is the operator's non-root one), every capability dropped but the
-    // four the agent needs (docs/adr/0020), the runtime's seccomp profile
+    // three the agent needs (docs/adr/0020), the runtime's seccomp profile
     assert.deepEqual(container?.securityContext, {
       privileged: false,
       runAsUser: 0,
       runAsNonRoot: false,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"], add: ["BPF", "NET_ADMIN", "PERFMON", "SYS_ADMIN"] },
+      capabilities: { drop: ["ALL"], add: ["BPF", "NET_ADMIN", "PERFMON"] },
       seccompProfile: { type: "RuntimeDefault" },
     });
     // the agent's own list, which its errors name, is the same

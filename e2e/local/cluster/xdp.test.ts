@@ -75,7 +75,7 @@ test("the CLI as a DaemonSet counts each node's own traffic, pinned in each node
   for (const n of [n1, n2]) {
     const ls = await n.exec(["ls", pinDir]);
     assert.equal(ls.code, 0, `${n.name} has pins at ${pinDir}: ${ls.stderr}`);
-    assert.deepEqual(ls.stdout.split("\n").filter(Boolean).sort(), ["link", "stats"]);
+    assert.deepEqual(ls.stdout.split("\n").filter(Boolean).sort(), ["config", "link", "prog", "stats"]);
     assert.ok((await xdpProgId(n)) > 0);
   }
   assert.equal(existsSync(pinDir), false, "nothing pinned in the host's bpffs");
