@@ -29,7 +29,12 @@ function propagation(path: string): "shared" | "slave" | "private" {
  * escalation, read-only root. `privileged` is how this machine can run a privileged container (see
  * privilegedOptions in the test), should a pod ask for one.
  */
-export function agentRunOptions(ds: DaemonSet, privileged: string[]): DockerRun {
+export function agentRunOptions(
+  ds: DaemonSet,
+  privileged: string[],
+  /** capabilities the engine cannot name (docker before 23 knows no BPF, PERFMON), and what stands for them */
+  substitutes: Readonly<Record<string, string>> = {},
+): DockerRun {
   const pod = ds.spec.template.spec;
   const container = pod.containers[0];
   if (!container) throw new Error("the DaemonSet has no container");
@@ -41,7 +46,11 @@ export function agentRunOptions(ds: DaemonSet, privileged: string[]): DockerRun 
   if ((sc as { privileged: boolean }).privileged) options.push(...privileged);
   // RuntimeDefault: docker's default seccomp profile stands for the node runtime's.
   for (const cap of sc.capabilities.drop) options.push("--cap-drop", cap);
-  for (const cap of sc.capabilities.add) options.push("--cap-add", cap);
+  const added = new Set(sc.capabilities.add.map((cap) => substitutes[cap] ?? cap));
+  for (const cap of added) options.push("--cap-add", cap);
+  for (const cap of sc.capabilities.add.filter((c) => substitutes[c])) {
+    notes.push(`this engine knows no CAP_${cap}: CAP_${substitutes[cap]} stands for it (the kernel lets it)`);
+  }
   if (sc.allowPrivilegeEscalation === false) options.push("--security-opt", "no-new-privileges");
   if (sc.readOnlyRootFilesystem) options.push("--read-only");
 
