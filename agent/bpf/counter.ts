@@ -4,13 +4,14 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { CounterReader, type Counters } from "./counters.ts";
 import { BpfError, BpfErrorCode } from "./errors.ts";
 import { readFallbackNote, removeFallbackNote, writeFallbackNote } from "./fallback-note.ts";
-import { linkInfo, mapInfo, progInfo, progInfoById, programAction } from "./info.ts";
+import { configAction, linkInfo, mapInfo, progInfo, progInfoById, programAction } from "./info.ts";
 import {
   BPF_MAP_TYPE_PERCPU_ARRAY,
   type CounterAction,
   DEFAULT_OBJECT_PATH,
   REC_SIZE,
   XDP_ACTIONS,
+  type XdpAction,
 } from "./layout.ts";
 import { native } from "./libbpf.ts";
 import type { NativeRefusal } from "./native-refusal.ts";
@@ -81,6 +82,43 @@ function openStats(paths: PinPaths, iface: string): number | undefined {
     });
   }
   return fd;
+}
+
+/** Pins the link's program and its .rodata beside the link, for runningProgram. */
+function pinProgram(paths: PinPaths, loaded: LoadedCounter): void {
+  pin(loaded.progFd, paths.prog);
+  pin(loaded.configFd, paths.config);
+}
+
+/**
+ * The action and tag of our program running as `progId`, read through its pins (pinProgram). Pins an earlier
+ * xdp-counter made lack them: then by id, which the kernel allows CAP_SYS_ADMIN alone; undefined when that
+ * is refused (the caller swaps the program for this build's, which pins them).
+ */
+function runningProgram(
+  paths: PinPaths,
+  progId: number,
+): { action: XdpAction | undefined; tag: string } | undefined {
+  const progFd = openPin(paths.prog);
+  let configFd: number | undefined;
+  try {
+    configFd = openPin(paths.config);
+    if (progFd !== undefined && configFd !== undefined) {
+      const info = progInfo(progFd);
+      if (info.id === progId && info.mapIds.includes(mapInfo(configFd).id)) {
+        return { action: configAction(configFd), tag: info.tag };
+      }
+    }
+  } finally {
+    close(progFd);
+    close(configFd);
+  }
+  try {
+    return { action: programAction(progId), tag: progInfoById(progId).tag };
+  } catch (err) {
+    if (err instanceof BpfError && err.code === BpfErrorCode.PermissionDenied) return undefined;
+    throw err;
+  }
 }
 
 /** A live counter: reads its interface's totals until closed. Closing leaves it attached and pinned. */
@@ -154,11 +192,12 @@ export function attachCounter(spec: CounterSpec): AttachedCounter {
       const ours = link.ifindex === ifindex && state.progId !== 0 && state.progId === link.progId;
       if (ours && mapFd !== undefined) {
         const current = state.mode === "native" ? "native" : "generic";
-        const currentAction = programAction(state.progId);
+        const running = runningProgram(paths, state.progId);
+        const currentAction = running?.action;
         if (mode === "auto" || mode === current) {
           const fallback =
             mode === "auto" && current === "generic" ? readFallbackNote(paths.fallback) : undefined;
-          const outdated = progInfoById(state.progId).tag !== programTag(spec.objectPath);
+          const outdated = running === undefined || running.tag !== programTag(spec.objectPath);
           if (currentAction === action && !outdated) {
             return new AttachedCounter({
               iface,
@@ -175,13 +214,14 @@ export function attachCounter(spec: CounterSpec): AttachedCounter {
           // multi-buffer program replacing a single-buffer one lifts veth's MTU limit, say).
           using loaded = LoadedCounter.load({ action, objectPath: spec.objectPath, reuseMapFd: mapFd });
           replaceLinkProgram(linkFd, loaded.progFd, iface);
+          pinProgram(paths, loaded);
           const progId = queryXdp(ifindex, iface).progId;
           return new AttachedCounter({
             iface,
             ifindex,
             mode: current,
             action,
-            outcome: currentAction === action ? "upgraded" : "replaced",
+            outcome: running === undefined || currentAction === action ? "upgraded" : "replaced",
             progId,
             mapFd,
             fallback,
@@ -206,7 +246,7 @@ export function attachCounter(spec: CounterSpec): AttachedCounter {
     return freshAttach(spec, ifindex, paths, mapFd, "attached");
   } catch (err) {
     close(mapFd);
-    removePins({ ...paths, link: "", stats: "", fallback: "" }); // only empty directories: pins stay
+    removePins({ ...paths, link: "", stats: "", fallback: "", prog: "", config: "" }); // only empty directories: pins stay
     throw err;
   } finally {
     close(linkFd);
@@ -224,6 +264,7 @@ function freshAttach(
   const link = attachXdp(loaded.progFd, ifindex, spec.mode, spec.iface);
   try {
     pin(link.fd, paths.link);
+    pinProgram(paths, loaded);
     if (mapFd === undefined) pin(loaded.mapFd, paths.stats);
     if (link.fallback) writeFallbackNote(paths.fallback, link.fallback);
     else removeFallbackNote(paths.fallback);
@@ -294,7 +335,7 @@ export function counterStatus(loc: CounterLocation): CounterStatus {
       attached = ifindex !== 0 && link.ifindex === ifindex && state.progId === link.progId;
       if (attached) {
         mode = state.mode === "native" ? "native" : "generic";
-        const a = programAction(state.progId);
+        const a = runningProgram(paths, state.progId)?.action;
         action = a === "pass" || a === "drop" ? a : undefined;
         if (mode === "generic") fallback = readFallbackNote(paths.fallback);
       }

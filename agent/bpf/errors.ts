@@ -1,6 +1,7 @@
 // One error type for everything the BPF core can fail at. Each carries the step that failed, the errno (name
 // and libbpf's text), the interface when there is one, and a code a caller can branch on.
 import { constants } from "node:os";
+import { permissionHint } from "./capabilities.ts";
 import { native } from "./libbpf.ts";
 
 export const BpfErrorCode = {
@@ -22,7 +23,7 @@ export const BpfErrorCode = {
   PinFailed: "PinFailed",
   /** reading the counters failed */
   ReadFailed: "ReadFailed",
-  /** the caller lacks CAP_BPF/CAP_NET_ADMIN (run as root) */
+  /** the kernel said EPERM/EACCES: a capability is missing (the message names it), or seccomp/an LSM refused */
   PermissionDenied: "PermissionDenied",
   /** a bad argument from the caller, caught before the kernel is asked */
   InvalidArgument: "InvalidArgument",
@@ -43,6 +44,9 @@ export function errnoText(errno: number): string {
   const end = buf.indexOf(0);
   return buf.toString("utf8", 0, end < 0 ? buf.length : end);
 }
+
+const EPERM = constants.errno.EPERM;
+const EACCES = constants.errno.EACCES;
 
 export interface BpfErrorInit {
   code: BpfErrorCode;
@@ -66,8 +70,11 @@ export class BpfError extends Error {
   constructor(init: BpfErrorInit) {
     const where = init.iface ? ` on ${init.iface}` : "";
     const why = init.errno ? `: ${errnoName(init.errno)} (${errnoText(init.errno)})` : "";
+    // EPERM/EACCES: name the capabilities this step needs that the process lacks (docs/adr/0020)
+    const denied = init.errno === EPERM || init.errno === EACCES;
+    const hint = denied ? `; ${permissionHint(init.op)}` : "";
     const detail = init.detail ? `: ${init.detail}` : "";
-    super(`${init.op}${where} failed${why}${detail}`);
+    super(`${init.op}${where} failed${why}${hint}${detail}`);
     this.name = "BpfError";
     this.code = init.code;
     this.op = init.op;
@@ -77,9 +84,6 @@ export class BpfError extends Error {
     this.detail = init.detail;
   }
 }
-
-const EPERM = constants.errno.EPERM;
-const EACCES = constants.errno.EACCES;
 
 /** The code for a failed call, given the code the step would otherwise get. */
 export function codeFor(errno: number, fallback: BpfErrorCode): BpfErrorCode {

@@ -1,7 +1,7 @@
 // What the kernel says about a program, a link or a map: the prefixes of struct bpf_prog_info,
 // bpf_link_info and bpf_map_info (linux/bpf.h) that xdp-counter uses. The kernel fills in at most the
 // length asked for, so asking for a prefix is always valid.
-import { BpfError, BpfErrorCode, check } from "./errors.ts";
+import { BpfError, BpfErrorCode, check, codeFor } from "./errors.ts";
 import { decodeConfigAction, RODATA_SUFFIX, type XdpAction } from "./layout.ts";
 import { errno, koffiAddress, native } from "./libbpf.ts";
 
@@ -91,7 +91,12 @@ export function mapInfo(fd: number): MapInfo {
 function withFdById<T>(id: number, kind: "prog" | "map", use: (fd: number) => T): T {
   const fd = kind === "prog" ? native.bpf_prog_get_fd_by_id(id) : native.bpf_map_get_fd_by_id(id);
   if (fd < 0) {
-    throw new BpfError({ code: BpfErrorCode.ReadFailed, op: `open ${kind} id ${id}`, errno: -fd || errno() });
+    const err = -fd || errno();
+    throw new BpfError({
+      code: codeFor(err, BpfErrorCode.ReadFailed),
+      op: `open ${kind} id ${id}`,
+      errno: err,
+    });
   }
   try {
     return use(fd);
@@ -109,16 +114,20 @@ export const progInfoById = (id: number): ProgInfo => withFdById(id, "prog", pro
 export function programAction(progId: number): XdpAction | undefined {
   const info = progInfoById(progId);
   for (const mapId of info.mapIds) {
-    const action = withFdById(mapId, "map", (fd) => {
-      if (!mapInfo(fd).name.endsWith(RODATA_SUFFIX)) return undefined;
-      const value = Buffer.alloc(mapInfo(fd).valueSize);
-      check(native.bpf_map_lookup_elem(fd, Buffer.alloc(4), value), {
-        code: BpfErrorCode.ReadFailed,
-        op: "read .rodata",
-      });
-      return decodeConfigAction(value);
-    });
+    const action = withFdById(mapId, "map", configAction);
     if (action) return action;
   }
   return undefined;
+}
+
+/** The action in an xdp-counter program's .rodata map; undefined for another map. */
+export function configAction(fd: number): XdpAction | undefined {
+  const info = mapInfo(fd);
+  if (!info.name.endsWith(RODATA_SUFFIX)) return undefined;
+  const value = Buffer.alloc(info.valueSize);
+  check(native.bpf_map_lookup_elem(fd, Buffer.alloc(4), value), {
+    code: BpfErrorCode.ReadFailed,
+    op: "read .rodata",
+  });
+  return decodeConfigAction(value);
 }

@@ -128,6 +128,19 @@ export class BpfObject implements Disposable {
     return native.bpf_map__fd(this.#map(name));
   }
 
+  /** The fd of the .rodata map (the load-time constants). After load only. */
+  rodataFd(): number {
+    const obj = this.#handle;
+    for (let map = native.bpf_object__next_map(obj, null); map; map = native.bpf_object__next_map(obj, map)) {
+      if (native.bpf_map__name(map).endsWith(RODATA_SUFFIX)) return native.bpf_map__fd(map);
+    }
+    throw new BpfError({
+      code: BpfErrorCode.LoadFailed,
+      op: "find map",
+      detail: `${this.path} has no .rodata`,
+    });
+  }
+
   /** Closes the object and its program and map fds. What was pinned or linked stays in the kernel. */
   close(): void {
     if (this.#obj) native.bpf_object__close(this.#obj);
@@ -174,6 +187,8 @@ export class LoadedCounter implements Disposable {
   readonly #obj: BpfObject;
   readonly progFd: number;
   readonly mapFd: number;
+  /** the program's .rodata, which holds its action */
+  readonly configFd: number;
   readonly action: CounterAction;
 
   private constructor(obj: BpfObject, action: CounterAction) {
@@ -181,6 +196,7 @@ export class LoadedCounter implements Disposable {
     this.action = action;
     this.progFd = obj.programFd(PROGRAM_NAME);
     this.mapFd = obj.mapFd(STATS_MAP_NAME);
+    this.configFd = obj.rodataFd();
   }
 
   /**

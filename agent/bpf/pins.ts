@@ -1,5 +1,5 @@
-// Where xdp-counter keeps its pins: <root>/<owner>/<interface>/{link,stats,fallback}. <root> is /sys/fs/bpf/xdp-counter
-// on a node; <owner> is an XdpCounter's name, or "_standalone" for the CLI (no XdpCounter name can start
+// Where xdp-counter keeps its pins: <root>/<owner>/<interface>/{link,stats,fallback,prog,config}. <root> is
+// /sys/fs/bpf/xdp-counter on a node; <owner> is an XdpCounter's name, or "_standalone" for the CLI (no XdpCounter name can start
 // with "_", so the two never collide).
 import { existsSync, readdirSync, rmdirSync, rmSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,6 +17,12 @@ export interface PinPaths {
   stats: string;
   /** why `auto` runs generic here: a note kept beside the link (fallback-note.ts) */
   fallback: string;
+  /**
+   * The link's program and its .rodata (the action), pinned so that a later process reads them by pin, not
+   * by id: opening a BPF object by id needs CAP_SYS_ADMIN (docs/adr/0020).
+   */
+  prog: string;
+  config: string;
 }
 
 export function pinPaths(root: string, owner: string, iface: string): PinPaths {
@@ -28,7 +34,14 @@ export function pinPaths(root: string, owner: string, iface: string): PinPaths {
     });
   }
   const dir = join(root, owner, iface);
-  return { dir, link: join(dir, "link"), stats: join(dir, "stats"), fallback: join(dir, "fallback") };
+  return {
+    dir,
+    link: join(dir, "link"),
+    stats: join(dir, "stats"),
+    fallback: join(dir, "fallback"),
+    prog: join(dir, "prog"),
+    config: join(dir, "config"),
+  };
 }
 
 /** Fails with a clear error unless a bpffs is mounted at (or above) the pin root. */
@@ -63,7 +76,8 @@ export function pin(fd: number, path: string): void {
 
 /** Removes an interface's pins and its directory, and the owner's directory once it is empty. */
 export function removePins(paths: PinPaths): void {
-  for (const path of [paths.link, paths.stats, paths.fallback]) if (path) rmSync(path, { force: true });
+  for (const path of [paths.link, paths.stats, paths.fallback, paths.prog, paths.config])
+    if (path) rmSync(path, { force: true });
   for (const dir of [paths.dir, dirname(paths.dir)]) {
     if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
   }

@@ -1,6 +1,7 @@
 // The standalone CLI on real veth pairs, as root: exact counts, drop, restarts, detach, and bad input.
 // Every test makes its own namespaces and removes them (t.after), on failure too.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -283,7 +284,96 @@ test("without root's privileges: exit 3 with a message saying what is needed", a
   const drop = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--"];
   const r = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], drop);
   assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stderr, /needs root \(or CAP_BPF and CAP_NET_ADMIN\)/);
+  assert.match(r.stderr, /needs root \(or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\)/);
+  assert.match(r.stderr, /lacks CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON/);
+  assert.equal(await p.xdpProgId(p.node), 0);
+});
+
+/** uid 0 with exactly these capabilities (bounding set), as a container that adds them runs its root process. */
+const onlyCaps = (caps: string[]): string[] => [
+  "setpriv",
+  `--bounding-set=-all${caps.map((c) => `,+${c.toLowerCase()}`).join("")}`,
+  "--inh-caps=-all",
+  "--ambient-caps=-all",
+  "--",
+];
+
+test("with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON alone: attach, count exactly, adopt, swap the action, status, detach", async (t) => {
+  const p = await pair(t);
+  const caps = onlyCaps(["BPF", "NET_ADMIN", "PERFMON"]);
+  const cli = (args: string[]) => runCli(p.node.ns, [...args, "--iface", p.node.iface], caps);
+  const attach = await cli(["attach", "--mode", "native"]);
+  assert.equal(attach.code, 0, attach.stderr);
+  const sent = await p.send(10_000, 100);
+  // a second attach adopts what the first left, as a restarted agent does: through the pins, not by id
+  const again = await cli(["attach", "--mode", "native"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /already counting; left as it was \(native mode, action pass\)/);
+  const drop = await cli(["attach", "--mode", "native", "--action", "drop"]);
+  assert.equal(drop.code, 0, drop.stderr);
+  assert.match(drop.stdout, /program replaced, counters kept \(native mode, action drop\)/);
+  const r = await cli(["status", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const entry = (
+    JSON.parse(r.stdout) as {
+      interfaces: Array<{ action: string; counters: Record<string, { packets: string }> }>;
+    }
+  ).interfaces[0];
+  assert.equal(entry?.action, "drop");
+  assert.equal(entry?.counters.pass?.packets, String(sent));
+  const detach = await cli(["detach"]);
+  assert.equal(detach.code, 0, detach.stderr);
+  assert.equal(await p.xdpProgId(p.node), 0);
+  assert.equal(existsSync(pinDir(p.node.iface)), false, "every pin removed, the program's too");
+});
+
+test("an earlier build's pins (no program pinned) adopted without CAP_SYS_ADMIN: swapped in place, counts kept", async (t) => {
+  const p = await pair(t);
+  const attach = await runCli(p.node.ns, ["attach", "--iface", p.node.iface]);
+  assert.equal(attach.code, 0, attach.stderr);
+  const sent = await p.send(3_000, 100);
+  // what an xdp-counter before docs/adr/0020 pinned: link and stats only
+  for (const name of ["prog", "config"]) rmSync(join(pinDir(p.node.iface), name));
+  const caps = onlyCaps(["BPF", "NET_ADMIN", "PERFMON"]);
+  const again = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], caps);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /an earlier build's program; swapped for this one, counters kept/);
+  assert.ok(existsSync(join(pinDir(p.node.iface), "prog")), "the program pinned now");
+  const s = await runCli(p.node.ns, ["status", "--iface", p.node.iface, "--json"], caps);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /"action": ?"pass"/);
+  assert.equal((await statusOf(p.node.ns, p.node.iface)).packets.pass, BigInt(sent));
+});
+
+test("without CAP_BPF: exit 3 before the kernel is asked, naming CAP_BPF", async (t) => {
+  const p = await pair(t);
+  const r = await runCli(p.node.ns, ["attach", "--iface", p.node.iface], onlyCaps(["NET_ADMIN", "PERFMON"]));
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /this process lacks CAP_BPF;/);
+  assert.equal(await p.xdpProgId(p.node), 0);
+});
+
+test("without CAP_PERFMON the kernel refuses the load, and the error names CAP_PERFMON", async (t) => {
+  // The agent attaches with no up-front check of its own (the CLI's would stop first): attachCounter as the
+  // agent calls it, under setpriv, so the kernel's EPERM is what the error explains.
+  const p = await pair(t);
+  const bpf = new URL("../bpf/index.ts", import.meta.url).pathname;
+  const script = `import { attachCounter } from ${JSON.stringify(bpf)};
+try { attachCounter({ iface: ${JSON.stringify(p.node.iface)}, owner: "_caps_test", mode: "auto", action: "pass" }); }
+catch (err) { console.error(err.message); process.exit(3); }`;
+  const argv = [...onlyCaps(["BPF", "NET_ADMIN"]), process.execPath, "--input-type=module", "-e", script];
+  const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile("nsenter", [`--net=/run/netns/${p.node.ns}`, "--", ...argv], (err, _out, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(
+    r.stderr,
+    /^load \S+ failed: EPERM \(Operation not permitted\); this process lacks CAP_PERFMON, which this step needs; xdp-counter needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON/,
+  );
+  // and the verifier's own words, from its log
+  assert.match(r.stderr, /'struct xdp_buff' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN/);
   assert.equal(await p.xdpProgId(p.node), 0);
 });
 

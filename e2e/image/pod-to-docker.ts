@@ -1,4 +1,4 @@
-// Runs the image the way the operator's agent DaemonSet runs it: the rendered pod's host network, privilege,
+// Runs the image the way the operator's agent DaemonSet runs it: the rendered pod's host network, capabilities,
 // environment, host paths and mounts turned into `docker run` options, so the image test exercises the pod the
 // operator actually renders rather than a hand-written approximation of it.
 import { readFileSync } from "node:fs";
@@ -25,17 +25,34 @@ function propagation(path: string): "shared" | "slave" | "private" {
 }
 
 /**
- * `docker run` options for the first container of a rendered agent DaemonSet. `privileged` is how this machine
- * can run a privileged container (see privilegedOptions in the test).
+ * `docker run` options for the first container of a rendered agent DaemonSet: its capabilities, no privilege
+ * escalation, read-only root. `privileged` is how this machine can run a privileged container (see
+ * privilegedOptions in the test), should a pod ask for one.
  */
-export function agentRunOptions(ds: DaemonSet, privileged: string[]): DockerRun {
+export function agentRunOptions(
+  ds: DaemonSet,
+  privileged: string[],
+  /** capabilities the engine cannot name (docker before 23 knows no BPF, PERFMON), and what stands for them */
+  substitutes: Readonly<Record<string, string>> = {},
+): DockerRun {
   const pod = ds.spec.template.spec;
   const container = pod.containers[0];
   if (!container) throw new Error("the DaemonSet has no container");
   const options: string[] = [];
   const notes: string[] = [];
   if (pod.hostNetwork) options.push("--network", "host");
-  if (container.securityContext.privileged) options.push(...privileged);
+  const sc = container.securityContext;
+  // the rendered type says false today; honoured should a renderer ask for privileged again
+  if ((sc as { privileged: boolean }).privileged) options.push(...privileged);
+  // RuntimeDefault: docker's default seccomp profile stands for the node runtime's.
+  for (const cap of sc.capabilities.drop) options.push("--cap-drop", cap);
+  const added = new Set(sc.capabilities.add.map((cap) => substitutes[cap] ?? cap));
+  for (const cap of added) options.push("--cap-add", cap);
+  for (const cap of sc.capabilities.add.filter((c) => substitutes[c])) {
+    notes.push(`this engine knows no CAP_${cap}: CAP_${substitutes[cap]} stands for it (the kernel lets it)`);
+  }
+  if (sc.allowPrivilegeEscalation === false) options.push("--security-opt", "no-new-privileges");
+  if (sc.readOnlyRootFilesystem) options.push("--read-only");
 
   // runAsUser is not part of the rendered type today; read it if a later renderer sets it.
   const podContext = (pod as { securityContext?: { runAsUser?: number } }).securityContext;

@@ -14,8 +14,10 @@ export {
   XDPCOUNTER_LABEL,
 } from "./names.ts";
 export {
+  AGENT_CAPABILITIES,
   AGENT_CONTAINER,
   AGENT_NODE_OPTIONS,
+  AGENT_SECURITY_CONTEXT,
   BPFFS_PATH,
   HOST_SYS_MOUNT,
   type RenderConfig,

@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { NEEDED_CAPABILITIES } from "../../agent/bpf/capabilities.ts";
 import { parseAgentConfig } from "../../api/v1alpha1/index.ts";
 import { makeXdpCounter } from "../../testing/operator.ts";
 import { parseOperatorConfig } from "../config/index.ts";
 import { boundedName, cleanupDaemonSetName, daemonSetName, selectorLabels } from "./names.ts";
-import { AGENT_NODE_OPTIONS, renderCleanupDaemonSet, renderDaemonSet } from "./render-daemonset.ts";
+import {
+  AGENT_CAPABILITIES,
+  AGENT_NODE_OPTIONS,
+  AGENT_SECURITY_CONTEXT,
+  renderCleanupDaemonSet,
+  renderDaemonSet,
+} from "./render-daemonset.ts";
 import type { EnvVar } from "./types.ts";
 
 const config = parseOperatorConfig({
@@ -157,11 +164,24 @@ describe("renderDaemonSet", () => {
     assert.notEqual(cleanupDaemonSetName(a), daemonSetName(a));
   });
 
-  it("runs privileged on the host network with bpffs and /sys from the host", () => {
+  it("runs unprivileged with exactly its capabilities on the host network with bpffs and /sys from the host", () => {
     assert.equal(pod.hostNetwork, true);
     assert.equal(pod.dnsPolicy, "ClusterFirstWithHostNet");
-    // as root: the image's default user is the operator's non-root one
-    assert.deepEqual(container?.securityContext, { privileged: true, runAsUser: 0, runAsNonRoot: false });
+    // as root (the image's default user is the operator's non-root one), every capability dropped but the
+    // three the agent needs (docs/adr/0020), the runtime's seccomp profile
+    assert.deepEqual(container?.securityContext, {
+      privileged: false,
+      runAsUser: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"], add: ["BPF", "NET_ADMIN", "PERFMON"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    // the agent's own list, which its errors name, is the same
+    assert.deepEqual([...AGENT_CAPABILITIES], [...NEEDED_CAPABILITIES]);
+    // each render has its own copy
+    assert.notEqual(container?.securityContext, AGENT_SECURITY_CONTEXT);
     assert.deepEqual(pod.volumes, [
       { name: "bpffs", hostPath: { path: "/sys/fs/bpf", type: "Directory" } },
       { name: "sys", hostPath: { path: "/sys", type: "Directory" } },

@@ -12,7 +12,7 @@ import {
 import type { OperatorConfig } from "../config/index.ts";
 import { OperatorError, OperatorErrorCode } from "../errors.ts";
 import { cleanupDaemonSetName, cleanupSelectorLabels, daemonSetName, selectorLabels } from "./names.ts";
-import type { DaemonSet, NodeSelector, Probe } from "./types.ts";
+import type { Container, DaemonSet, NodeSelector, Probe } from "./types.ts";
 
 export const AGENT_CONTAINER = "agent";
 export const BPFFS_PATH = "/sys/fs/bpf";
@@ -28,6 +28,31 @@ export const HOST_SYS_MOUNT = "/host/sys";
  * a JIT there is no WebAssembly, so Node.js cannot strip TypeScript types: the agent runs the compiled dist/.
  */
 export const AGENT_NODE_OPTIONS = "--max-semi-space-size=1 --v8-pool-size=1 --jitless";
+
+/**
+ * The capabilities the agent runs with, and no others (docs/adr/0020): CAP_BPF for bpf(), CAP_PERFMON for the
+ * verifier to let the program read `struct xdp_buff`, CAP_NET_ADMIN to load an XDP program and attach it. No
+ * CAP_SYS_ADMIN: the agent reads back what it pinned through the pins, never by id. The agent's own list
+ * (agent/bpf/capabilities.ts) is the same; a test checks it.
+ */
+export const AGENT_CAPABILITIES = ["BPF", "NET_ADMIN", "PERFMON"] as const;
+
+/**
+ * Not privileged: every capability dropped but AGENT_CAPABILITIES, the runtime's default seccomp profile
+ * (containerd's lets bpf() through to a container with CAP_BPF: checked on containerd 1.6.20), no privilege
+ * escalation, a read-only root filesystem. runAsUser 0: the image's default user
+ * is non-root (for the operator), and added capabilities reach the process of uid 0 only; the pins under the
+ * host's bpffs are root's.
+ */
+export const AGENT_SECURITY_CONTEXT: Container["securityContext"] = {
+  privileged: false,
+  runAsUser: 0,
+  runAsNonRoot: false,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"], add: [...AGENT_CAPABILITIES] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
 
 export type RenderConfig = Pick<
   OperatorConfig,
@@ -111,11 +136,7 @@ function render(
           { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS },
         ],
         ports: [{ name: "http", containerPort: config.agentPort, protocol: "TCP" }],
-        // Loading BPF programs and attaching XDP needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON at least, and
-        // write access to the host's bpffs; privileged is the one setting that works on every runtime.
-        // runAsUser 0: the image's default user is non-root (for the operator), and a privileged container
-        // gives its capabilities to root only.
-        securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false },
+        securityContext: structuredClone(AGENT_SECURITY_CONTEXT),
         resources: Object.keys(limits).length > 0 ? { requests, limits } : { requests },
         volumeMounts: [
           // Pins live here, so counters survive agent restarts. HostToContainer: bpffs is mounted by the

@@ -20,7 +20,15 @@ export type Container = {
   command: string[];
   env: EnvVar[];
   ports: { name: string; containerPort: number; protocol: "TCP" }[];
-  securityContext: { privileged: true; runAsUser: 0; runAsNonRoot: false };
+  securityContext: {
+    privileged: false;
+    runAsUser: 0;
+    runAsNonRoot: false;
+    allowPrivilegeEscalation: false;
+    readOnlyRootFilesystem: true;
+    capabilities: { drop: ["ALL"]; add: string[] };
+    seccompProfile: { type: "RuntimeDefault" };
+  };
   resources: { requests: Record<string, string>; limits?: Record<string, string> };
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
   readinessProbe: Probe;

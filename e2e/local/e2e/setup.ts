@@ -34,7 +34,7 @@ export async function startLocalCluster(
   return { cluster, image };
 }
 
-/** The release namespace as the README makes it: the agents are privileged pods, allowed there. */
+/** The release namespace as the README makes it: Pod Security's privileged level, which the agents need. */
 export async function createReleaseNamespace(c: Cluster): Promise<void> {
   await kubectlOk(c, ["create", "namespace", NAMESPACE]);
   await kubectlOk(c, ["label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=privileged"]);

@@ -1,11 +1,15 @@
 // The chart on real nodes, as a user installs it: `helm install` with the product image (imported, never
 // pulled), the operator as the chart's Deployment on the pod network, reaching the API server through the
-// `kubernetes` Service; the agents as the operator renders them (the image, its security context, the bpffs
+// `kubernetes` Service; the agents as the operator renders them (the image, its security context: not
+// privileged, exactly CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, RuntimeDefault seccomp; the bpffs
 // and sysfs mounts, probes, the projected ServiceAccount token) counting exact packets on each node's eth1;
 // deletion leaving no XDP program and no pin. Needs root.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { AGENT_SECURITY_CONTEXT } from "../../../operator/daemonset/index.ts";
+import { parseOperatorConfig, renderDaemonSet } from "../../../operator/index.ts";
+import { makeXdpCounter } from "../../../testing/operator.ts";
 import {
   exampleManifest,
   exampleName,
@@ -60,7 +64,8 @@ interface PodSpecView {
 
 describe("the chart on real nodes", { timeout: 300_000 }, () => {
   it("helm install: the operator runs as the chart's Deployment, on the pod network", async () => {
-    // as the README says: the agents are privileged, so the namespace allows it under Pod Security admission
+    // as the README says: the agents use the host's network, host paths and capabilities beyond Pod Security's
+    // baseline, so the namespace allows the privileged level
     await kubectlOk(c, ["create", "namespace", NAMESPACE]);
     await kubectlOk(c, ["label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=privileged"]);
     const [repository, tag] = image.name.split(/:(?=[^:]+$)/);
@@ -116,7 +121,7 @@ describe("the chart on real nodes", { timeout: 300_000 }, () => {
     const [container] = spec.spec.containers;
     assert.equal(spec.spec.hostNetwork, true);
     assert.equal(container?.image, image.name);
-    assert.equal(container?.securityContext?.privileged, true);
+    assert.deepEqual(container?.securityContext, AGENT_SECURITY_CONTEXT);
     assert.ok(container?.livenessProbe && container.readinessProbe, "probes");
     const hostPaths = spec.spec.volumes.flatMap((v) => (v.hostPath ? [v.hostPath.path] : [])).sort();
     assert.deepEqual(hostPaths, ["/sys", "/sys/fs/bpf"]);
@@ -126,11 +131,59 @@ describe("the chart on real nodes", { timeout: 300_000 }, () => {
       "the projected ServiceAccount token",
     );
 
+    // The running agent (pid 1 of its container) has exactly its three capabilities, in every set that
+    // matters (effective, permitted, bounding: none to gain back), under a seccomp filter, with no_new_privs.
+    const expected = (1n << 39n) | (1n << 38n) | (1n << 12n); // CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN: no CAP_SYS_ADMIN
+    for (const agent of agents) {
+      const status = await kubectlOk(c, ["exec", "-n", NAMESPACE, agent.name, "--", "cat", "/proc/1/status"]);
+      const field = (key: string): string => new RegExp(`^${key}:\\s*(\\S+)$`, "m").exec(status)?.[1] ?? "";
+      for (const set of ["CapEff", "CapPrm", "CapBnd"]) {
+        assert.equal(BigInt(`0x${field(set)}`), expected, `${agent.name} ${set} ${field(set)}`);
+      }
+      assert.equal(BigInt(`0x${field("CapAmb")}`), 0n, `${agent.name} CapAmb`);
+      assert.equal(field("Seccomp"), "2", `${agent.name}: a seccomp filter (RuntimeDefault)`);
+      assert.equal(field("NoNewPrivs"), "1", `${agent.name}: allowPrivilegeEscalation false`);
+      assert.match(status, /^Uid:\s*0\s/m, `${agent.name} runs as uid 0`);
+    }
+
     const sent = { "node-a": 0n, "node-b": 0n };
     await expectExactCounts(c, name, sent);
     sent["node-a"] += BigInt(await c.node("node-a").send(20_000, 64));
     sent["node-b"] += BigInt(await c.node("node-b").send(7_777, 512));
     await expectExactCounts(c, name, sent);
+  });
+
+  it("Pod Security: baseline refuses the agent's pod for its host network, host port, host paths and capabilities", async () => {
+    // Why the README labels the namespace privileged: the agent's pod as rendered, dry-run into a namespace
+    // at the baseline level, is refused for exactly these (docs/adr/0020).
+    await kubectlOk(c, ["create", "namespace", "xdp-baseline"]);
+    await kubectlOk(c, ["label", "namespace", "xdp-baseline", "pod-security.kubernetes.io/enforce=baseline"]);
+    const config = parseOperatorConfig({
+      XDP_COUNTER_NAMESPACE: "xdp-baseline",
+      XDP_COUNTER_AGENT_IMAGE: image.name,
+    });
+    const template = renderDaemonSet(makeXdpCounter("baseline"), config).spec.template;
+    // the pod's ServiceAccount, so that admission gets as far as Pod Security
+    await kubectlOk(c, ["create", "serviceaccount", "-n", "xdp-baseline", template.spec.serviceAccountName]);
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "agent", namespace: "xdp-baseline" },
+      spec: template.spec,
+    };
+    const r = await c.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: JSON.stringify(pod) });
+    assert.notEqual(r.code, 0, "baseline admits the agent's pod");
+    const message = r.stderr.replace(/\s+/g, " ");
+    assert.match(message, /violates PodSecurity "baseline:latest"/);
+    assert.match(message, /host namespaces \(hostNetwork=true\)/);
+    assert.match(message, /hostPort \(container "agent" uses hostPort \d+\)/);
+    assert.match(message, /hostPath volumes \(volumes "bpffs", "sys"\)/);
+    assert.match(
+      message,
+      /non-default capabilities \(container "agent" must not include "BPF", "NET_ADMIN", "PERFMON" in securityContext.capabilities.add\)/,
+    );
+    assert.doesNotMatch(message, /privileged \(container/, "not for privileged: the agent is not");
+    await kubectlOk(c, ["delete", "namespace", "xdp-baseline", "--wait=false"]);
   });
 
   it("deleting the XdpCounter leaves no XDP program and no pin on any node; helm uninstall leaves nothing", async () => {

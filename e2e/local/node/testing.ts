@@ -1,4 +1,5 @@
 // What the real nodes' tests share: waiting for a state, reading pods, and a cluster with the product image.
+import { AGENT_SECURITY_CONTEXT } from "../../../operator/daemonset/index.ts";
 import { kubectlOk } from "../../scenario/index.ts";
 import { until as waitUntil } from "../wait.ts";
 import { type Cluster, type NodeSpec, startCluster } from "./cluster.ts";
@@ -59,7 +60,7 @@ export async function startTestCluster(
   return { cluster, image };
 }
 
-/** A privileged host-network pod of the product image, as the agent DaemonSet's pods run (runAsUser 0). */
+/** A host-network pod of the product image with the agent DaemonSet's security context (root, its capabilities). */
 export function hostPod(name: string, node: string, image: string, args: string[]): string {
   return JSON.stringify({
     apiVersion: "v1",
@@ -75,7 +76,7 @@ export function hostPod(name: string, node: string, image: string, args: string[
           image,
           imagePullPolicy: "Never",
           args,
-          securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false },
+          securityContext: structuredClone(AGENT_SECURITY_CONTEXT),
           volumeMounts: [{ name: "bpffs", mountPath: "/sys/fs/bpf", mountPropagation: "HostToContainer" }],
         },
       ],

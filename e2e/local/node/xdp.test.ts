@@ -1,6 +1,7 @@
-// The product's image as a pod on a real node: a privileged host-network pod runs `xdp-counter watch` on its
-// node's eth1, counts exactly the frames sent into that NIC, and pins under its node's bpffs only, which
-// neither the other node nor the host can see. Needs root.
+// The product's image as a pod on a real node: a host-network pod with the agent's security context (root
+// with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON) runs `xdp-counter watch` on its node's eth1, counts exactly the
+// frames sent into that NIC, and pins under its node's bpffs only, which neither the other node nor the host
+// can see. Needs root.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
