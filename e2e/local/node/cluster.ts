@@ -147,7 +147,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // a pod needs its namespace's `default` ServiceAccount, which the controller manager makes shortly after
     // it starts; a user's first `kubectl apply` must not race it
     await steps.run("the default ServiceAccount", () =>
-      waitFor("the ServiceAccount default/default", [], 30_000, async () => {
+      waitFor("the ServiceAccount default/default", [], 90_000, async () => {
         const res = await cp.client.call("GET", "/api/v1/namespaces/default/serviceaccounts/default");
         return res.status === 200;
       }),
