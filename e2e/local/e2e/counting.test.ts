@@ -17,6 +17,7 @@ import {
   watchNeverDecreases,
 } from "../../scenario/index.ts";
 import {
+  agentPodsGone,
   type Cluster,
   createReleaseNamespace,
   helmInstall,
@@ -221,23 +222,9 @@ test("deleting the XdpCounter right after an agent crash leaves no XDP program a
   await kubectlOk(c, ["delete", "xdpcounter", name, "--wait=true", "--timeout=120s"]);
   t.diagnostic(`the XdpCounter gone after ${Math.round(performance.now() - began)} ms`);
   await expectNoXdpAnywhere(c, nodes);
-  await agentPodsGone();
+  await agentPodsGone(c);
   t.diagnostic(`its agent pods gone after ${Math.round(performance.now() - began)} ms`);
 });
-
-/** Waits until no agent pod is left, terminating ones included (`kubectl wait --for=delete`). */
-async function agentPodsGone(): Promise<void> {
-  await kubectlOk(c, [
-    "wait",
-    "--for=delete",
-    "pod",
-    "-n",
-    NAMESPACE,
-    "-l",
-    "app.kubernetes.io/component=agent",
-    "--timeout=90s",
-  ]);
-}
 
 test("a second XdpCounter, after the first, goes as cleanly", { timeout: 180_000 }, async () => {
   await kubectlOk(c, ["apply", "-f", "-"], manifest({ name: "again" }));
@@ -250,7 +237,7 @@ test("a second XdpCounter, after the first, goes as cleanly", { timeout: 180_000
   await kubectlOk(c, ["delete", "xdpcounter", "again", "--wait=true", "--timeout=120s"]);
   await expectNoXdpAnywhere(c, nodes);
   // the agents' pods end after the XdpCounter, each within its termination grace period
-  await agentPodsGone();
+  await agentPodsGone(c);
 });
 
 test("helm uninstall leaves nothing of the release behind", { timeout: 180_000 }, async () => {

@@ -16,6 +16,7 @@ import {
   xdpLinks,
 } from "../../scenario/index.ts";
 import {
+  agentPodsGone,
   type Cluster,
   chart,
   createReleaseNamespace,
@@ -177,16 +178,7 @@ async function deselectScenario(name: string, killFirst: boolean): Promise<void>
   await kubectlOk(c, ["delete", "xdpcounter", name, "--wait=true", "--timeout=120s"]);
   assert.deepEqual(await xdpLinks(c, "node-1"), []);
   assert.deepEqual(await pinsOn(c, "node-1"), []);
-  await kubectlOk(c, [
-    "wait",
-    "--for=delete",
-    "pod",
-    "-n",
-    NAMESPACE,
-    "-l",
-    "app.kubernetes.io/component=agent",
-    "--timeout=90s",
-  ]);
+  await agentPodsGone(c);
 }
 
 test("a node relabelled out of the selector is detached, unpinned, says Clean and its entry goes", {

@@ -131,3 +131,17 @@ export async function killContainer(c: Cluster, pod: PodView): Promise<void> {
   const r = await c.execOnNode(pod.node, ["ctr", "-n", "k8s.io", "task", "kill", "-s", "SIGKILL", id]);
   assert.equal(r.code, 0, `ctr task kill on ${pod.node}: ${r.stderr}`);
 }
+
+/** Waits until no agent pod is left, terminating ones included (`kubectl wait --for=delete`). */
+export async function agentPodsGone(c: Cluster): Promise<void> {
+  await kubectlOk(c, [
+    "wait",
+    "--for=delete",
+    "pod",
+    "-n",
+    NAMESPACE,
+    "-l",
+    "app.kubernetes.io/component=agent",
+    "--timeout=90s",
+  ]);
+}
