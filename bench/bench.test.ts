@@ -136,16 +136,26 @@ test("npm run bench -- --quick --part footprint,scale: both run, clean up and wr
   isMachine(sc.machine as unknown as Record<string, unknown>);
   assert.equal(sc.runs.length, SIZES.quick.scale.plan.length);
   for (const run of sc.runs) {
-    assert.equal(run.object.nodeEntries, run.nodes, "every node reported");
-    assert.ok(run.object.totalsExact, "the operator's totals are the sum of the frozen counters");
-    assert.equal(run.agents.quietChangedWrites, 0, "nothing changed, nothing written but heartbeats");
+    assert.equal(run.objects.reports, run.nodes * run.xdpCounters, "one report per node and XdpCounter");
+    assert.ok(run.objects.totalsExact, "the operator's totals are the sums of the frozen counters");
+    assert.deepEqual(run.objects.readyNodes, Array(run.xdpCounters).fill(run.nodes));
     assert.ok(run.agents.writesPerSecond > 0);
-    assert.ok(run.object.bytes > run.nodes * 100);
+    assert.equal(run.agents.quietCountersChanged, 0, "no counters changed while quiet");
+    assert.deepEqual(
+      run.agents.quietWatchEvents,
+      { configMap: 0, node: 0 },
+      "no spec changed: no watch event",
+    );
+    assert.ok(
+      run.operator.statusWritesPerXdpCounterPerInterval <= 1.001,
+      "at most one status write per interval",
+    );
+    assert.equal(run.operator.quietStatusWrites, 0, "no status write while nothing changes");
+    assert.ok(run.objects.reportBytes > 500 && run.objects.xdpCounterBytes > 500);
     isSummary(run.operator.rssMiB, run.operator.rssMiB.n);
-    // what kube-apiserver and etcd counted meanwhile: the agents' writes, and etcd's puts of them
+    // what kube-apiserver and etcd counted meanwhile: the agents' applies, and etcd's puts of them
     const cp = run.controlPlane;
-    assert.ok(cp, "the control plane's metrics were read");
-    assert.ok((cp.requests["PATCH xdpcounters/status 200"] ?? 0) > 0);
+    assert.ok((cp.requests["APPLY xdpcounterreports 200"] ?? 0) > 0);
     assert.ok(cp.etcd.etcd_mvcc_put_total > 0);
     assert.ok(cp.etcdAfter.etcd_mvcc_db_total_size_in_bytes > 0);
   }

@@ -17,7 +17,7 @@ import { AGENT_NODE_OPTIONS } from "../operator/index.ts";
 import { buildJs, DIST, DIST_BIN } from "../scripts/build-js.ts";
 import { type AgentProcess, startAgent } from "../testing/agent.ts";
 import { CLI } from "../testing/cli.ts";
-import { agentConfigFor, TestCluster } from "../testing/cluster.ts";
+import { TestCluster } from "../testing/cluster.ts";
 import { sh, VethPair } from "../testing/netns.ts";
 import { type Machine, machine } from "./machine.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
@@ -51,8 +51,10 @@ export interface FootprintRow {
   cpuPctPerBlock: Summary;
   blockSeconds: number;
   rssMiB: Summary;
-  /** reports the API server received from this agent in the window */
+  /** report writes the API server took from this agent in the window (older results: status writes) */
   writes: number;
+  /** report writes it refused (4xx/5xx) in the window; older results lack it */
+  refusedWrites?: number;
 }
 
 export interface FootprintResult {
@@ -181,19 +183,22 @@ export async function runFootprint(o: {
         ifaces.push(a);
       }
       const name = `footprint-${process.pid}-${k}`;
-      const created = await cluster.createXdpCounter(name, {
+      await cluster.createXdpCounter(name, {
         interfaces: ifaces,
         reportInterval: `${intervalMs / 1000}s`,
       });
+      // The agent reads its XdpCounters from a ConfigMap (docs/adr/0021): one of its own, with only this
+      // XdpCounter, and its Node by name.
+      const node = `node-${name}`;
+      const specs = `specs-${name}`;
+      await cluster.ensureNode(node);
+      await cluster.publishSpecs(specs, [name]);
       const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
       const pinRoot = cluster.pinRoot();
-      const config = agentConfigFor(name, created, `node-${name}`, {
-        interfaces: ifaces,
-        reportIntervalMs: intervalMs,
-      });
       const agent = startAgent({
         ns: pair.node.ns,
-        config,
+        node,
+        specs,
         kubeconfig,
         pinRoot,
         pollInterval: POLL,
@@ -212,14 +217,24 @@ export async function runFootprint(o: {
     // Let start-up (module loading, the first attach and report) pass before the window opens.
     await sleep(o.quick ? 500 : 3_000);
     o.log(`footprint: ${setups.length} agents ready; measuring ${o.windowSeconds} s side by side`);
-    // Count each XdpCounter's status writes in the window, from the API server's audit log.
-    const statusWrites = (): Map<string, number> =>
+    // Count each agent's report writes in the window (server-side applies of its XdpCounterReport, answered
+    // 2xx, and refused), from the API server's audit log.
+    const reportWrites = (ok: boolean): Map<string, number> =>
       new Map(
         setups.map((s) => [
           s.name,
-          cluster.writes().filter((r) => r.method === "PATCH" && r.url.includes(`/${s.name}/status`)).length,
+          cluster
+            .writes()
+            .filter(
+              (r) =>
+                r.method === "PATCH" &&
+                r.url.includes(`/xdpcounterreports/${s.name}.`) &&
+                r.status < 300 === ok,
+            ).length,
         ]),
       );
+    const statusWrites = (): Map<string, number> => reportWrites(true);
+    const refusedBefore = reportWrites(false);
     const writesBefore = statusWrites();
     const start = setups.map((s) => ({ ticks: cpuTicks(s.pid), t: performance.now() }));
     const rss: number[][] = setups.map(() => []);
@@ -242,6 +257,7 @@ export async function runFootprint(o: {
       return out.length ? out : [0];
     };
     const writesAfter = statusWrites();
+    const refusedAfter = reportWrites(false);
     const rows: FootprintRow[] = setups.map((s, i) => {
       const ticks = cpuTicks(s.pid) - (start[i]?.ticks ?? 0);
       const secs = (performance.now() - (start[i]?.t ?? 0)) / 1000;
@@ -258,6 +274,7 @@ export async function runFootprint(o: {
         blockSeconds: block,
         rssMiB: roundSummary(summarize(rss[i] ?? []), 1),
         writes: (writesAfter.get(s.name) ?? 0) - (writesBefore.get(s.name) ?? 0),
+        refusedWrites: (refusedAfter.get(s.name) ?? 0) - (refusedBefore.get(s.name) ?? 0),
       };
     });
 

@@ -92,7 +92,7 @@ export function footprintTables(r: FootprintResult): string {
   out.push(
     `${r.rows.length} agents side by side, each counting on ${r.method.interfaces} veth interfaces, poll ${r.method.poll}, idle (no traffic), ${r.method.windowSeconds} s window; RSS sampled every second. "shipped": the compiled JavaScript (dist/) with the DaemonSet's NODE_OPTIONS, as the image runs it; "sources": the .ts sources through Node.js's type stripping, no options, as in development. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
-    "| reportInterval | agent | NODE_OPTIONS | CPU % of one core (window) | CPU % per block: median, min–max (IQR) | RSS MiB (median) | RSS max | RSS spread min–max | status writes in the window |",
+    "| reportInterval | agent | NODE_OPTIONS | CPU % of one core (window) | CPU % per block: median, min–max (IQR) | RSS MiB (median) | RSS max | RSS spread min–max | writes in the window (refused) |",
     "| ---: | --- | --- | ---: | --- | ---: | ---: | --- | ---: |",
   );
   for (const row of r.rows) {
@@ -101,7 +101,7 @@ export function footprintTables(r: FootprintResult): string {
     const build = row.build ?? "sources";
     const options = row.nodeOptions ? `\`${row.nodeOptions}\`` : "—";
     out.push(
-      `| ${row.reportIntervalMs / 1000} s | ${build} | ${options} | ${f(row.cpuPct, 3)} | ${f(c.median, 3)}, ${spread(c, 3)} (${c.n} × ${row.blockSeconds ?? 1} s) | ${f(row.rssMiB.median, 1)} | ${f(row.rssMiB.max, 1)} | ${f(row.rssMiB.min, 1)}–${f(row.rssMiB.max, 1)} | ${row.writes} |`,
+      `| ${row.reportIntervalMs / 1000} s | ${build} | ${options} | ${f(row.cpuPct, 3)} | ${f(c.median, 3)}, ${spread(c, 3)} (${c.n} × ${row.blockSeconds ?? 1} s) | ${f(row.rssMiB.median, 1)} | ${f(row.rssMiB.max, 1)} | ${f(row.rssMiB.min, 1)}–${f(row.rssMiB.max, 1)} | ${row.writes}${row.refusedWrites === undefined ? "" : ` (${row.refusedWrites})`} |`,
     );
   }
   const a = r.read.allInterfacesUs;
@@ -118,68 +118,63 @@ export function footprintTables(r: FootprintResult): string {
 
 export function scaleTables(r: ScaleResult): string {
   const out: string[] = [];
+  const n = (x: number): string => x.toLocaleString("en");
+  const mib = (b: number): string => f(b / 2 ** 20, 1);
   out.push(
-    `Synthetic counters growing by ${r.method.ppsPerNode} packets/s per node, then frozen; report interval ±${r.method.jitter * 100} % jitter, ${r.method.heartbeatIntervals ? `heartbeat after ${r.method.heartbeatIntervals} intervals` : "no heartbeat"}; the object polled every ${r.method.pollMs} ms for totals. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    `Synthetic counters growing by ${r.method.ppsPerNode} packets/s per node and XdpCounter, then frozen; report interval ±${r.method.jitter * 100} % jitter; each XdpCounter polled every ${r.method.pollMs} ms for totals. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
-    "| nodes | interval | intervals (changing + quiet) | agent writes/s | per node per interval | request B/s | body B (median) | failed writes | write answered in ms: median, min–max (IQR) | shortest gap between a node's writes (intervals) | writes when quiet (per node per interval; changed) |",
-    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+    "| nodes | XdpCounters (reports) | interval | report writes/s | per report per interval | body B (median) | request B/s | failed writes | apply answered in ms: median, min–max (IQR) | shortest gap between a report's writes (intervals) | quiet window: writes (counters changed), refused | watch events at the agents: run (quiet), ConfigMap + Node |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
   );
   for (const x of r.runs) {
     const g = x.agents;
     out.push(
-      `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${x.changingIntervals} + ${x.quietIntervals} | ${f(g.writesPerSecond, 1)} | ${f(g.writesPerNodePerInterval, 3)} | ${g.requestBytesPerSecond.toLocaleString("en")} | ${g.requestBytes.median} | ${g.failedWrites} | ${f(g.answerMs.median, 0)}, ${spread(g.answerMs, 0)} | ${f(g.minGapIntervals, 2)} | ${g.quietWrites} (${f(g.quietWritesPerNodePerInterval, 3)}; ${g.quietChangedWrites} changed) |`,
+      `| ${n(x.nodes)} | ${x.xdpCounters} (${n(x.objects.reports)}) | ${x.intervalMs / 1000} s | ${f(g.writesPerSecond, 1)} | ${f(g.writesPerReportPerInterval, 3)} | ${g.requestBytes.median} | ${n(g.requestBytesPerSecond)} | ${n(g.failedWrites)} | ${f(g.answerMs.median, 0)}, ${spread(g.answerMs, 0)} | ${f(g.minGapIntervals, 2)} | ${g.quietWrites} (${g.quietCountersChanged}), ${g.quietFailedWrites} | ${g.watchEvents.configMap} + ${g.watchEvents.node} (${g.quietWatchEvents.configMap} + ${g.quietWatchEvents.node}) |`,
     );
   }
   out.push(
     "",
-    "| nodes | interval | object JSON bytes | node entries (of them written by the bench after the run) | bytes per entry | of etcd's 1.5 MiB | totals exact | ready nodes | operator writes/s (changing) | operator writes when quiet | report → totals ms: median, p95, max | reports never seen in totals | operator RSS MiB: median, min–max |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | --- |",
+    "| nodes | XdpCounters | one report B | XdpCounter B (status B) | totals exact | ready nodes | status writes per XdpCounter per interval | shortest gap between status writes (intervals) | status writes when quiet | report → totals ms: median, p95, p99, max | reports never seen in totals | operator RSS MiB: median, min–max |",
+    "| ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- |",
   );
   for (const x of r.runs) {
     const l = x.operator.reportToTotalsMs;
+    const o = x.operator;
     out.push(
-      `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${x.object.bytes.toLocaleString("en")} | ${x.object.nodeEntries} (${x.object.filledByBench ?? 0}) | ${x.object.bytesPerNode} | ${f(x.object.fractionOfEtcdLimit * 100, 1)} % | ${x.object.totalsExact ? "yes" : "no"} | ${x.object.readyNodes ?? "—"} | ${f(x.operator.writesPerSecond, 2)} | ${x.operator.quietWrites} | ${l ? `${f(l.median, 0)}, ${x.operator.reportToTotalsP95Ms ?? "—"}, ${f(l.max, 0)} (n ${l.n})` : "—"} | ${x.operator.unresolved} | ${f(x.operator.rssMiB.median, 1)}, ${f(x.operator.rssMiB.min, 1)}–${f(x.operator.rssMiB.max, 1)} |`,
+      `| ${n(x.nodes)} | ${x.xdpCounters} | ${n(x.objects.reportBytes)} | ${n(x.objects.xdpCounterBytes)} (${n(x.objects.statusBytes)}) | ${x.objects.totalsExact ? "yes" : "no"} | ${x.objects.readyNodes.join(", ")} | ${f(o.statusWritesPerXdpCounterPerInterval, 2)} | ${f(o.minStatusGapIntervals, 2)} | ${o.quietStatusWrites} | ${l ? `${f(l.median, 0)}, ${o.reportToTotalsP95Ms ?? "—"}, ${o.reportToTotalsP99Ms ?? "—"}, ${f(l.max, 0)} (n ${n(l.n)})` : "—"} | ${o.unresolved} | ${f(o.rssMiB.median, 1)}, ${f(o.rssMiB.min, 1)}–${f(o.rssMiB.max, 1)} |`,
     );
   }
-  const measured = r.runs.filter((x) => x.controlPlane);
-  if (measured.length) {
-    const mib = (b: number): string => f(b / 2 ** 20, 1);
+  out.push(
+    "",
+    `What the control plane counted from the agents' start to their stop (${r.runs[0]?.controlPlane.version} kube-apiserver's \`apiserver_request_total\`, etcd's \`etcd_mvcc_*\`):`,
+    "",
+    "| nodes | XdpCounters | report applies answered, by code | XdpCounter status patches, by code | other requests | etcd puts | etcd DB MiB: before → after (in use after) | CPU % of one core while changing: kube-apiserver, etcd, operator, agents (load average at start) |",
+    "| ---: | ---: | --- | --- | ---: | ---: | --- | --- |",
+  );
+  for (const x of r.runs) {
+    const cp = x.controlPlane;
+    const entries = Object.entries(cp.requests);
+    const by = (prefix: string): string =>
+      entries
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => `${k.split(" ")[2]}: ${n(v)}`)
+        .join(", ") || "—";
+    const other = entries
+      .filter(
+        ([k]) => !k.startsWith("APPLY xdpcounterreports ") && !k.startsWith("PATCH xdpcounters/status "),
+      )
+      .reduce((a, [, v]) => a + v, 0);
+    const e = cp.etcdAfter;
     out.push(
-      "",
-      `What the control plane counted from the reporters' start to their stop (${measured[0]?.controlPlane?.version} kube-apiserver's \`apiserver_request_total\`, etcd's \`etcd_mvcc_*\`; the bench's fill-in after the run left out):`,
-      "",
-      "| nodes | interval | status patches answered (agents and operator), by code | other requests | etcd puts | etcd DB MiB: before → after (in use after) |",
-      "| ---: | ---: | --- | ---: | ---: | --- |",
+      `| ${n(x.nodes)} | ${x.xdpCounters} | ${by("APPLY xdpcounterreports ")} | ${by("PATCH xdpcounters/status ")} | ${n(other)} | ${n(cp.etcd.etcd_mvcc_put_total)} | ${mib(cp.etcdBefore.etcd_mvcc_db_total_size_in_bytes)} → ${mib(e.etcd_mvcc_db_total_size_in_bytes)} (${mib(e.etcd_mvcc_db_total_size_in_use_in_bytes)}) | ${x.cpuPct ? `${f(x.cpuPct["kube-apiserver"], 0)}, ${f(x.cpuPct.etcd, 0)}, ${f(x.cpuPct.operator, 0)}, ${f(x.cpuPct.agents, 0)} (${f(x.loadAvgAtStart, 1)})` : "—"} |`,
     );
-    for (const x of measured) {
-      const cp = x.controlPlane;
-      if (!cp) continue;
-      const entries = Object.entries(cp.requests);
-      const patches = entries
-        .filter(([k]) => k.startsWith("PATCH xdpcounters/status "))
-        .map(([k, n]) => `${k.split(" ")[2]}: ${n.toLocaleString("en")}`)
-        .join(", ");
-      const other = entries
-        .filter(([k]) => !k.startsWith("PATCH xdpcounters/status "))
-        .reduce((a, [, n]) => a + n, 0);
-      const e = cp.etcdAfter;
-      out.push(
-        `| ${x.nodes.toLocaleString("en")} | ${x.intervalMs / 1000} s | ${patches || "—"} | ${other.toLocaleString("en")} | ${cp.etcd.etcd_mvcc_put_total.toLocaleString("en")} | ${mib(cp.etcdBefore.etcd_mvcc_db_total_size_in_bytes)} → ${mib(e.etcd_mvcc_db_total_size_in_bytes)} (${mib(e.etcd_mvcc_db_total_size_in_use_in_bytes)}) |`,
-      );
-    }
   }
   for (const x of r.runs) {
-    if (x.object.refused) {
-      out.push(
-        "",
-        `At ${x.nodes.toLocaleString("en")} nodes the API server refused the object once it held ${x.object.refused.afterNodes.toLocaleString("en")} entries: HTTP ${x.object.refused.status}: ${x.object.refused.message}`,
-      );
-    }
     const reasons = Object.entries(x.agents.failureReasons ?? {});
     if (reasons.length) {
       out.push(
         "",
-        `Failed agent writes at ${x.nodes.toLocaleString("en")} nodes: ${reasons.map(([m, n]) => `${n} × "${m}"`).join("; ")}.`,
+        `Refused report writes at ${n(x.nodes)} nodes × ${x.xdpCounters}: ${reasons.map(([m, k]) => `${k} × "${m}"`).join("; ")}.`,
       );
     }
   }

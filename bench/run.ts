@@ -26,14 +26,13 @@ export const SIZES = {
     variants: { loads: 8, rounds: 5, repeat: 5_000_000 },
     footprint: { intervalsMs: [1_000, 10_000], interfaces: 8, windowSeconds: 60, reads: 10_000 },
     scale: {
-      // On kube-apiserver and etcd (2 vCPUs, shared with the reporters and the operator): 100 nodes at the
-      // default 10 s and at 30 s, then 1,000 at both. Entries that never landed are written by the bench
-      // afterwards, so the object's size is still measured. 5,000 (--nodes 5000) is refused past ~2,600 entries.
+      // On kube-apiserver and etcd (2 vCPUs, shared with the agents and the operator): 100 and 1,000 nodes at
+      // the default 10 s, with one XdpCounter and with three (one report per node and XdpCounter, ADR 0022).
       plan: [
-        { nodes: 100, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
-        { nodes: 100, intervalMs: 30_000, changingIntervals: 2, quietIntervals: 1 },
-        { nodes: 1_000, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
-        { nodes: 1_000, intervalMs: 30_000, changingIntervals: 2, quietIntervals: 1 },
+        { nodes: 100, xdpCounters: 1, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
+        { nodes: 100, xdpCounters: 3, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
+        { nodes: 1_000, xdpCounters: 1, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
+        { nodes: 1_000, xdpCounters: 3, intervalMs: 10_000, changingIntervals: 3, quietIntervals: 2 },
       ],
       pps: 1_000,
       pollMs: 500,
@@ -45,7 +44,7 @@ export const SIZES = {
     variants: { loads: 2, rounds: 2, repeat: 20_000 },
     footprint: { intervalsMs: [1_000, 10_000], interfaces: 3, windowSeconds: 3, reads: 200 },
     scale: {
-      plan: [{ nodes: 10, intervalMs: 2_000, changingIntervals: 2, quietIntervals: 2 }],
+      plan: [{ nodes: 10, xdpCounters: 2, intervalMs: 2_000, changingIntervals: 2, quietIntervals: 2 }],
       pps: 1_000,
       pollMs: 100,
     },
@@ -57,7 +56,7 @@ const USAGE = `usage: npm run bench -- [--part per-packet,live] [--quick] [--out
   --quick   tiny sizes: checks that everything runs and counts exactly, in seconds; figures mean nothing
   --out     where to write <part>.json (default bench/results, or bench/results/quick with --quick)
   --layout  live part: where the receiver's NAPI runs (default: both: ${LAYOUTS.join(",")})
-  --nodes   scale part: the node counts to simulate (at a 10 s interval; default: 100 and 1000 at 10 s and 30 s)`;
+  --nodes   scale part: the node counts to simulate (one XdpCounter, 10 s interval; default: 100 and 1000 nodes, 1 and 3 XdpCounters)`;
 
 function fail(text: string): never {
   process.stderr.write(`bench: ${text}\n${USAGE}\n`);
@@ -120,21 +119,17 @@ function summaryFootprint(r: FootprintResult): string {
 }
 
 function summaryScale(r: ScaleResult): string {
-  const lines = ["scale (simulated nodes; agent writes/s, bytes/s, object size, operator):"];
+  const lines = [
+    "scale (simulated nodes, one NodeAgent each; report writes, status writes, sizes, operator):",
+  ];
   for (const x of r.runs) {
+    const g = x.agents;
+    const op = x.operator;
     lines.push(
-      `  ${String(x.nodes).padStart(5)} nodes @${x.intervalMs / 1000} s: ${x.agents.writesPerSecond} writes/s (${x.agents.writesPerNodePerInterval}/node/interval, ${x.agents.failedWrites} failed), ${x.agents.requestBytesPerSecond} B/s; quiet ${x.agents.quietWrites} (${x.agents.quietChangedWrites} changed); object ${x.object.bytes} B (${x.object.nodeEntries} entries); operator ${x.operator.writesPerSecond} writes/s, RSS ${x.operator.rssMiB.median} MiB, report→totals ${x.operator.reportToTotalsMs?.median ?? "-"} ms`,
+      `  ${String(x.nodes).padStart(5)} nodes × ${x.xdpCounters} @${x.intervalMs / 1000} s: ${g.writesPerSecond} report writes/s (${g.writesPerReportPerInterval}/report/interval, ${g.failedWrites} failed), ${g.requestBytes.median} B each, ${g.requestBytesPerSecond} B/s; quiet ${g.quietWrites} writes, ${g.quietFailedWrites} failed; watch events ${g.watchEvents.configMap + g.watchEvents.node} (quiet ${g.quietWatchEvents.configMap + g.quietWatchEvents.node})`,
+      `        operator: ${op.statusWritesPerXdpCounterPerInterval} status writes per XdpCounter per interval, ${op.quietStatusWrites} quiet; report→totals ${op.reportToTotalsMs?.median ?? "-"} ms median, p99 ${op.reportToTotalsP99Ms ?? "-"}; RSS ${op.rssMiB.median} MiB; report ${x.objects.reportBytes} B, XdpCounter ${x.objects.xdpCounterBytes} B; totals exact ${x.objects.totalsExact}`,
+      `        ${x.controlPlane.version}: etcd puts ${x.controlPlane.etcd.etcd_mvcc_put_total}, db ${(x.controlPlane.etcdAfter.etcd_mvcc_db_total_size_in_bytes / 2 ** 20).toFixed(1)} MiB (+${(x.controlPlane.etcd.etcd_mvcc_db_total_size_in_bytes / 2 ** 20).toFixed(1)}); CPU % apiserver ${x.cpuPct["kube-apiserver"]}, etcd ${x.cpuPct.etcd}, operator ${x.cpuPct.operator}, agents ${x.cpuPct.agents}`,
     );
-    const cp = x.controlPlane;
-    if (cp) {
-      const patches = Object.entries(cp.requests)
-        .filter(([k]) => k.startsWith("PATCH xdpcounters/status"))
-        .map(([k, n]) => `${n} × ${k.split(" ")[2]}`)
-        .join(", ");
-      lines.push(
-        `        ${cp.version}: status patches ${patches || "none"}; etcd puts ${cp.etcd.etcd_mvcc_put_total}, db ${(cp.etcdAfter.etcd_mvcc_db_total_size_in_bytes / 2 ** 20).toFixed(1)} MiB (+${(cp.etcd.etcd_mvcc_db_total_size_in_bytes / 2 ** 20).toFixed(1)}), in use ${(cp.etcdAfter.etcd_mvcc_db_total_size_in_use_in_bytes / 2 ** 20).toFixed(1)} MiB`,
-      );
-    }
   }
   return lines.join("\n");
 }
@@ -240,11 +235,12 @@ async function runParts(
       summary = summaryFootprint(r);
     } else if (part === "scale") {
       const sc = sizes.scale;
-      // --nodes: those counts at 10 s (2 s with --quick), on the plan's first schedule (one changing and one
-      // quiet interval past 1,000 nodes).
+      // --nodes: those counts at 10 s (2 s with --quick), one XdpCounter, on the plan's first schedule (one
+      // changing and one quiet interval past 1,000 nodes).
       const plan = o.nodes
         ? o.nodes.map((nodes) => ({
             ...sc.plan[0],
+            xdpCounters: 1,
             ...(nodes > 1_000 ? { changingIntervals: 1, quietIntervals: 1 } : {}),
             nodes,
             intervalMs: quick ? 2_000 : 10_000,

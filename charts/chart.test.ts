@@ -1,13 +1,14 @@
 // The Helm chart, rendered by the pinned Helm 4 (no cluster needed): lint, default and edge-case values,
-// values the schema must refuse, and the exact RBAC the operator and the agents get.
+// values the schema must refuse, the exact RBAC the operator and the agents get, and the admission policy that
+// keeps each agent to its own node's reports.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { AGENT_RBAC_RULES } from "../agent/cluster/cluster-api.ts";
+import { AGENT_RBAC_RULES, agentNamespaceRules, agentReportPolicy } from "../agent/cluster/rbac.ts";
 import { ensureTools } from "../e2e/local/tools.ts";
 import {
   OPERATOR_CLUSTER_RULES,
@@ -15,8 +16,7 @@ import {
   OPERATOR_EVENTS_RULES,
   OPERATOR_NAMESPACE_RULES,
 } from "../operator/controller/rbac.ts";
-import { parseOperatorConfig, renderDaemonSet, SETTINGS } from "../operator/index.ts";
-import { makeXdpCounter } from "../testing/operator.ts";
+import { parseOperatorConfig, renderAgentDaemonSet, SETTINGS } from "../operator/index.ts";
 
 const root = join(import.meta.dirname, "..");
 const chart = join(root, "charts", "xdp-counter");
@@ -94,6 +94,22 @@ function sortedRules(rules: Rule[]): Rule[] {
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
+/** Declared rules (readonly, `as const`) as the plain arrays a rendered manifest has. */
+type DeclaredRule = {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+};
+function mutable(rules: readonly DeclaredRule[]): Rule[] {
+  return rules.map((r) => ({
+    apiGroups: [...r.apiGroups],
+    resources: [...r.resources],
+    ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+    verbs: [...r.verbs],
+  }));
+}
+
 function operatorContainer(manifests: Manifest[]): Manifest {
   return find(manifests, "Deployment", "-operator").spec.template.spec.containers[0];
 }
@@ -115,7 +131,10 @@ describe("chart files", () => {
   it("passes helm lint --strict, with default values and with every optional part on", () => {
     for (const extra of [
       [],
-      ["--set", "serviceMonitor.enabled=true,metrics.service.enabled=true,operator.replicas=2"],
+      [
+        "--set",
+        "serviceMonitor.enabled=true,metrics.service.enabled=true,operator.replicas=2,prometheusRule.enabled=true,grafanaDashboard.enabled=true",
+      ],
       ["--set", "serviceAccount.agent.create=false,serviceAccount.agent.name=sa,rbac.create=false"],
     ]) {
       const result = runHelm(["lint", "--strict", chart, ...extra]);
@@ -123,14 +142,18 @@ describe("chart files", () => {
     }
   });
 
-  it("ships the CRD byte for byte as crds/ has it", () => {
-    const name = "xdpcounters.xdpcounter.dev.yaml";
-    const top = readFileSync(join(root, "crds", name), "utf8");
-    const inChart = readFileSync(join(chart, "crds", name), "utf8");
-    assert.ok(
-      top === inChart,
-      `charts/xdp-counter/crds/${name} differs from crds/${name}: cp crds/${name} charts/xdp-counter/crds/`,
-    );
+  it("ships both CRDs (XdpCounter and XdpCounterReport) byte for byte as crds/ has them, and nothing else", () => {
+    const names = readdirSync(join(root, "crds")).sort();
+    assert.deepEqual(names, ["xdpcounterreports.xdpcounter.dev.yaml", "xdpcounters.xdpcounter.dev.yaml"]);
+    assert.deepEqual(readdirSync(join(chart, "crds")).sort(), names);
+    for (const name of names) {
+      const top = readFileSync(join(root, "crds", name), "utf8");
+      const inChart = readFileSync(join(chart, "crds", name), "utf8");
+      assert.ok(
+        top === inChart,
+        `charts/xdp-counter/crds/${name} differs from crds/${name}: cp crds/${name} charts/xdp-counter/crds/`,
+      );
+    }
   });
 
   it("has a comment above every value in values.yaml", () => {
@@ -144,62 +167,25 @@ describe("chart files", () => {
 });
 
 describe("default values", () => {
-  it("renders the operator, its RBAC and the agents' service account, nothing else", () => {
+  it("renders the operator, its RBAC, the agents' service account, RBAC and report policy, nothing else", () => {
+    // No DaemonSet: the operator creates the one agent DaemonSet (and the agents' ConfigMap) itself.
     assert.deepEqual(kinds(template()), [
       "ClusterRole/xdpc-xdp-counter-agent",
       "ClusterRole/xdpc-xdp-counter-operator",
       "ClusterRoleBinding/xdpc-xdp-counter-agent",
       "ClusterRoleBinding/xdpc-xdp-counter-operator",
       "Deployment/xdpc-xdp-counter-operator",
+      "Role/xdpc-xdp-counter-agent",
       "Role/xdpc-xdp-counter-operator",
       "Role/xdpc-xdp-counter-operator-events",
+      "RoleBinding/xdpc-xdp-counter-agent",
       "RoleBinding/xdpc-xdp-counter-operator",
       "RoleBinding/xdpc-xdp-counter-operator-events",
       "ServiceAccount/xdpc-xdp-counter-agent",
       "ServiceAccount/xdpc-xdp-counter-operator",
+      "ValidatingAdmissionPolicy/xdpc-xdp-counter-agent-reports",
+      "ValidatingAdmissionPolicyBinding/xdpc-xdp-counter-agent-reports",
     ]);
-  });
-
-  it("gives the operator exactly the rules it needs", () => {
-    const manifests = template();
-    assert.deepEqual(
-      sortedRules(find(manifests, "ClusterRole", "-operator").rules),
-      sortedRules([
-        {
-          apiGroups: ["xdpcounter.dev"],
-          resources: ["xdpcounters"],
-          verbs: ["get", "list", "watch", "update", "patch"],
-        },
-        {
-          apiGroups: ["xdpcounter.dev"],
-          resources: ["xdpcounters/status"],
-          verbs: ["get", "patch", "update"],
-        },
-        { apiGroups: ["xdpcounter.dev"], resources: ["xdpcounters/finalizers"], verbs: ["update"] },
-        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-      ]),
-    );
-    // Events about cluster-scoped XdpCounters go to default: a Role there, not a cluster-wide grant.
-    const events = find(manifests, "Role", "-operator-events");
-    assert.equal(events.metadata.namespace, "default");
-    assert.deepEqual(events.rules, [
-      { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
-    ]);
-    const role = find(manifests, "Role", "-operator");
-    assert.equal(role.metadata.namespace, namespace);
-    assert.deepEqual(
-      sortedRules(role.rules),
-      sortedRules([
-        {
-          apiGroups: ["apps"],
-          resources: ["daemonsets"],
-          verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
-        },
-        { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
-        // The operator's leader election (operator branch: XDP_COUNTER_LEADER_ELECT, default true).
-        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
-      ]),
-    );
   });
 
   it("elects a leader through a Lease named for the release, and rolls replicas over", () => {
@@ -218,75 +204,69 @@ describe("default values", () => {
     assert.equal(find(template("operator:\n  replicas: 2\n"), "Deployment").spec.replicas, 2);
   });
 
-  it("gives the agents nothing beyond reading XdpCounters, patching their status and getting nodes", () => {
+  // The agent and the operator declare the rules they need beside the code that makes the calls; the chart
+  // is checked against those declarations, exactly: nothing missing, nothing more.
+  it("gives the operator exactly the rules operator/controller/rbac.ts declares", () => {
+    const manifests = template();
+    const cluster = find(manifests, "ClusterRole", "-operator");
+    assert.deepEqual(sortedRules(cluster.rules), sortedRules(mutable(OPERATOR_CLUSTER_RULES)));
+    const role = find(manifests, "Role", "-operator");
+    assert.equal(role.metadata.namespace, namespace);
+    assert.deepEqual(sortedRules(role.rules), sortedRules(mutable(OPERATOR_NAMESPACE_RULES)));
+    // Events about cluster-scoped XdpCounters go to default: a Role there, not a cluster-wide grant.
+    const events = find(manifests, "Role", "-operator-events");
+    assert.equal(events.metadata.namespace, OPERATOR_EVENTS_NAMESPACE);
+    assert.equal(events.metadata.namespace, "default");
+    assert.deepEqual(sortedRules(events.rules), sortedRules(mutable(OPERATOR_EVENTS_RULES)));
+    // No delete of the DaemonSet or the ConfigMap: the garbage collector takes them with the Deployment.
+    for (const rule of role.rules as Rule[]) assert.ok(!rule.verbs.includes("delete"), rule.resources.join());
+  });
+
+  it("gives the agents exactly the rules agent/cluster/rbac.ts declares: nodes, reports, their ConfigMap", () => {
     const manifests = template();
     assert.deepEqual(
       sortedRules(find(manifests, "ClusterRole", "-agent").rules),
-      sortedRules([
-        { apiGroups: ["xdpcounter.dev"], resources: ["xdpcounters"], verbs: ["get", "list"] },
-        { apiGroups: ["xdpcounter.dev"], resources: ["xdpcounters/status"], verbs: ["patch"] },
-        { apiGroups: [""], resources: ["nodes"], verbs: ["get"] },
-      ]),
+      sortedRules(mutable(AGENT_RBAC_RULES)),
     );
-    // No namespaced Role or binding grants the agents anything either.
-    for (const binding of manifests.filter(
-      (m) => m.kind === "RoleBinding" || m.kind === "ClusterRoleBinding",
-    )) {
-      const subjects = binding.subjects as { name: string }[];
-      if (subjects.some((s) => s.name === "xdpc-xdp-counter-agent")) {
-        assert.deepEqual(binding.roleRef, {
-          apiGroup: "rbac.authorization.k8s.io",
-          kind: "ClusterRole",
-          name: "xdpc-xdp-counter-agent",
-        });
-        assert.equal(binding.kind, "ClusterRoleBinding");
-      }
-    }
+    const role = find(manifests, "Role", "-agent");
+    assert.equal(role.metadata.namespace, namespace);
+    // The Role names the ConfigMap the operator is told to write (XDP_COUNTER_AGENT_SPECS).
+    const specs = operatorEnv(manifests).XDP_COUNTER_AGENT_SPECS ?? "";
+    assert.equal(specs, "xdpc-xdp-counter-agent-specs");
+    assert.deepEqual(sortedRules(role.rules), sortedRules(mutable(agentNamespaceRules(specs))));
+    // No other Role or binding grants the agents anything.
+    const agentBindings = manifests.filter(
+      (m) =>
+        (m.kind === "RoleBinding" || m.kind === "ClusterRoleBinding") &&
+        (m.subjects as { name: string }[]).some((s) => s.name === "xdpc-xdp-counter-agent"),
+    );
+    assert.deepEqual(agentBindings.map((b) => `${b.kind}→${b.roleRef.kind}/${b.roleRef.name}`).sort(), [
+      "ClusterRoleBinding→ClusterRole/xdpc-xdp-counter-agent",
+      "RoleBinding→Role/xdpc-xdp-counter-agent",
+    ]);
   });
 
-  // The agent and the operator declare the rules they need beside the code that makes the calls; the chart
-  // is checked against those declarations.
-  it("grants the agents exactly the rules agent/cluster/cluster-api.ts declares", () => {
-    const declared = { AGENT_RBAC_RULES };
-    assert.deepEqual(
-      sortedRules(find(template(), "ClusterRole", "-agent").rules),
-      sortedRules(
-        declared.AGENT_RBAC_RULES.map((r) => ({
-          ...r,
-          apiGroups: [...r.apiGroups],
-          resources: [...r.resources],
-          verbs: [...r.verbs],
-        })),
-      ),
-    );
-  });
-
-  it("grants the operator every rule operator/controller/rbac.ts declares", () => {
-    const declared = { OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES, OPERATOR_EVENTS_RULES };
-    const manifests = template();
-    const cluster = find(manifests, "ClusterRole", "-operator").rules as Rule[];
-    const namespaced = find(manifests, "Role", "-operator").rules as Rule[];
-    const eventsRole = find(manifests, "Role", "-operator-events");
-    assert.equal(eventsRole.metadata.namespace, OPERATOR_EVENTS_NAMESPACE);
-    for (const [rules, granted, where] of [
-      [declared.OPERATOR_CLUSTER_RULES, cluster, "ClusterRole"],
-      [declared.OPERATOR_NAMESPACE_RULES, namespaced, "Role"],
-      [declared.OPERATOR_EVENTS_RULES, eventsRole.rules as Rule[], "events Role"],
+  it("lets the agents write only their own node's reports: the policy agent/cluster/rbac.ts renders", () => {
+    for (const [values, account] of [
+      ["", "xdpc-xdp-counter-agent"],
+      ["serviceAccount:\n  agent:\n    create: false\n    name: existing-agent\n", "existing-agent"],
     ] as const) {
-      for (const rule of rules) {
-        for (const group of rule.apiGroups) {
-          for (const resource of rule.resources) {
-            for (const verb of rule.verbs) {
-              assert.ok(
-                granted.some(
-                  (g) =>
-                    g.apiGroups.includes(group) && g.resources.includes(resource) && g.verbs.includes(verb),
-                ),
-                `the operator's ${where} does not grant ${verb} on ${group || "core"}/${resource}`,
-              );
-            }
-          }
-        }
+      const manifests = template(values);
+      const expected = agentReportPolicy({
+        name: "xdpc-xdp-counter-agent-reports",
+        serviceAccount: { namespace, name: account },
+      });
+      for (const [kind, want] of [
+        ["ValidatingAdmissionPolicy", expected.policy],
+        ["ValidatingAdmissionPolicyBinding", expected.binding],
+      ] as const) {
+        const { labels, ...metadata } = find(manifests, kind).metadata;
+        assert.equal(labels?.["app.kubernetes.io/component"], "agent");
+        assert.deepEqual(
+          { ...find(manifests, kind), metadata },
+          JSON.parse(JSON.stringify(want)),
+          `${kind} as agentReportPolicy renders it`,
+        );
       }
     }
   });
@@ -298,6 +278,7 @@ describe("default values", () => {
       ["RoleBinding", "-operator"],
       ["RoleBinding", "-operator-events"],
       ["ClusterRoleBinding", "-agent"],
+      ["RoleBinding", "-agent"],
     ] as const) {
       const binding = find(manifests, kind, suffix);
       const account = suffix === "-operator-events" ? "-operator" : suffix;
@@ -346,6 +327,10 @@ describe("default values", () => {
     const manifests = template();
     const env = operatorEnv(manifests);
     const optional = new Set(["agentCpuLimit", "agentPriorityClassName"]);
+    // the agent DaemonSet, the agents' ConfigMap and their owner: named for the release, not defaulted
+    assert.equal(env.XDP_COUNTER_AGENT_DAEMONSET, "xdpc-xdp-counter-agent");
+    assert.equal(env.XDP_COUNTER_AGENT_SPECS, "xdpc-xdp-counter-agent-specs");
+    assert.equal(env.XDP_COUNTER_OWNER_DEPLOYMENT, find(manifests, "Deployment").metadata.name);
     for (const [name, setting] of Object.entries(SETTINGS)) {
       if (optional.has(name)) continue;
       assert.ok(
@@ -362,14 +347,28 @@ describe("default values", () => {
     assert.equal(config.agentPort, 9731);
     assert.equal(config.agentMaxUnavailable, "10%");
     assert.equal(config.agentCpuLimit, undefined);
+    assert.equal(config.agentDaemonSet, "xdpc-xdp-counter-agent");
+    assert.equal(config.agentSpecs, "xdpc-xdp-counter-agent-specs");
+    assert.equal(config.ownerDeployment, "xdpc-xdp-counter-operator");
   });
 
-  it("makes the operator render agents that run as the chart's agent service account", () => {
-    const config = parseOperatorConfig(operatorEnv(template()));
-    const ds = renderDaemonSet(makeXdpCounter(), config);
+  it("makes the operator render the agent DaemonSet the chart's RBAC and policy expect", () => {
+    const manifests = template();
+    const config = parseOperatorConfig(operatorEnv(manifests));
+    const ds = renderAgentDaemonSet(config);
+    assert.equal(ds.metadata.name, "xdpc-xdp-counter-agent");
     assert.equal(ds.metadata.namespace, namespace);
-    assert.equal(ds.spec.template.spec.serviceAccountName, "xdpc-xdp-counter-agent");
-    assert.equal(ds.spec.template.spec.containers[0]?.image, "ghcr.io/xdp-counter/xdp-counter:0.1.0");
+    const pod = ds.spec.template.spec;
+    assert.equal(pod.serviceAccountName, "xdpc-xdp-counter-agent");
+    assert.equal(pod.containers[0]?.image, "ghcr.io/xdp-counter/xdp-counter:0.1.0");
+    // the agents read the ConfigMap their Role names, and the policy matches their service account
+    const specs = pod.containers[0]?.env.find((v) => v.name === "XDP_COUNTER_AGENT_SPECS");
+    assert.deepEqual(specs, { name: "XDP_COUNTER_AGENT_SPECS", value: "xdpc-xdp-counter-agent-specs" });
+    assert.deepEqual(find(manifests, "Role", "-agent").rules[0].resourceNames, [specs?.value]);
+    assert.equal(
+      find(manifests, "ValidatingAdmissionPolicy").spec.matchConditions[0].expression,
+      `request.userInfo.username == "system:serviceaccount:${namespace}:${pod.serviceAccountName}"`,
+    );
   });
 });
 
@@ -433,11 +432,22 @@ describe("edge-case values", () => {
     for (const service of selected) assert.equal(service.spec.ports[0].name, monitor.spec.endpoints[0].port);
   });
 
+  it("scopes the PrometheusRule's up alerts to the jobs the ServiceMonitor makes: the metrics Services' names", () => {
+    const on = template("serviceMonitor:\n  enabled: true\nprometheusRule:\n  enabled: true\n");
+    const rule = find(on, "PrometheusRule");
+    const services = on.filter((m) => m.kind === "Service").map((m) => m.metadata.name);
+    const exprs: string[] = rule.spec.groups.flatMap((g: { rules: { expr: string }[] }) =>
+      g.rules.map((r) => r.expr),
+    );
+    const jobs = exprs.flatMap((e) => [...e.matchAll(/up\{job="([^"]+)"\}/g)].map((m) => m[1]));
+    assert.deepEqual([...new Set(jobs)].sort(), [...services].sort());
+  });
+
   it("points the agents' headless Service at the pods the operator renders", () => {
     const manifests = template("metrics:\n  service:\n    enabled: true\n");
     const service = find(manifests, "Service", "-agent-metrics");
     assert.equal(service.spec.clusterIP, "None");
-    const ds = renderDaemonSet(makeXdpCounter(), parseOperatorConfig(operatorEnv(manifests)));
+    const ds = renderAgentDaemonSet(parseOperatorConfig(operatorEnv(manifests)));
     const podLabels = ds.spec.template.metadata.labels;
     for (const [k, v] of Object.entries(service.spec.selector as Record<string, string>)) {
       assert.equal(podLabels[k], v, k);
@@ -496,7 +506,7 @@ describe("edge-case values", () => {
     assert.equal(config.agentMaxUnavailable, 2);
     assert.equal(config.agentTerminationGracePeriodSeconds, 90);
     assert.equal(config.agentServiceAccount, "existing-agent");
-    const agent = renderDaemonSet(makeXdpCounter(), config).spec.template.spec.containers[0];
+    const agent = renderAgentDaemonSet(config).spec.template.spec.containers[0];
     assert.deepEqual(agent?.resources, {
       requests: { cpu: "0.5", memory: "100Mi" },
       limits: { cpu: "1", memory: "1Gi" },
@@ -504,14 +514,18 @@ describe("edge-case values", () => {
     // Not created, but still bound: the agents keep exactly their rules under an existing account.
     assert.equal(manifests.filter((m) => m.kind === "ServiceAccount").length, 1);
     assert.equal(find(manifests, "ClusterRoleBinding", "-agent").subjects[0].name, "existing-agent");
+    assert.equal(find(manifests, "RoleBinding", "-agent").subjects[0].name, "existing-agent");
   });
 
-  it("renders no RBAC with rbac.create false", () => {
+  it("renders no RBAC with rbac.create false, but still the agents' report policy", () => {
     const manifests = template("rbac:\n  create: false\n");
     assert.deepEqual(
       manifests.filter((m) => m.apiVersion.startsWith("rbac.")),
       [],
     );
+    // not RBAC: whoever grants the agents their rules, they still write only their own node's reports
+    find(manifests, "ValidatingAdmissionPolicy");
+    find(manifests, "ValidatingAdmissionPolicyBinding");
   });
 });
 
@@ -577,6 +591,9 @@ describe("NOTES.txt", () => {
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /kubectl apply -f examples\/xdpcounter\.yaml/);
     assert.match(result.stdout, /kubectl get xdpcounters -o wide/);
+    assert.match(result.stdout, /kubectl get xdpcounterreports -l xdpcounter\.dev\/xdpcounter=workers/);
+    assert.match(result.stdout, /daemonset\/xdpc-xdp-counter-agent\b/);
+    assert.doesNotMatch(result.stdout, /status\.nodes|get daemonsets/, "nothing of the old design");
     assert.match(result.stdout, /kubectl apply --server-side -f charts\/xdp-counter\/crds\//);
   });
 });

@@ -1,5 +1,5 @@
-// The operator's pure parts: configuration, DaemonSet rendering, status aggregation, conditions, the status
-// patch and the finalizer decision. No I/O here: the controller that uses them talks to the API server.
+// The operator's pure parts: configuration, DaemonSet rendering, the aggregation of reports, conditions, the
+// status patch and the finalizer decision. No I/O here: the controller that uses them talks to the API server.
 export {
   describeSettings,
   type OperatorConfig,
@@ -11,25 +11,20 @@ export {
 export {
   AGENT_COMPONENT,
   AGENT_CONTAINER,
+  AGENT_NODE_LABEL,
+  AGENT_NODE_LABEL_VALUE,
   AGENT_NODE_OPTIONS,
   APP_NAME,
   BPFFS_PATH,
-  boundedName,
   type Container,
-  cleanupDaemonSetName,
-  DAEMONSET_PREFIX,
   type DaemonSet,
-  daemonSetName,
   type EnvVar,
-  HOST_SYS_MOUNT,
-  MAX_NAME_LENGTH,
+  type Owner,
   type OwnerReference,
   type Probe,
   type RenderConfig,
-  renderCleanupDaemonSet,
-  renderDaemonSet,
+  renderAgentDaemonSet,
   selectorLabels,
-  XDPCOUNTER_LABEL,
 } from "./daemonset/index.ts";
 export { OperatorError, OperatorErrorCode } from "./errors.ts";
 export {
@@ -41,8 +36,8 @@ export {
   withoutFinalizer,
 } from "./finalizer/index.ts";
 export {
-  type AggregatedStatus,
-  aggregateStatus,
+  type AggregatedReports,
+  aggregateReports,
   applyMergePatch,
   ConditionReason,
   computeConditions,
@@ -57,11 +52,11 @@ export {
   MAX_INTERFACES_SUMMARY,
   type NodeInfo,
   type NodeProblem,
-  type NodesInfo,
   type Observations,
   OPERATOR_STATUS_FIELDS,
   type OperatorStatus,
   type OperatorStatusField,
+  type ReportsInfo,
   type StatusPatch,
   selectedNodeNames,
   statusPatch,

@@ -1,16 +1,25 @@
 // The operator process: configuration validated at start, API client, controller, /healthz, /readyz,
 // /metrics, JSON logs, graceful stop. `runOperator` is what `xdp-counter operator` calls.
 
-import { createLogger, type HealthServer, type Logger, startHealthServer } from "../runtime/index.ts";
-import { describeSettings, type OperatorConfig, parseOperatorConfig } from "./config/index.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
-  Controller,
-  type ControllerOptions,
-  createMetrics,
+  createLogger,
+  type HealthServer,
+  type Logger,
+  messageOf,
+  startHealthServer,
+} from "../runtime/index.ts";
+import {
+  backoffDelay,
+  deploymentsPath,
   HttpKubeClient,
+  type KubeClient,
   LeaderElector,
   loadKubeConfig,
-} from "./controller/index.ts";
+} from "../runtime/kube/index.ts";
+import { describeSettings, type OperatorConfig, parseOperatorConfig } from "./config/index.ts";
+import { Controller, type ControllerOptions, createMetrics } from "./controller/index.ts";
+import type { Owner } from "./daemonset/index.ts";
 import { OperatorError } from "./errors.ts";
 
 export type RunningOperator = {
@@ -43,11 +52,14 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
   const log = createLogger({ level: config.logLevel, write: options.write });
   const metrics = createMetrics({ defaultMetrics: true });
   const client = new HttpKubeClient(await loadKubeConfig(options.kubeconfig));
+  const lookup = await ownerDeployment(client, config, log);
+  const owner = lookup.owner;
   const controller = new Controller({
     client,
     config,
     log,
     metrics,
+    ...(owner ? { owner } : {}),
     // About eight minutes of failures in a row (backoff up to 30 s): then exit, so the pod restarts and its
     // status shows that something is wrong (no CRD, no permission, no API server).
     maxWatchFailures: 20,
@@ -59,6 +71,7 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
         namespace: config.namespace,
         name: config.leaseName,
         identity: config.identity,
+        ...(owner ? { owner } : {}),
         onEvent: (event) =>
           log[event.type === "error" || event.type === "lost" ? "warn" : "info"](
             `leader election: ${event.type}`,
@@ -84,8 +97,17 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
     agentImage: config.agentImage,
     leaderElection: elector ? { lease: config.leaseName, identity: elector.identity } : false,
   });
+  const stopped = new AbortController();
   const startController = () => {
-    controller.start().catch((error: unknown) => log.error("controller failed to start", { error }));
+    (async () => {
+      // The first look-up failed (the API server unreachable at start): look again before the first write,
+      // or the DaemonSet and the ConfigMap would lose the owner that helm uninstall removes them by.
+      if (lookup.unknown) {
+        const found = await ownerWhenReachable(client, config, log, stopped.signal);
+        if (found) controller.setOwner(found);
+      }
+      if (!stopped.signal.aborted) await controller.start();
+    })().catch((error: unknown) => log.error("controller failed to start", { error: messageOf(error) }));
   };
   const electing = elector?.run(startController, () => {
     lostLeadership = true;
@@ -102,6 +124,7 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
     stop: () => {
       stopping ??= (async () => {
         log.info("operator stopping");
+        stopped.abort();
         await controller.stop();
         await elector?.stop();
         await electing;
@@ -112,6 +135,63 @@ export async function startOperator(options: StartOptions = {}): Promise<Running
       return stopping;
     },
   };
+}
+
+/**
+ * The operator's own Deployment, which owns the agent DaemonSet and ConfigMap so that they go with it. Unknown
+ * (not configured, or not readable): they get no owner, and are left for whoever removes the release.
+ */
+async function ownerDeployment(
+  client: KubeClient,
+  config: OperatorConfig,
+  log: Logger,
+): Promise<{ owner?: Owner; unknown?: true }> {
+  if (!config.ownerDeployment) return {};
+  try {
+    const deployment = await client.get(deploymentsPath(config.namespace, config.ownerDeployment));
+    if (deployment?.metadata.uid)
+      return {
+        owner: {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          name: deployment.metadata.name,
+          uid: deployment.metadata.uid,
+        },
+      };
+    log.warn("the owner Deployment does not exist; the agent DaemonSet gets no owner", {
+      deployment: config.ownerDeployment,
+    });
+    return {};
+  } catch (error) {
+    log.warn("cannot read the owner Deployment yet; looking again before the first write", {
+      deployment: config.ownerDeployment,
+      error: messageOf(error),
+    });
+    return { unknown: true };
+  }
+}
+
+/**
+ * The owner Deployment, looked up again until the API server answers (back-off from 1 s to 30 s); undefined
+ * when it does not exist or the operator stops first.
+ */
+async function ownerWhenReachable(
+  client: KubeClient,
+  config: OperatorConfig,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<Owner | undefined> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    const lookup = await ownerDeployment(client, config, log);
+    if (!lookup.unknown) {
+      if (lookup.owner) log.info("owner Deployment found", { deployment: lookup.owner.name });
+      return lookup.owner;
+    }
+    await sleep(backoffDelay(attempt, { baseMs: 1_000, maxMs: 30_000, jitter: 0.2 }), undefined, {
+      signal,
+    }).catch(() => {});
+  }
+  return undefined;
 }
 
 /** Runs until SIGTERM or SIGINT; returns the exit code. */

@@ -8,7 +8,7 @@ export {
   readBody,
   readLines,
 } from "./api-client.ts";
-export { messageOf, RuntimeError, RuntimeErrorCode } from "./errors.ts";
+export { isStatus, messageOf, RuntimeError, RuntimeErrorCode, type RuntimeErrorOptions } from "./errors.ts";
 export {
   type HealthEndpoints,
   type HealthServer,

@@ -1,8 +1,7 @@
-// Runs `xdp-counter agent` as the DaemonSet would, inside a test node's network namespace (nsenter keeps the
-// host's bpffs), and follows its JSON log lines.
+// Runs `xdp-counter agent` as the DaemonSet would (NODE_NAME, POD_NAMESPACE, the agents' ConfigMap), inside a
+// test node's network namespace (nsenter keeps the host's bpffs), and follows its JSON log lines.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { AgentConfig } from "../api/v1alpha1/index.ts";
 import { CLI } from "./cli.ts";
 import { inNs, nsExec } from "./netns.ts";
 
@@ -22,7 +21,10 @@ export interface AgentProcess {
 
 export function startAgent(opts: {
   ns: string;
-  config: AgentConfig;
+  /** NODE_NAME: the Node the agent is on */
+  node: string;
+  /** the agents' ConfigMap it reads (in testing/cluster.ts's AGENT_NAMESPACE) */
+  specs: string;
   kubeconfig: string;
   pinRoot: string;
   pollInterval?: string;
@@ -32,7 +34,6 @@ export function startAgent(opts: {
   /** the `xdp-counter` entry to run: default the sources' agent/cli/bin.ts */
   bin?: string;
 }): AgentProcess {
-  const { nodeName, ...rendered } = opts.config;
   const [cmd, ...args] = inNs(opts.ns, [
     process.execPath,
     opts.bin ?? CLI,
@@ -50,8 +51,9 @@ export function startAgent(opts: {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...process.env,
-      XDP_COUNTER_CONFIG: JSON.stringify(rendered),
-      NODE_NAME: nodeName,
+      NODE_NAME: opts.node,
+      POD_NAMESPACE: "xdp-system",
+      XDP_COUNTER_AGENT_SPECS: opts.specs,
       KUBECONFIG: opts.kubeconfig,
       ...opts.env,
     },

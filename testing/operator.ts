@@ -1,5 +1,12 @@
-// Builders of XdpCounters, node entries and agent pods for the operator's tests and benchmarks.
-import { type NodeStatus, type XdpCounter, type XdpCounterInput, xdpCounter } from "../api/v1alpha1/index.ts";
+// Builders of XdpCounters, reports and agent pods for the operator's tests and benchmarks.
+import {
+  type XdpCounter,
+  type XdpCounterInput,
+  type XdpCounterReport,
+  type XdpCounterReportInput,
+  xdpCounter,
+  xdpCounterReport,
+} from "../api/v1alpha1/index.ts";
 import { selectorLabels } from "../operator/daemonset/index.ts";
 
 export function makeXdpCounter(
@@ -17,24 +24,36 @@ export function makeXdpCounter(
   });
 }
 
-/** A node entry as agents write it: zero actions left out (here: all of them). */
-export function nodeEntry(overrides: Partial<NodeStatus> = {}): NodeStatus {
-  return {
+/** A node's report for an XdpCounter as its agent writes it (zero actions left out; here: all of them). */
+export function makeReport(
+  xdpc: Pick<XdpCounter, "metadata">,
+  node: string,
+  overrides: Partial<Omit<XdpCounterReportInput, "apiVersion" | "kind">> = {},
+): XdpCounterReport {
+  return xdpCounterReport.parse({
+    apiVersion: "xdpcounter.dev/v1alpha1",
+    kind: "XdpCounterReport",
+    metadata: {
+      name: `${xdpc.metadata.name}.${node}`,
+      labels: { "xdpcounter.dev/xdpcounter": xdpc.metadata.name },
+    },
+    nodeName: node,
+    xdpCounter: { name: xdpc.metadata.name, uid: xdpc.metadata.uid ?? "" },
+    generation: xdpc.metadata.generation ?? 1,
     phase: "Counting",
-    reportedAt: "2026-11-25T12:00:00Z",
+    reportedAt: "2026-12-03T12:00:00Z",
     interfaces: [],
     packets: {},
     bytes: {},
     ...overrides,
-  };
+  });
 }
 
 /**
- * An agent Pod of an XdpCounter's DaemonSet on `node`, as the DaemonSet controller makes it (its status is set
- * apart, through /status: agentPodStatus).
+ * An agent Pod of the one agent DaemonSet on `node`, as the DaemonSet controller makes it: the DaemonSet's
+ * selector labels and its controller reference (its status is set apart, through /status: agentPodStatus).
  */
 export function agentPodManifest(
-  xdpCounter: string,
   daemonSet: { name: string; uid: string },
   node: string,
   image: string,
@@ -44,7 +63,7 @@ export function agentPodManifest(
     kind: "Pod",
     metadata: {
       name: `${daemonSet.name}-${node}`,
-      labels: selectorLabels(xdpCounter),
+      labels: selectorLabels(),
       ownerReferences: [
         {
           apiVersion: "apps/v1",

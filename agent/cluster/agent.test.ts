@@ -1,13 +1,14 @@
-// The agent for real: a child process in a test node's network namespace, attaching the XDP counter to the
-// node's end of a veth pair, counting exact numbers of frames sent from the peer, and reporting into the
-// real API server (one control plane for the file). Needs root and bpffs; each test removes its namespaces,
-// pins and processes.
+// The agent for real: a child process in a test node's network namespace, reading its XdpCounters' specs from
+// an agents' ConfigMap (the test publishes it, as the operator does), attaching the XDP counter to the node's
+// end of a veth pair, counting exact numbers of frames sent from the peer, and writing its node's report into
+// the real API server (one control plane for the file). Needs root and bpffs; each test removes its
+// namespaces, pins and processes.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type AgentProcess, fetchInNs, startAgent } from "../../testing/agent.ts";
-import { agentConfigFor, eventually, type NodeEntry, TestCluster } from "../../testing/cluster.ts";
+import { eventually, type Report, TestCluster } from "../../testing/cluster.ts";
 import { sh, VethPair } from "../../testing/netns.ts";
 
 let cluster: TestCluster;
@@ -37,13 +38,13 @@ function track(t: { after: (fn: () => Promise<void>) => void }, agent: AgentProc
 async function entryWhere(
   name: string,
   node: string,
-  ok: (e: NodeEntry) => boolean,
+  ok: (e: Report) => boolean,
   what: string,
   timeoutMs = 15_000,
-): Promise<NodeEntry> {
+): Promise<Report> {
   return eventually(
     async () => {
-      const e = (await cluster.nodeEntries(name))[node];
+      const e = (await cluster.reports(name))[node];
       return e && ok(e) ? e : undefined;
     },
     `${what} (node ${node} of ${name})`,
@@ -51,19 +52,48 @@ async function entryWhere(
   );
 }
 
+/**
+ * An XdpCounter with `spec` published in an agents' ConfigMap of its own, and its Node; `start` runs an
+ * agent for that node in the pair's namespace.
+ */
+async function counterFor(
+  pair: VethPair,
+  what: string,
+  spec: Record<string, unknown>,
+  opts: { internalIp?: string } = {},
+) {
+  const name = uniqueName(what);
+  const node = `node-${name}`;
+  const specs = `specs-${name}`;
+  await cluster.ensureNode(node, opts);
+  const created = await cluster.createXdpCounter(name, spec);
+  await cluster.publishSpecs(specs, [name]);
+  const { path: kubeconfig, bridge } = await cluster.kubeconfigFor(pair.node.ns);
+  const pinRoot = cluster.pinRoot();
+  return {
+    name,
+    node,
+    specs,
+    created,
+    kubeconfig,
+    bridge,
+    pinRoot,
+    start: (pr = pinRoot) => startAgent({ ns: pair.node.ns, node, specs, kubeconfig, pinRoot: pr }),
+    /** A spec change, as `kubectl apply` and the operator make it; returns the new generation. */
+    update: async (change: Record<string, unknown>) => {
+      const generation = await cluster.updateXdpCounter(name, change);
+      await cluster.publishSpecs(specs, [name]);
+      return generation;
+    },
+  };
+}
+
 test("counts exact packets, reports them, exposes them, and survives SIGKILL + restart without loss", async (t) => {
   const pair = await pairFor(t);
-  const name = uniqueName("count");
-  const node = `node-${name}`;
-  const created = await cluster.createXdpCounter(name, {
-    interfaces: [pair.node.iface],
-    reportInterval: "1s",
-  });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const pinRoot = cluster.pinRoot();
-  const config = agentConfigFor(name, created, node, { interfaces: [pair.node.iface] });
+  const x = await counterFor(pair, "count", { interfaces: [pair.node.iface], reportInterval: "1s" });
+  const { name, node, created, pinRoot } = x;
 
-  const first = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot }));
+  const first = track(t, x.start());
   await first.waitForLog((l) => l.msg === "ready: the selected interfaces are attached");
   const progId = await pair.xdpProgId(pair.node);
   assert.ok(progId > 0, "the counter is attached");
@@ -89,10 +119,10 @@ test("counts exact packets, reports them, exposes them, and survives SIGKILL + r
   assert.equal(metrics.status, 200);
   const labels = `xdpcounter="${name}",node="${node}",interface="${pair.node.iface}"`;
   assert.ok(
-    metrics.body.includes(`xdp_counter_packets_total{${labels},action="pass"} ${sent1}\n`),
+    metrics.body.includes(`xdpcounter_packets_total{${labels},action="pass"} ${sent1}\n`),
     metrics.body,
   );
-  assert.ok(metrics.body.includes(`xdp_counter_bytes_total{${labels},action="pass"} ${sent1 * 100}\n`));
+  assert.ok(metrics.body.includes(`xdpcounter_bytes_total{${labels},action="pass"} ${sent1 * 100}\n`));
   assert.equal((await fetchInNs(pair.node.ns, port, "/readyz")).status, 200);
   assert.equal((await fetchInNs(pair.node.ns, port, "/healthz")).status, 200);
 
@@ -107,7 +137,7 @@ test("counts exact packets, reports them, exposes them, and survives SIGKILL + r
   // SIGKILL: no chance to clean up. The pinned link keeps counting while no agent runs.
   await first.stop("SIGKILL");
   const sent2 = await pair.send(500, 200);
-  const second = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot }));
+  const second = track(t, x.start());
   await second.waitForLog((l) => l.msg === "counter attached");
   assert.equal(second.logs.find((l) => l.msg === "counter attached")?.outcome, "adopted");
   assert.equal(await pair.xdpProgId(pair.node), progId, "the same program, adopted, not replaced");
@@ -147,14 +177,10 @@ async function progIdOf(ns: string, iface: string): Promise<number> {
 test("a spec change detaches dropped interfaces and keeps the kept one counting without reset", async (t) => {
   const pair = await pairFor(t);
   const extra = await extraInterface(pair, "x");
-  const name = uniqueName("spec");
-  const node = `node-${name}`;
-  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface, extra] });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const pinRoot = cluster.pinRoot();
-  const v1 = agentConfigFor(name, created, node, { interfaces: [pair.node.iface, extra] });
-  const first = track(t, startAgent({ ns: pair.node.ns, config: v1, kubeconfig, pinRoot }));
-  await first.waitForLog((l) => l.msg.startsWith("ready"));
+  const x = await counterFor(pair, "spec", { interfaces: [pair.node.iface, extra], reportInterval: "1s" });
+  const { name, node } = x;
+  const agent = track(t, x.start());
+  await agent.waitForLog((l) => l.msg.startsWith("ready"));
   const kept = await pair.xdpProgId(pair.node);
   assert.ok(kept > 0 && (await progIdOf(pair.node.ns, extra)) > 0, "both attached");
   const sent1 = await pair.send(300, 80);
@@ -164,37 +190,33 @@ test("a spec change detaches dropped interfaces and keeps the kept one counting 
     (e) => e.packets.pass === String(sent1) && e.interfaces.length === 2,
     "v1 counts",
   );
-  assert.equal(await first.stop(), 0);
 
-  // The operator renders the new spec; the DaemonSet rolls the agent.
-  const v2 = { ...v1, generation: v1.generation + 1, interfaces: [pair.node.iface] };
-  const second = track(t, startAgent({ ns: pair.node.ns, config: v2, kubeconfig, pinRoot }));
-  await second.waitForLog((l) => l.msg === "counter detached" && l.interface === extra);
+  // The spec changes; the operator publishes it; the same agent process applies it.
+  const generation = await x.update({ interfaces: [pair.node.iface] });
+  await agent.waitForLog((l) => l.msg === "counter detached" && l.interface === extra);
   assert.equal(await progIdOf(pair.node.ns, extra), 0, "the dropped interface is detached");
-  assert.ok(!existsSync(join(pinRoot, name, extra)), "and unpinned");
+  assert.ok(!existsSync(join(x.pinRoot, name, extra)), "and unpinned");
   assert.equal(await pair.xdpProgId(pair.node), kept, "the kept interface keeps its program");
   const sent2 = await pair.send(200, 80);
   const entry = await entryWhere(
     name,
     node,
-    (e) => e.packets.pass === String(sent1 + sent2) && e.generation === v2.generation,
-    "v2 counts on, without reset",
+    (e) => e.packets.pass === String(sent1 + sent2) && e.generation === generation,
+    "the new spec counts on, without reset",
   );
   assert.deepEqual(
     entry.interfaces.map((i) => i.name),
     [pair.node.iface],
   );
+  assert.equal(agent.child.exitCode, null, "the agent was not restarted");
 });
 
 test("a named interface missing on the node is a status error, attached once it appears; a vanished one is reported", async (t) => {
   const pair = await pairFor(t);
-  const name = uniqueName("late");
-  const node = `node-${name}`;
   const late = `${pair.node.iface}l`;
-  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface, late] });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const config = agentConfigFor(name, created, node, { interfaces: [pair.node.iface, late] });
-  track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  const x = await counterFor(pair, "late", { interfaces: [pair.node.iface, late], reportInterval: "1s" });
+  const { name, node } = x;
+  track(t, x.start());
   let entry = await entryWhere(name, node, (e) => e.interfaces.length === 2, "both interfaces reported");
   assert.equal(entry.phase, "Counting", "the node counts on the interface it has");
   assert.deepEqual(
@@ -240,15 +262,11 @@ test("action drop is refused on the default-route interface and on the Node's In
     "dev",
     pair.node.iface,
   ]);
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
 
   // Default spec: the default-route interface.
-  const name = uniqueName("drop");
-  const node = `node-${name}`;
-  const created = await cluster.createXdpCounter(name, { action: "drop" });
-  const config = agentConfigFor(name, created, node, { action: "drop" });
-  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
-  let entry = await entryWhere(name, node, (e) => e.interfaces.length === 1, "the refusal reported");
+  const x = await counterFor(pair, "drop", { action: "drop", reportInterval: "1s" });
+  const agent = track(t, x.start());
+  let entry = await entryWhere(x.name, x.node, (e) => e.interfaces.length === 1, "the refusal reported");
   assert.equal(entry.phase, "Error");
   assert.equal(entry.interfaces[0]?.name, pair.node.iface);
   assert.equal(entry.interfaces[0]?.reason, "DropRefused");
@@ -259,16 +277,19 @@ test("action drop is refused on the default-route interface and on the Node's In
 
   // The InternalIP: no default route this time, the Node object says which address is the node's.
   await sh("ip", ["-n", pair.node.ns, "route", "del", "default"]);
-  const name2 = uniqueName("dropip");
-  const node2 = `node-${name2}`;
-  await cluster.createNode(node2, pair.node.ip);
-  const created2 = await cluster.createXdpCounter(name2, { action: "drop", interfaces: [pair.node.iface] });
-  const config2 = agentConfigFor(name2, created2, node2, { action: "drop", interfaces: [pair.node.iface] });
-  const agent2 = track(
-    t,
-    startAgent({ ns: pair.node.ns, config: config2, kubeconfig, pinRoot: cluster.pinRoot() }),
+  const x2 = await counterFor(
+    pair,
+    "dropip",
+    { action: "drop", interfaces: [pair.node.iface], reportInterval: "1s" },
+    { internalIp: pair.node.ip },
   );
-  entry = await entryWhere(name2, node2, (e) => e.interfaces.length === 1, "the InternalIP refusal reported");
+  const agent2 = track(t, x2.start());
+  entry = await entryWhere(
+    x2.name,
+    x2.node,
+    (e) => e.interfaces.length === 1,
+    "the InternalIP refusal reported",
+  );
   assert.equal(entry.interfaces[0]?.reason, "DropRefused");
   assert.match(
     entry.interfaces[0]?.error ?? "",
@@ -278,17 +299,18 @@ test("action drop is refused on the default-route interface and on the Node's In
   await agent2.stop();
 
   // Elsewhere drop runs, and counts what it drops.
-  const name3 = uniqueName("dropok");
-  const node3 = `node-${name3}`;
-  await cluster.createNode(node3, "198.51.100.7");
-  const created3 = await cluster.createXdpCounter(name3, { action: "drop", interfaces: [pair.node.iface] });
-  const config3 = agentConfigFor(name3, created3, node3, { action: "drop", interfaces: [pair.node.iface] });
-  track(t, startAgent({ ns: pair.node.ns, config: config3, kubeconfig, pinRoot: cluster.pinRoot() }));
+  const x3 = await counterFor(
+    pair,
+    "dropok",
+    { action: "drop", interfaces: [pair.node.iface], reportInterval: "1s" },
+    { internalIp: "198.51.100.7" },
+  );
+  track(t, x3.start());
   await eventually(async () => ((await pair.xdpProgId(pair.node)) > 0 ? true : undefined), "drop attached");
   const sent = await pair.send(400, 64);
-  entry = await entryWhere(name3, node3, (e) => e.packets.drop === String(sent), "drops counted");
+  entry = await entryWhere(x3.name, x3.node, (e) => e.packets.drop === String(sent), "drops counted");
   assert.equal(entry.phase, "Counting");
-  assert.equal(entry.packets.pass, undefined, "nothing passed: the action is left out of the entry");
+  assert.equal(entry.packets.pass, undefined, "nothing passed: the action is left out of the report");
 });
 
 test("a foreign XDP program is never replaced, and the status names it", async (t) => {
@@ -298,12 +320,9 @@ test("a foreign XDP program is never replaced, and the status names it", async (
   await sh("ip", ["-n", pair.node.ns, "link", "set", other, "xdpgeneric", "obj", objectPath, "sec", "xdp"]);
   const foreign = await progIdOf(pair.node.ns, other);
   assert.ok(foreign > 0);
-  const name = uniqueName("foreign");
-  const node = `node-${name}`;
-  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface, other] });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const config = agentConfigFor(name, created, node, { interfaces: [pair.node.iface, other] });
-  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  const x = await counterFor(pair, "foreign", { interfaces: [pair.node.iface, other], reportInterval: "1s" });
+  const { name, node } = x;
+  const agent = track(t, x.start());
   const entry = await entryWhere(name, node, (e) => e.interfaces.length === 2, "the conflict reported");
   assert.equal(entry.phase, "Counting", "the other interface counts");
   const f = entry.interfaces.find((i) => i.name === other);
@@ -323,13 +342,10 @@ test("a foreign XDP program is never replaced, and the status names it", async (
 
 test("an API server that never answers does not hold up interface polls", async (t) => {
   const pair = await pairFor(t);
-  const name = uniqueName("hang");
-  const node = `node-${name}`;
   const late = `${pair.node.iface}h`;
-  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface, late] });
-  const { path: kubeconfig, bridge } = await cluster.kubeconfigFor(pair.node.ns);
-  const config = agentConfigFor(name, created, node, { interfaces: [pair.node.iface, late] });
-  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  const x = await counterFor(pair, "hang", { interfaces: [pair.node.iface, late], reportInterval: "1s" });
+  const { bridge } = x;
+  const agent = track(t, x.start());
   await agent.waitForLog((l) => l.msg.startsWith("ready"));
   bridge.setHang(true);
   await pair.send(50, 64); // a change, so the next report is due
@@ -344,13 +360,10 @@ test("a glob never selects virtual devices (veths here), and the node says why i
   // This machine has no module for VLANs or bonds, and a test cannot make a physical NIC, so only the
   // negative half runs on the kernel; agent/interfaces/select.test.ts covers what globs do select.
   const pair = await pairFor(t);
-  const name = uniqueName("glob");
-  const node = `node-${name}`;
   const prefix = pair.node.iface.slice(0, -1); // matches the node's veth and the ones made below
-  const created = await cluster.createXdpCounter(name, { interfaces: [`${prefix}*`] });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const config = agentConfigFor(name, created, node, { interfaces: [`${prefix}*`] });
-  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  const x = await counterFor(pair, "glob", { interfaces: [`${prefix}*`], reportInterval: "1s" });
+  const { name, node } = x;
+  const agent = track(t, x.start());
   const late = await extraInterface(pair, "g");
   await new Promise((r) => setTimeout(r, 1_000)); // several polls
   const entry = await entryWhere(name, node, (e) => e.phase === "Error", "nothing selected");
@@ -363,39 +376,34 @@ test("a glob never selects virtual devices (veths here), and the node says why i
 
 test("changing the action swaps the program behind the link and keeps the counters", async (t) => {
   const pair = await pairFor(t);
-  const name = uniqueName("action");
-  const node = `node-${name}`;
-  await cluster.createNode(node, "198.51.100.8");
-  const created = await cluster.createXdpCounter(name, { interfaces: [pair.node.iface] });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const pinRoot = cluster.pinRoot();
-  const pass = agentConfigFor(name, created, node, { interfaces: [pair.node.iface] });
-  const first = track(t, startAgent({ ns: pair.node.ns, config: pass, kubeconfig, pinRoot }));
-  await first.waitForLog((l) => l.msg.startsWith("ready"));
+  const x = await counterFor(
+    pair,
+    "action",
+    { interfaces: [pair.node.iface], reportInterval: "1s" },
+    { internalIp: "198.51.100.8" },
+  );
+  const { name, node } = x;
+  const agent = track(t, x.start());
+  await agent.waitForLog((l) => l.msg.startsWith("ready"));
   const sentPass = await pair.send(600, 64);
   await entryWhere(name, node, (e) => e.packets.pass === String(sentPass), "passes counted");
-  await first.stop();
 
-  const drop = { ...pass, generation: pass.generation + 1, action: "drop" as const };
-  const second = track(t, startAgent({ ns: pair.node.ns, config: drop, kubeconfig, pinRoot }));
-  const attached = await second.waitForLog((l) => l.msg === "counter attached");
-  assert.equal(attached.outcome, "replaced");
+  await x.update({ action: "drop" });
+  const swapped = await agent.waitForLog((l) => l.msg === "counter attached" && l.action === "drop");
+  assert.equal(swapped.outcome, "replaced");
   const sentDrop = await pair.send(400, 64);
   const entry = await entryWhere(name, node, (e) => e.packets.drop === String(sentDrop), "drops counted");
   assert.equal(entry.packets.pass, String(sentPass), "the pass count is kept");
+  assert.equal(agent.child.exitCode, null, "the same agent process");
 });
 
 test("an interface renamed while counting keeps its counter and totals under the new name", async (t) => {
   const pair = await pairFor(t);
-  const name = uniqueName("rename");
-  const node = `node-${name}`;
   const old = pair.node.iface;
   const renamed = `${old}r`;
-  const created = await cluster.createXdpCounter(name, { interfaces: [old, renamed] });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const pinRoot = cluster.pinRoot();
-  const config = agentConfigFor(name, created, node, { interfaces: [old, renamed] });
-  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot }));
+  const x = await counterFor(pair, "rename", { interfaces: [old, renamed], reportInterval: "1s" });
+  const { name, node, pinRoot } = x;
+  const agent = track(t, x.start());
   await agent.waitForLog((l) => l.msg.startsWith("ready"));
   const progId = await progIdOf(pair.node.ns, old);
   const sent1 = await pair.send(300, 64);
@@ -445,17 +453,10 @@ test("attachMode auto on a jumbo-frame node: native on the MTU 9000 veth, generi
     "macvlan",
   ]);
   await sh("ip", ["-n", pair.node.ns, "link", "set", mv, "up"]);
-  const name = uniqueName("jumbo");
-  const node = `node-${name}`;
   const interfaces = [pair.node.iface, mv];
-  const created = await cluster.createXdpCounter(name, {
-    interfaces,
-    attachMode: "auto",
-    reportInterval: "1s",
-  });
-  const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
-  const config = agentConfigFor(name, created, node, { interfaces, attachMode: "auto" });
-  const agent = track(t, startAgent({ ns: pair.node.ns, config, kubeconfig, pinRoot: cluster.pinRoot() }));
+  const x = await counterFor(pair, "jumbo", { interfaces, attachMode: "auto", reportInterval: "1s" });
+  const { name, node } = x;
+  const agent = track(t, x.start());
   await agent.waitForLog((l) => l.msg === "ready: the selected interfaces are attached");
 
   // Jumbo datagrams to the veth's address; minimum-size frames from the generator to the macvlan's MAC
@@ -488,4 +489,110 @@ test("attachMode auto on a jumbo-frame node: native on the MTU 9000 veth, generi
   );
   assert.equal(entry.phase, "Counting");
   assert.equal(macvlan?.reason, undefined, "a fallback is not a problem: the interface counts");
+});
+
+test("one agent counts for several XdpCounters: side by side on different interfaces, the first keeps a shared one, and a deletion touches only its own", async (t) => {
+  const pair = await pairFor(t);
+  const second = await extraInterface(pair, "b");
+  const third = await extraInterface(pair, "c");
+  const a = await counterFor(pair, "multi-a", { interfaces: [pair.node.iface], reportInterval: "1s" });
+  const node = a.node;
+  const b = uniqueName("multi-b");
+  const c = uniqueName("multi-c");
+  const shared = uniqueName("multi-shared");
+  await cluster.createXdpCounter(b, { interfaces: [second], reportInterval: "1s" });
+  await cluster.createXdpCounter(c, { interfaces: [third], reportInterval: "1s" });
+  await cluster.createXdpCounter(shared, { interfaces: [pair.node.iface], reportInterval: "1s" });
+  // three first, the one that wants a's interface after a has it
+  await cluster.publishSpecs(a.specs, [a.name, b, c]);
+  const agent = track(t, a.start());
+  for (const name of [a.name, b, c])
+    await agent.waitForLog(
+      (l) => l.msg === "ready: the selected interfaces are attached" && l.xdpcounter === name,
+    );
+  await cluster.publishSpecs(a.specs, [a.name, b, c, shared]);
+
+  const held = await entryWhere(
+    shared,
+    node,
+    (e) => e.interfaces[0]?.reason === "HeldByXdpCounter",
+    "the holder named",
+  );
+  assert.equal(held.interfaces[0]?.heldBy, a.name);
+  assert.match(held.interfaces[0]?.error ?? "", new RegExp(`counted by XdpCounter ${a.name} on this node`));
+  assert.equal(held.phase, "Error", "it counts on nothing");
+
+  // each counts its own interface's traffic, exactly; the shared one only in a
+  const onFirst = await pair.send(700, 64);
+  await entryWhere(a.name, node, (e) => e.packets.pass === String(onFirst), `${a.name} counts its interface`);
+  for (const name of [b, c]) {
+    const e = await entryWhere(name, node, (r) => r.phase === "Counting", `${name} counts`);
+    assert.equal(e.interfaces[0]?.attached, true);
+    assert.equal(e.packets.pass ?? "0", "0", "nothing crossed its interface");
+  }
+  assert.deepEqual(
+    (await cluster.reports(shared))[node]?.packets,
+    {},
+    "the waiting XdpCounter counted nothing",
+  );
+  const progId = await pair.xdpProgId(pair.node);
+
+  // a's deletion (it leaves the specs): only a's counter goes; the waiting one takes the interface
+  await cluster.deleteXdpCounter(a.name);
+  await cluster.publishSpecs(a.specs, [b, c, shared]);
+  await eventually(
+    async () => (Object.keys(await cluster.reports(a.name)).length === 0 ? true : undefined),
+    "a's report deleted",
+  );
+  assert.ok(!existsSync(join(a.pinRoot, a.name)), "a's pins are gone");
+  await entryWhere(
+    shared,
+    node,
+    (e) => e.interfaces[0]?.attached === true,
+    "the waiting XdpCounter attached",
+  );
+  assert.notEqual(await pair.xdpProgId(pair.node), progId, "its own program, not a's");
+  const more = await pair.send(150, 64);
+  await entryWhere(
+    shared,
+    node,
+    (e) => e.packets.pass === String(more),
+    "it counts from zero what arrives now",
+  );
+  assert.ok(
+    (await progIdOf(pair.node.ns, second)) > 0 && (await progIdOf(pair.node.ns, third)) > 0,
+    "the others stay",
+  );
+  assert.equal(agent.child.exitCode, null, "one agent process throughout");
+});
+
+test("a node no longer selected is cleaned: detached, unpinned, its report deleted; selected again, it counts again", async (t) => {
+  const pair = await pairFor(t);
+  const x = await counterFor(pair, "deselect", {
+    interfaces: [pair.node.iface],
+    reportInterval: "1s",
+    nodeSelector: { pool: "edge" },
+  });
+  await cluster.labelNode(x.node, { pool: "edge" });
+  const agent = track(t, x.start());
+  await agent.waitForLog((l) => l.msg.startsWith("ready"));
+  const sent = await pair.send(500, 64);
+  await entryWhere(x.name, x.node, (e) => e.packets.pass === String(sent), "counted");
+
+  await cluster.labelNode(x.node, { pool: null });
+  await eventually(
+    async () => ((await cluster.reports(x.name))[x.node] ? undefined : true),
+    "the report deleted",
+  );
+  assert.equal(await pair.xdpProgId(pair.node), 0, "detached");
+  assert.ok(!existsSync(join(x.pinRoot, x.name)), "unpinned");
+
+  await cluster.labelNode(x.node, { pool: "edge" });
+  await eventually(
+    async () => (agent.logs.filter((l) => l.msg === "counter attached").length === 2 ? true : undefined),
+    "attached again",
+  );
+  const again = await pair.send(80, 64);
+  await entryWhere(x.name, x.node, (e) => e.packets.pass === String(again), "counting again, from zero");
+  assert.equal(agent.child.exitCode, null, "the same agent process");
 });

@@ -1,5 +1,6 @@
 // Timing of reports: the report interval with jitter (so agents started together do not write together),
 // exponential backoff with jitter after failed writes, and the decision to skip a write.
+import { backoffDelay } from "../../runtime/kube/index.ts";
 
 export const INTERVAL_JITTER = 0.1;
 export const BACKOFF_BASE_MS = 1_000;
@@ -11,21 +12,24 @@ export function jitteredInterval(intervalMs: number, random: () => number = Math
 }
 
 /**
- * The wait before retry number `failures` (1, 2, ...): base·2^(failures−1), capped at max(interval, 30s) and
- * at 5 minutes, then "equal jitter": half of it fixed, half random.
+ * The wait before retry number `failures` (1, 2, ...) of a report: the runtime's back-off from 1 s, doubling,
+ * plus up to 20 %, capped at max(interval, 30 s) and at 5 minutes.
  */
-export function backoffDelay(
+export function reportBackoff(
   failures: number,
   intervalMs: number,
   random: () => number = Math.random,
 ): number {
-  const cap = Math.min(Math.max(intervalMs, 30_000), BACKOFF_MAX_MS);
-  const exp = Math.min(cap, BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(failures - 1, 30)));
-  return Math.round(exp / 2 + (random() * exp) / 2);
+  return backoffDelay(failures, {
+    baseMs: BACKOFF_BASE_MS,
+    maxMs: Math.min(Math.max(intervalMs, 30_000), BACKOFF_MAX_MS),
+    jitter: 0.2,
+    random,
+  });
 }
 
 /**
- * Whether to write: nothing written yet by this process, or the entry changed since the last successful
+ * Whether to write: nothing written yet by this process, or the report changed since the last successful
  * write. No heartbeat: the operator reads a node's liveness from its agent pod's Ready condition
  * (docs/adr/0016), so an idle node writes nothing.
  */

@@ -8,37 +8,52 @@ describe("metrics exposition", () => {
     const counters = zeroCounters();
     counters.pass = { packets: 2n ** 64n - 1n, bytes: 9007199254740993n };
     const text = renderMetrics({
-      xdpCounter: "edge",
       node: 'node-"a"',
-      states: [
-        { name: "eth0", attached: true, mode: "native", counters, problem: undefined },
+      ready: true,
+      units: [
         {
-          name: "eth1",
-          attached: false,
-          mode: "",
-          counters: undefined,
-          problem: { reason: "DropRefused", error: "no" },
+          xdpCounter: "edge",
+          states: [
+            { name: "eth0", attached: true, mode: "native", counters, problem: undefined },
+            {
+              name: "eth1",
+              attached: false,
+              mode: "",
+              counters: undefined,
+              problem: { reason: "DropRefused", error: "no" },
+            },
+          ],
+          health: {
+            reportsTotal: 3,
+            reportErrorsTotal: 2,
+            lastReportSeconds: 1764072000,
+            reconcileErrorsTotal: 0,
+            ready: true,
+          },
         },
       ],
-      health: {
-        reportsTotal: 3,
-        reportErrorsTotal: 2,
-        lastReportSeconds: 1764072000,
-        reconcileErrorsTotal: 0,
-        ready: true,
-      },
     });
     const labels = 'xdpcounter="edge",node="node-\\"a\\"",interface="eth0"';
-    assert.match(text, /^# TYPE xdp_counter_packets_total counter$/m);
-    assert.ok(text.includes(`xdp_counter_packets_total{${labels},action="pass"} 18446744073709551615\n`));
-    assert.ok(text.includes(`xdp_counter_bytes_total{${labels},action="pass"} 9007199254740993\n`));
-    assert.ok(text.includes(`xdp_counter_packets_total{${labels},action="drop"} 0\n`));
-    assert.ok(!text.includes('interface="eth1"'), "an interface without counters has no series");
-    assert.match(text, /^xdp_counter_interfaces_attached\{[^}]*\} 1$/m);
-    assert.match(text, /^xdp_counter_interfaces_failing\{[^}]*\} 1$/m);
-    assert.match(text, /^xdp_counter_agent_report_errors_total\{[^}]*\} 2$/m);
-    assert.match(text, /^xdp_counter_agent_last_report_timestamp_seconds\{[^}]*\} 1764072000$/m);
-    assert.match(text, /^xdp_counter_agent_ready\{[^}]*\} 1$/m);
+    assert.match(text, /^# TYPE xdpcounter_packets_total counter$/m);
+    assert.ok(text.includes(`xdpcounter_packets_total{${labels},action="pass"} 18446744073709551615\n`));
+    assert.ok(text.includes(`xdpcounter_bytes_total{${labels},action="pass"} 9007199254740993\n`));
+    assert.ok(text.includes(`xdpcounter_packets_total{${labels},action="drop"} 0\n`));
+    assert.ok(
+      !/^xdpcounter_(packets|bytes)_total\{[^}]*interface="eth1"/m.test(text),
+      "an interface without counters has no counter series",
+    );
+    assert.ok(
+      text.includes(
+        `xdpcounter_interface_info{${labels},state="counting",reason="",mode="native"} 1\n` +
+          `xdpcounter_interface_info{xdpcounter="edge",node="node-\\"a\\"",interface="eth1",state="failing",reason="DropRefused",mode=""} 1\n`,
+      ),
+      "each selected interface's state, reason and mode",
+    );
+    assert.match(text, /^xdpcounter_interfaces_attached\{[^}]*\} 1$/m);
+    assert.match(text, /^xdpcounter_interfaces_failing\{[^}]*\} 1$/m);
+    assert.match(text, /^xdpcounter_agent_report_errors_total\{[^}]*\} 2$/m);
+    assert.match(text, /^xdpcounter_agent_last_report_timestamp_seconds\{[^}]*\} 1764072000$/m);
+    assert.match(text, /^xdpcounter_agent_ready\{[^}]*\} 1$/m);
     assert.ok(text.endsWith("\n"));
   });
 });

@@ -23,70 +23,114 @@ const labels = (pairs: Record<string, string>): string =>
     .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(",")}}`;
 
-export function renderMetrics(opts: {
+export function emptyHealth(): AgentHealth {
+  return {
+    reportsTotal: 0,
+    reportErrorsTotal: 0,
+    lastReportSeconds: 0,
+    reconcileErrorsTotal: 0,
+    ready: false,
+  };
+}
+
+/** One XdpCounter's part of the node's metrics. */
+export interface UnitMetrics {
   xdpCounter: string;
-  node: string;
   states: readonly InterfaceState[];
   health: AgentHealth;
-}): string {
+}
+
+/** The node agent's metrics: each XdpCounter's counters and health, labelled with it, and the agent's own. */
+export function renderMetrics(opts: { node: string; units: readonly UnitMetrics[]; ready: boolean }): string {
   const lines: string[] = [];
-  const base = { xdpcounter: opts.xdpCounter, node: opts.node };
+  const family = (name: string, type: "counter" | "gauge", help: string): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  };
   for (const [metric, field, help] of [
     [
-      "xdp_counter_packets_total",
+      "xdpcounter_packets_total",
       "packets",
       "Packets seen by the XDP counter on an interface, by XDP action.",
     ],
     [
-      "xdp_counter_bytes_total",
+      "xdpcounter_bytes_total",
       "bytes",
       "Bytes of packets seen by the XDP counter on an interface, by XDP action.",
     ],
   ] as const) {
-    lines.push(`# HELP ${metric} ${help}`, `# TYPE ${metric} counter`);
-    for (const s of opts.states) {
-      if (!s.counters) continue;
-      for (const action of XDP_ACTIONS) {
-        const value = s.counters[action][field];
-        lines.push(`${metric}${labels({ ...base, interface: s.name, action })} ${value.toString()}`);
+    family(metric, "counter", help);
+    for (const unit of opts.units) {
+      for (const s of unit.states) {
+        if (!s.counters) continue;
+        for (const action of XDP_ACTIONS) {
+          const l = labels({ xdpcounter: unit.xdpCounter, node: opts.node, interface: s.name, action });
+          lines.push(`${metric}${l} ${s.counters[action][field].toString()}`);
+        }
       }
     }
   }
-  const h = opts.health;
-  const gauge = (name: string, type: "counter" | "gauge", help: string, value: number): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels(base)} ${value}`);
+  family(
+    "xdpcounter_interface_info",
+    "gauge",
+    "1 for each interface an XdpCounter selects on this node: state counting or failing, the reason it fails " +
+      "(as in the node's XdpCounterReport), and the XDP attach mode (native, generic; empty when not attached).",
+  );
+  for (const unit of opts.units) {
+    for (const s of unit.states) {
+      const counting = s.attached && !s.problem;
+      const l = labels({
+        xdpcounter: unit.xdpCounter,
+        node: opts.node,
+        interface: s.name,
+        state: counting ? "counting" : "failing",
+        reason: s.problem?.reason ?? "",
+        mode: s.attached ? s.mode : "",
+      });
+      lines.push(`xdpcounter_interface_info${l} 1`);
+    }
+  }
+  const perUnit = (
+    name: string,
+    type: "counter" | "gauge",
+    help: string,
+    value: (unit: UnitMetrics) => number,
+  ): void => {
+    family(name, type, help);
+    for (const unit of opts.units)
+      lines.push(`${name}${labels({ xdpcounter: unit.xdpCounter, node: opts.node })} ${value(unit)}`);
   };
-  gauge(
-    "xdp_counter_interfaces_attached",
+  perUnit(
+    "xdpcounter_interfaces_attached",
     "gauge",
     "Interfaces the counter is attached to on this node.",
-    opts.states.filter((s) => s.attached && !s.problem).length,
+    (u) => u.states.filter((s) => s.attached && !s.problem).length,
   );
-  gauge(
-    "xdp_counter_interfaces_failing",
+  perUnit(
+    "xdpcounter_interfaces_failing",
     "gauge",
-    "Selected interfaces the counter cannot count on (see the XdpCounter's status for why).",
-    opts.states.filter((s) => s.problem).length,
+    "Selected interfaces the counter cannot count on (see the node's XdpCounterReport for why).",
+    (u) => u.states.filter((s) => s.problem).length,
   );
-  gauge("xdp_counter_agent_reports_total", "counter", "Status reports written.", h.reportsTotal);
-  gauge(
-    "xdp_counter_agent_report_errors_total",
+  perUnit("xdpcounter_agent_reports_total", "counter", "Reports written.", (u) => u.health.reportsTotal);
+  perUnit(
+    "xdpcounter_agent_report_errors_total",
     "counter",
-    "Status reports that failed (API errors, outages).",
-    h.reportErrorsTotal,
+    "Report writes that failed (API errors, outages).",
+    (u) => u.health.reportErrorsTotal,
   );
-  gauge(
-    "xdp_counter_agent_last_report_timestamp_seconds",
+  perUnit(
+    "xdpcounter_agent_last_report_timestamp_seconds",
     "gauge",
-    "When the last status report succeeded, in seconds since the epoch; 0 before the first.",
-    h.lastReportSeconds,
+    "When the last report succeeded, in seconds since the epoch; 0 before the first.",
+    (u) => u.health.lastReportSeconds,
   );
-  gauge(
-    "xdp_counter_agent_reconcile_errors_total",
+  perUnit(
+    "xdpcounter_agent_reconcile_errors_total",
     "counter",
-    "Interface listings or reconciles that failed.",
-    h.reconcileErrorsTotal,
+    "Interface reconciles that failed.",
+    (u) => u.health.reconcileErrorsTotal,
   );
-  gauge("xdp_counter_agent_ready", "gauge", "1 once the agent's interfaces are attached.", h.ready ? 1 : 0);
+  family("xdpcounter_agent_ready", "gauge", "1 once the agent's XdpCounters are attached where they can be.");
+  lines.push(`xdpcounter_agent_ready${labels({ node: opts.node })} ${opts.ready ? 1 : 0}`);
   return `${lines.join("\n")}\n`;
 }

@@ -1,10 +1,10 @@
-// `xdp-counter agent` flags. What the agent counts comes from XDP_COUNTER_CONFIG and NODE_NAME (rendered by
-// the operator); the flags only say how this process runs.
+// `xdp-counter agent` flags. What the agent counts comes from the agents' ConfigMap the operator writes
+// (docs/adr/0021) and NODE_NAME; the flags say where that ConfigMap is and how this process runs.
 import { parseArgs } from "node:util";
 import { DEFAULT_PIN_ROOT } from "../bpf/index.ts";
 import { parseDuration } from "../cli/duration.ts";
-import { DEFAULT_POLL_MS } from "./agent.ts";
 import { AgentError, AgentErrorCode } from "./errors.ts";
+import { DEFAULT_POLL_MS, specsConfigMapName } from "./node-agent.ts";
 
 /** The operator's default agentPort (operator/config/settings.ts), where the probes look. */
 export const DEFAULT_AGENT_PORT = 9731;
@@ -14,17 +14,27 @@ export interface AgentFlags {
   port: number;
   pinRoot: string;
   pollMs: number;
+  /** the release namespace, where the agents' ConfigMap is */
+  namespace: string;
+  /** the agents' ConfigMap */
+  specs: string;
   logLevel: "debug" | "info" | "warn" | "error";
   help: boolean;
 }
 
-export const AGENT_HELP = `xdp-counter agent: the in-cluster agent, run by the XdpCounter's DaemonSet on each node.
+const DEFAULT_NAMESPACE = "xdp-system";
+const DEFAULT_RELEASE = "xdp-counter";
 
-Reads XDP_COUNTER_CONFIG (JSON rendered by the operator) and NODE_NAME, counts on the node's selected
-interfaces and writes status.nodes.<node> of the XdpCounter. Kubernetes access from KUBECONFIG or the
-in-cluster service account.
+export const AGENT_HELP = `xdp-counter agent: the in-cluster agent, one per node for every XdpCounter, run by the
+operator's DaemonSet.
+
+Watches the agents' ConfigMap (the XdpCounters' specs, written by the operator) and its own Node (NODE_NAME),
+counts on the interfaces each XdpCounter selects on this node and writes one XdpCounterReport per XdpCounter.
+Kubernetes access from KUBECONFIG or the in-cluster service account.
 
 Options:
+  --namespace NS      the release namespace (env POD_NAMESPACE)                   [${DEFAULT_NAMESPACE}]
+  --specs NAME        the agents' ConfigMap (env XDP_COUNTER_AGENT_SPECS)    [${specsConfigMapName(DEFAULT_RELEASE)}]
   --port N            HTTP port for /metrics, /healthz, /readyz (env XDP_COUNTER_AGENT_PORT)   [${DEFAULT_AGENT_PORT}]
   --host ADDR         address to listen on                                                [0.0.0.0]
   --pin-root DIR      where pins live (env XDP_COUNTER_PIN_ROOT)               [${DEFAULT_PIN_ROOT}]
@@ -34,6 +44,8 @@ Options:
 `;
 
 const LEVELS = ["debug", "info", "warn", "error"] as const;
+/** A Kubernetes object name: lowercase letters, digits, dashes and dots, at most 253. */
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv): AgentFlags {
   let values: Record<string, string | boolean | undefined>;
@@ -47,6 +59,8 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv): AgentFl
         host: { type: "string" },
         "pin-root": { type: "string" },
         "poll-interval": { type: "string" },
+        namespace: { type: "string" },
+        specs: { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -75,7 +89,24 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv): AgentFl
   if (!(LEVELS as readonly string[]).includes(logLevel)) {
     throw new AgentError(AgentErrorCode.InvalidConfig, `--log-level must be one of ${LEVELS.join(", ")}`);
   }
+  const namespace = (values.namespace as string | undefined) ?? env.POD_NAMESPACE ?? DEFAULT_NAMESPACE;
+  const specs =
+    (values.specs as string | undefined) ??
+    env.XDP_COUNTER_AGENT_SPECS ??
+    specsConfigMapName(DEFAULT_RELEASE);
+  for (const [flag, value] of [
+    ["--namespace", namespace],
+    ["--specs", specs],
+  ] as const) {
+    if (!OBJECT_NAME.test(value))
+      throw new AgentError(
+        AgentErrorCode.InvalidConfig,
+        `${flag} ${JSON.stringify(value)} is not an object name`,
+      );
+  }
   return {
+    namespace,
+    specs,
     host: (values.host as string | undefined) ?? "0.0.0.0",
     port,
     pinRoot: (values["pin-root"] as string | undefined) ?? env.XDP_COUNTER_PIN_ROOT ?? DEFAULT_PIN_ROOT,

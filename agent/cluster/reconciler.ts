@@ -8,6 +8,7 @@
 
 import type { AgentConfig } from "../../api/v1alpha1/index.ts";
 import type { Logger } from "../../runtime/index.ts";
+import { messageOf } from "../../runtime/index.ts";
 import {
   type AttachedCounter,
   attachCounter,
@@ -22,11 +23,11 @@ import {
   renameCounter,
 } from "../bpf/index.ts";
 import { type Inventory, type NetInterface, selectInterfaces, stillWanted } from "../interfaces/index.ts";
-import { messageOf } from "./errors.ts";
 
-/** CamelCase reasons an interface is not counting, as status.nodes.<node>.interfaces[].reason. */
+/** CamelCase reasons an interface is not counting, as a report's interfaces[].reason. */
 export const InterfaceReason = {
   ForeignXdpProgram: "ForeignXdpProgram",
+  HeldByXdpCounter: "HeldByXdpCounter",
   DropRefused: "DropRefused",
   InterfaceNotFound: "InterfaceNotFound",
   ModeUnsupported: "ModeUnsupported",
@@ -37,6 +38,7 @@ export type InterfaceReason = (typeof InterfaceReason)[keyof typeof InterfaceRea
 /** Reasons that wait for a person (or the spec) to change something, not for a retry: the agent is ready. */
 const SETTLED: ReadonlySet<string> = new Set([
   InterfaceReason.ForeignXdpProgram,
+  InterfaceReason.HeldByXdpCounter,
   InterfaceReason.DropRefused,
   InterfaceReason.InterfaceNotFound,
   InterfaceReason.ModeUnsupported,
@@ -45,6 +47,8 @@ const SETTLED: ReadonlySet<string> = new Set([
 export interface Problem {
   reason: InterfaceReason;
   error: string;
+  /** HeldByXdpCounter: the XdpCounter whose program is on the interface */
+  heldBy?: string;
 }
 
 export interface InterfaceState {
@@ -63,6 +67,11 @@ export interface ReconcilerOptions {
   pinRoot: string;
   objectPath?: string;
   log: Logger;
+  /**
+   * The other XdpCounter that counts on an interface of this node, if one does: an interface has one XDP
+   * program, so the first keeps it and this one waits until it lets go.
+   */
+  heldBy?: (iface: string) => string | undefined;
 }
 
 export function problemFor(err: unknown): Problem {
@@ -86,7 +95,8 @@ export function dropRefusal(iface: NetInterface, nodeIps: ReadonlySet<string>): 
 }
 
 export class Reconciler {
-  readonly #config: AgentConfig;
+  #config: AgentConfig;
+  readonly #heldBy: (iface: string) => string | undefined;
   readonly #pinRoot: string;
   readonly #objectPath: string | undefined;
   readonly #log: Logger;
@@ -99,6 +109,7 @@ export class Reconciler {
 
   constructor(opts: ReconcilerOptions) {
     this.#config = opts.config;
+    this.#heldBy = opts.heldBy ?? (() => undefined);
     this.#pinRoot = opts.pinRoot;
     this.#objectPath = opts.objectPath;
     this.#log = opts.log;
@@ -106,6 +117,17 @@ export class Reconciler {
 
   get #owner(): string {
     return this.#config.xdpCounter;
+  }
+
+  get config(): AgentConfig {
+    return this.#config;
+  }
+
+  /** A new spec of the same XdpCounter: the next reconcile applies it to what is attached, in place. */
+  setConfig(config: AgentConfig): void {
+    if (config.xdpCounter !== this.#config.xdpCounter)
+      throw new Error(`a reconciler of ${this.#config.xdpCounter} cannot take ${config.xdpCounter}'s spec`);
+    this.#config = config;
   }
 
   /** Ready once a reconcile attached every selected interface that can be attached. */
@@ -146,6 +168,15 @@ export class Reconciler {
 
     for (const iface of selection.selected) {
       const { name } = iface;
+      const holder = this.#open.has(name) || pinned.includes(name) ? undefined : this.#heldBy(name);
+      if (holder) {
+        problems.set(name, {
+          reason: InterfaceReason.HeldByXdpCounter,
+          error: `${name} is counted by XdpCounter ${holder} on this node (one XDP program per interface); counting starts here once it lets go`,
+          heldBy: holder,
+        });
+        continue;
+      }
       if (config.action === "drop") {
         const why = dropRefusal(iface, nodeIps);
         if (why) {

@@ -1,21 +1,20 @@
-// What an agent needs to run, rendered by the operator into the DaemonSet's pod template (agents don't watch
-// the XdpCounter). It travels as ONE environment variable holding JSON, XDP_COUNTER_CONFIG, because:
-// - a change to any field changes the pod template, so the DaemonSet rolls it out (a ConfigMap would not);
-// - it is one value validated once by one schema, with no per-variable string coercion;
-// - it needs no ConfigMap to create, own, watch or give RBAC for.
+// What an agent needs to count for one XdpCounter. The operator renders one such configuration per XdpCounter
+// into the agents' ConfigMap (agent-specs.ts, docs/adr/0021): agents never read or watch an XdpCounter, so
+// status writes never reach them, and a spec change reaches them as one ConfigMap event, without a restart.
 // The node name is per pod, so it comes apart in NODE_NAME from the downward API (spec.nodeName).
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { ApiError, ApiErrorCode } from "./errors.ts";
 import { interfacePattern, MAX_INTERFACES } from "./interface-name.ts";
 import { ACTIONS, ATTACH_MODES } from "./spec.ts";
+import { toleration } from "./toleration.ts";
 import type { XdpCounter } from "./xdpcounter.ts";
 
 export const AGENT_CONFIG_ENV = "XDP_COUNTER_CONFIG";
 export const NODE_NAME_ENV = "NODE_NAME";
 /**
- * count: attach and report (unless the node no longer matches nodeSelector: then as clean). clean: the
- * XdpCounter is being deleted: detach, unpin, report Clean.
+ * count: attach and report where the XdpCounter selects the node. clean: the XdpCounter is being deleted:
+ * detach, unpin, delete the report.
  */
 export const AGENT_MODES = ["count", "clean"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
@@ -30,12 +29,9 @@ export const renderedAgentConfig = z.strictObject({
   attachMode: z.enum(ATTACH_MODES),
   action: z.enum(ACTIONS),
   reportIntervalMs: z.number().int().min(1_000).max(3_600_000),
-  /**
-   * The spec's nodeSelector, when it has one. The DaemonSet keeps an agent on a node that no longer matches
-   * it until that node is clean (docs/adr/0012); the agent compares its Node's labels with this and cleans
-   * up when they no longer match.
-   */
+  /** The spec's nodeSelector and tolerations, when set: the agent decides from them whether it counts here. */
   nodeSelector: z.record(z.string(), z.string()).optional(),
+  tolerations: z.array(toleration).optional(),
 });
 export type RenderedAgentConfig = z.infer<typeof renderedAgentConfig>;
 
@@ -61,6 +57,9 @@ export function renderAgentConfig(xdpc: XdpCounter): RenderedAgentConfig {
     reportIntervalMs: parseDuration(spec.reportInterval),
     ...(spec.nodeSelector && Object.keys(spec.nodeSelector).length > 0
       ? { nodeSelector: { ...spec.nodeSelector } }
+      : {}),
+    ...(spec.tolerations && spec.tolerations.length > 0
+      ? { tolerations: spec.tolerations.map((t) => ({ ...t })) }
       : {}),
   };
 }

@@ -9,3 +9,15 @@ export const SINGULAR = "xdpcounter";
 export const SHORT_NAMES = ["xdpc"] as const;
 export const CATEGORIES = ["networking"] as const;
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
+
+// XdpCounterReport: one node's counts for one XdpCounter, written by that node's agent (docs/adr/0022).
+export const REPORT_KIND = "XdpCounterReport";
+export const REPORT_LIST_KIND = "XdpCounterReportList";
+export const REPORT_PLURAL = "xdpcounterreports";
+export const REPORT_SINGULAR = "xdpcounterreport";
+export const REPORT_SHORT_NAMES = ["xdpcr"] as const;
+export const REPORT_CRD_NAME = `${REPORT_PLURAL}.${GROUP}`;
+/** The label on every report naming its XdpCounter, for `kubectl get xdpcr -l xdpcounter.dev/xdpcounter=NAME`. */
+export const XDPCOUNTER_LABEL = `${GROUP}/xdpcounter`;
+/** XdpCounter names must fit a label value (the report's XDPCOUNTER_LABEL). */
+export const MAX_XDPCOUNTER_NAME = 63;

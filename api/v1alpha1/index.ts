@@ -15,6 +15,14 @@ export {
   serializeAgentConfig,
 } from "./agent-config.ts";
 export {
+  AGENT_SPECS_SUFFIX,
+  assertNoSpecErrors,
+  type ParsedAgentSpecs,
+  parseAgentSpecs,
+  renderAgentSpecs,
+} from "./agent-specs.ts";
+export { celString } from "./cel.ts";
+export {
   CONDITION_STATUSES,
   CONDITION_TYPES,
   type Condition,
@@ -40,8 +48,15 @@ export {
   zeroCounters,
   zeroTotals,
 } from "./counters.ts";
-export { buildCrd, openApiSchema, PRINTER_COLUMNS } from "./crd.ts";
-export { CRD_PATH } from "./crd-path.ts";
+export {
+  buildCrd,
+  buildReportCrd,
+  openApiSchema,
+  PRINTER_COLUMNS,
+  REPORT_PRINTER_COLUMNS,
+  reportOpenApiSchema,
+} from "./crd.ts";
+export { CRD_PATH, REPORT_CRD_PATH } from "./crd-path.ts";
 export {
   DEFAULT_REPORT_INTERVAL,
   DURATION_PATTERN,
@@ -59,19 +74,60 @@ export {
   GROUP,
   KIND,
   LIST_KIND,
+  MAX_XDPCOUNTER_NAME,
   PLURAL,
+  REPORT_CRD_NAME,
+  REPORT_KIND,
+  REPORT_LIST_KIND,
+  REPORT_PLURAL,
+  REPORT_SHORT_NAMES,
+  REPORT_SINGULAR,
   SHORT_NAMES,
   SINGULAR,
   VERSION,
+  XDPCOUNTER_LABEL,
 } from "./group.ts";
 export {
-  hasBalancedBrackets,
+  BACKWARD_RANGE_CEL,
+  backwardRange,
+  GLOB_SETS_PATTERN,
+  hasWellFormedSets,
   INTERFACE_PATTERN,
   interfacePattern,
   MAX_INTERFACES,
+  SET_CHARACTERS,
 } from "./interface-name.ts";
-export { type NodeEntryPatch, nodeEntryPatch, removeNodeEntryPatch } from "./node-patch.ts";
-export { type InvalidNodeEntry, type ReadXdpCounter, readXdpCounter } from "./read-xdpcounter.ts";
+export {
+  isLabelKey,
+  isLabelValue,
+  LABEL_KEY_PATTERN,
+  LABEL_VALUE_PATTERN,
+  labelKey,
+  labelValue,
+} from "./label.ts";
+export {
+  countsOn,
+  DAEMONSET_TOLERATIONS,
+  isSelected,
+  isTolerated,
+  matchesSelector,
+  type NodeInfo,
+  selectedNodeNames,
+  type Taint,
+  tolerates,
+  toleratesNoExecute,
+} from "./node-selection.ts";
+export {
+  REPORT_PHASES,
+  type ReportPhase,
+  type ReportRates,
+  reportName,
+  reportRates,
+  type XdpCounterReport,
+  type XdpCounterReportInput,
+  xdpCounterReport,
+  xdpCounterReportBody,
+} from "./report.ts";
 export {
   ACTIONS,
   type Action,
@@ -85,13 +141,11 @@ export {
   ATTACHED_MODES,
   type AttachFallback,
   attachFallback,
+  type ClusterRates,
+  clusterRates,
   FALLBACK_REASONS,
   type InterfaceStatus,
   interfaceStatus,
-  NODE_PHASES,
-  type NodePhase,
-  type NodeStatus,
-  nodeStatus,
   type Totals,
   totals,
   type XdpCounterStatus,
@@ -99,5 +153,14 @@ export {
 } from "./status.ts";
 export { type JsonSchema, structuralSchema } from "./structural-schema.ts";
 export { type Toleration, toleration } from "./toleration.ts";
-export { formatU64, isU64String, parseU64, U64_MAX, U64_MAX_STRING, U64_PATTERN, u64String } from "./u64.ts";
+export {
+  formatU64,
+  isU64String,
+  parseU64,
+  U64_MAX,
+  U64_MAX_CEL,
+  U64_MAX_STRING,
+  U64_PATTERN,
+  u64String,
+} from "./u64.ts";
 export { objectMeta, type XdpCounter, type XdpCounterInput, xdpCounter } from "./xdpcounter.ts";

@@ -54,6 +54,9 @@ describe("XdpCounter spec", () => {
       "eth[0",
       "eth0]",
       "eth:0",
+      "eth[]",
+      "eth[!]",
+      "eth[9-0]",
     ]) {
       assert.deepEqual(issuePaths({ interfaces: [bad] })[0], "interfaces.0", JSON.stringify(bad));
     }
@@ -98,6 +101,38 @@ describe("XdpCounter spec", () => {
       "tolerations.0.effect",
     ]);
     assert.equal(xdpCounterSpec.safeParse({ tolerations: [{ operator: "Exists" }] }).success, true);
+  });
+
+  it("refuses a nodeSelector or a toleration that no Node label or taint can have", () => {
+    assert.deepEqual(issuePaths({ nodeSelector: { "bad key": "x" } }), ["nodeSelector.bad key"]);
+    assert.deepEqual(issuePaths({ nodeSelector: { "": "x" } }), ["nodeSelector."]);
+    assert.deepEqual(issuePaths({ nodeSelector: { pool: "a b" } }), ["nodeSelector.pool"]);
+    assert.deepEqual(issuePaths({ nodeSelector: { pool: "edge-" } }), ["nodeSelector.pool"]);
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"]));
+    assert.deepEqual(issuePaths({ nodeSelector: many }), ["nodeSelector"]);
+    assert.deepEqual(issuePaths({ tolerations: [{ key: "bad key", operator: "Exists" }] }), [
+      "tolerations.0.key",
+    ]);
+    assert.deepEqual(issuePaths({ tolerations: [{ key: "k", value: "a b" }] }), ["tolerations.0.value"]);
+    const fine = {
+      nodeSelector: { "kubernetes.io/os": "linux", "example.com/tier": "", pool: "edge_1.a" },
+      tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }],
+    };
+    assert.equal(xdpCounterSpec.safeParse(fine).success, true);
+  });
+
+  it("refuses a name longer than 63 characters, as the CRD's CEL rule does", () => {
+    const object = (name: string) => ({
+      apiVersion: "xdpcounter.dev/v1alpha1",
+      kind: "XdpCounter",
+      metadata: { name },
+    });
+    assert.equal(xdpCounter.safeParse(object(`n${"x".repeat(62)}`)).success, true);
+    const result = xdpCounter.safeParse(object(`n${"x".repeat(63)}`));
+    assert.deepEqual(
+      result.error?.issues.map((i) => [i.path.join("."), i.message]),
+      [["metadata.name", "an XdpCounter's name has at most 63 characters (it labels its reports)"]],
+    );
   });
 
   it("refuses more than 32 interfaces", () => {

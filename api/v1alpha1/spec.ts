@@ -2,26 +2,42 @@
 import { z } from "zod";
 import { DEFAULT_REPORT_INTERVAL, reportInterval } from "./duration.ts";
 import { interfacePattern, MAX_INTERFACES } from "./interface-name.ts";
+import { LABEL_KEYS_CEL, LABEL_KEYS_MESSAGE, labelKey, labelValue } from "./label.ts";
 import { toleration } from "./toleration.ts";
 
 export const ATTACH_MODES = ["auto", "native", "generic"] as const;
 export const ACTIONS = ["pass", "drop"] as const;
 export const MAX_TOLERATIONS = 64;
+/** A bound the API server needs to estimate the cost of the CEL rule on the keys; Nodes have far fewer labels. */
+export const MAX_NODE_SELECTOR_LABELS = 64;
 
 export const xdpCounterSpec = z
   .object({
     nodeSelector: z
-      .record(z.string().min(1).max(316), z.string().max(63).describe("The label value the node must have."))
+      .record(labelKey, labelValue.describe("The label value the node must have."), {
+        // the key's own message (LABEL_KEY_MESSAGE) rather than zod's "Invalid key in record"
+        error: (issue) =>
+          issue.code === "invalid_key" ? issue.issues.map((i) => i.message).join("; ") : undefined,
+      })
+      .refine(
+        (labels) => Object.keys(labels).length <= MAX_NODE_SELECTOR_LABELS,
+        `must have at most ${MAX_NODE_SELECTOR_LABELS} labels`,
+      )
+      // a map's keys have no schema in a CRD: their rule is a CEL rule on the map
+      .meta({
+        maxProperties: MAX_NODE_SELECTOR_LABELS,
+        "x-kubernetes-validations": [{ rule: LABEL_KEYS_CEL, message: LABEL_KEYS_MESSAGE }],
+      })
       .optional()
       .describe(
-        "Labels a node must have to run an agent, as in a Pod's spec.nodeSelector. Unset: every node that the tolerations allow.",
+        "Labels a node must have for this XdpCounter to count there, as in a Pod's spec.nodeSelector. Unset: every node that the tolerations allow.",
       ),
     tolerations: z
       .array(toleration)
       .max(MAX_TOLERATIONS)
       .optional()
       .describe(
-        "Tolerations of the agent pods, copied as-is into the DaemonSet. Unset: agents run only on untainted nodes.",
+        "Taints this XdpCounter tolerates, with a Pod's rules: it counts on a node whose NoSchedule and NoExecute taints are all tolerated (by these or by those every DaemonSet pod has, such as not-ready and unreachable), and stops where a NoExecute taint is not. Unset: untainted nodes only.",
       ),
     interfaces: z
       .array(interfacePattern)

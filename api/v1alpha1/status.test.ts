@@ -9,22 +9,27 @@ import {
   zeroCounters,
   zeroTotals,
 } from "./counters.ts";
+import { reportName, xdpCounterReport } from "./report.ts";
 import { xdpCounterStatus } from "./status.ts";
 
 const counters = { aborted: "0", drop: "1", pass: "18446744073709551615", tx: "0", redirect: "0" };
 
 describe("XdpCounter status", () => {
-  it("accepts a node entry keyed by node name with u64 counters", () => {
+  const rates = {
+    packetsPerSecond: { aborted: 0, drop: 0, pass: 1.5, tx: 0, redirect: 0 },
+    bitsPerSecond: { aborted: 0, drop: 0, pass: 768, tx: 0, redirect: 0 },
+    totalPacketsPerSecond: 1.5,
+    totalBitsPerSecond: 768,
+  };
+
+  it("holds totals, rates and node counts, and no per-node entries", () => {
     const status = {
-      nodes: {
-        "node-a": {
-          phase: "Counting",
-          reportedAt: "2026-11-25T11:00:00Z",
-          interfaces: [{ name: "eth0", mode: "native", attached: true, packets: counters, bytes: counters }],
-          packets: counters,
-          bytes: counters,
-        },
-      },
+      observedGeneration: 2,
+      totals: { packets: counters, bytes: counters },
+      rates,
+      desiredNodes: 3,
+      reportingNodes: 3,
+      readyNodes: 2,
       conditions: [
         {
           type: "Ready",
@@ -36,58 +41,30 @@ describe("XdpCounter status", () => {
       ],
     };
     assert.deepEqual(xdpCounterStatus.parse(status), status);
+    const withNodes = xdpCounterStatus.parse({ ...status, nodes: { a: {} } }) as Record<string, unknown>;
+    assert.equal(withNodes.nodes, undefined, "per-node entries are gone (reports hold them)");
   });
 
-  it("accepts node and interface counters that leave out zero actions, and the old entries with all five", () => {
-    const sparse = { pass: "18446744073709551615" };
-    const entry = (packets: object, bytes: object) => ({
-      phase: "Counting",
-      reportedAt: "2026-11-25T11:00:00Z",
-      interfaces: [
-        { name: "eth0", mode: "native", attached: true, packets, bytes },
-        { name: "eth1", mode: "", attached: false, packets: {}, bytes: {} },
-      ],
-      packets,
-      bytes,
-    });
-    const status = {
-      nodes: { new: entry(sparse, sparse), old: entry(counters, counters), idle: entry({}, {}) },
-    };
-    assert.deepEqual(xdpCounterStatus.parse(status), status);
-  });
-
-  it("requires all five actions in the totals", () => {
+  it("requires all five actions in the totals and in the rates", () => {
     const complete = { packets: zeroCounters(), bytes: zeroCounters() };
     assert.equal(xdpCounterStatus.safeParse({ totals: complete }).success, true);
     const sparse = { packets: { pass: "1" }, bytes: zeroCounters() };
     const result = xdpCounterStatus.safeParse({ totals: sparse });
     assert.equal(result.success, false);
     assert.deepEqual(result.error?.issues[0]?.path, ["totals", "packets", "aborted"]);
+    const sparseRates = { ...rates, packetsPerSecond: { pass: 1 } };
+    assert.equal(xdpCounterStatus.safeParse({ rates: sparseRates }).success, false);
+    assert.equal(
+      xdpCounterStatus.safeParse({ rates: { ...rates, totalPacketsPerSecond: -1 } }).success,
+      false,
+    );
   });
 
-  it("refuses counters written as JSON numbers or beyond 2^64-1", () => {
-    const asNumber = { ...counters, drop: 1 };
-    const entry = {
-      phase: "Counting",
-      reportedAt: "2026-11-25T11:00:00Z",
-      packets: asNumber,
-      bytes: counters,
-    };
-    const result = xdpCounterStatus.safeParse({ nodes: { a: entry } });
-    assert.equal(result.success, false);
-    assert.deepEqual(result.error?.issues[0]?.path, ["nodes", "a", "packets", "drop"]);
-    const over = { ...entry, packets: { ...counters, drop: "18446744073709551616" } };
-    assert.equal(xdpCounterStatus.safeParse({ nodes: { a: over } }).success, false);
-  });
-
-  it("refuses a phase, a mode or a condition status it does not know", () => {
-    const entry = {
-      phase: "Sleeping",
-      reportedAt: "2026-11-25T11:00:00Z",
-      packets: counters,
-      bytes: counters,
-    };
-    assert.equal(xdpCounterStatus.safeParse({ nodes: { a: entry } }).success, false);
+  it("refuses totals written as JSON numbers or beyond 2^64-1, and condition statuses it does not know", () => {
+    const asNumber = { packets: { ...counters, drop: 1 }, bytes: counters };
+    assert.equal(xdpCounterStatus.safeParse({ totals: asNumber }).success, false);
+    const over = { packets: { ...counters, drop: "18446744073709551616" }, bytes: counters };
+    assert.equal(xdpCounterStatus.safeParse({ totals: over }).success, false);
     const badReason = {
       type: "Ready",
       status: "True",
@@ -105,7 +82,57 @@ describe("XdpCounter status", () => {
     };
     assert.equal(xdpCounterStatus.safeParse({ conditions: [badTime] }).success, false);
   });
+});
 
+describe("XdpCounterReport", () => {
+  const report = {
+    apiVersion: "xdpcounter.dev/v1alpha1",
+    kind: "XdpCounterReport",
+    metadata: { name: "edge.node-a", labels: { "xdpcounter.dev/xdpcounter": "edge" } },
+    nodeName: "node-a",
+    xdpCounter: { name: "edge", uid: "u-1" },
+    generation: 3,
+    phase: "Counting",
+    reportedAt: "2026-12-03T11:00:00Z",
+    interfaces: [
+      { name: "eth0", mode: "native", attached: true, packets: { pass: "18446744073709551615" }, bytes: {} },
+      {
+        name: "eth1",
+        mode: "",
+        attached: false,
+        packets: {},
+        bytes: {},
+        reason: "HeldByXdpCounter",
+        heldBy: "first",
+        error: "eth1 is counted by XdpCounter first on this node",
+      },
+    ],
+    packets: { pass: "18446744073709551615" },
+    bytes: {},
+    rates: { packetsPerSecond: { pass: 2.5 }, bitsPerSecond: { pass: 1280 }, seconds: 10 },
+  };
+
+  it("accepts one node's counts for one XdpCounter, zero actions left out", () => {
+    assert.deepEqual(xdpCounterReport.parse(report), report);
+  });
+
+  it("refuses a phase it does not know, counters as numbers, and a negative rate", () => {
+    assert.equal(xdpCounterReport.safeParse({ ...report, phase: "Clean" }).success, false);
+    assert.equal(xdpCounterReport.safeParse({ ...report, packets: { pass: 1 } }).success, false);
+    const negative = { ...report, rates: { ...report.rates, packetsPerSecond: { pass: -1 } } };
+    assert.equal(xdpCounterReport.safeParse(negative).success, false);
+  });
+
+  it("is named <xdpcounter>.<node>, bounded with a hash past 253 characters", () => {
+    assert.equal(reportName("edge", "node-a"), "edge.node-a");
+    const long = reportName("x".repeat(63), `${"n".repeat(200)}.example.com`);
+    assert.equal(long.length, 253);
+    assert.match(long, /^x{63}\.n+-[0-9a-f]{10}$/);
+    assert.notEqual(long, reportName("x".repeat(63), `${"n".repeat(200)}.example.org`));
+  });
+});
+
+describe("counters", () => {
   it("sums counters exactly above 2^53", () => {
     const sum = zeroTotals();
     addCounters(sum, { ...zeroCounters(), pass: "9007199254740993" });

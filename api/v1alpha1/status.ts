@@ -1,11 +1,9 @@
-// status of an XdpCounter. Written by several writers without read-modify-write (docs/adr/0001): each agent
-// owns `nodes.<its node>` and writes it with a JSON merge patch; the operator owns every other field.
+// status of an XdpCounter, written only by the operator from the nodes' XdpCounterReports (docs/adr/0022), and
+// the interface record those reports carry.
 import { z } from "zod";
 import { condition } from "./condition.ts";
 import { byteCounters, completeByteCounters, completePacketCounters, packetCounters } from "./counters.ts";
 
-export const NODE_PHASES = ["Counting", "Cleaning", "Clean", "Error"] as const;
-export type NodePhase = (typeof NODE_PHASES)[number];
 export const ATTACHED_MODES = ["native", "generic", ""] as const;
 
 export const FALLBACK_REASONS = ["NativeMtuTooLarge", "NativeUnsupported", "NativeRefused"] as const;
@@ -44,46 +42,17 @@ export const interfaceStatus = z
         "A CamelCase word for why the interface is not counting, e.g. ForeignXdpProgram (another XDP program is attached and is left alone) or AttachFailed.",
       ),
     error: z.string().max(1024).optional().describe("Why the interface is not counting, in words."),
+    heldBy: z
+      .string()
+      .max(300)
+      .optional()
+      .describe(
+        "With reason HeldByXdpCounter: the XdpCounter that counts on this interface on this node (one XDP program per interface); this one starts counting there once it lets go.",
+      ),
     fallback: attachFallback.optional(),
   })
   .describe("One interface of a node and its counters since the program was first attached.");
 export type InterfaceStatus = z.infer<typeof interfaceStatus>;
-
-export const nodeStatus = z
-  .object({
-    phase: z
-      .enum(NODE_PHASES)
-      .describe(
-        "Counting (attached and reporting), Cleaning (detaching after the XdpCounter was deleted), Clean (nothing left attached or pinned), or Error.",
-      ),
-    reportedAt: z.iso
-      .datetime({ offset: true })
-      .describe(
-        "When the agent last wrote this entry (RFC 3339). Agents write only when the entry changed, so on an idle node this is the time of the last change, not a sign of life: the agent pod's Ready condition is.",
-      ),
-    generation: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe("The metadata.generation of the XdpCounter whose spec the agent runs."),
-    error: z.string().max(1024).optional().describe("Why the node is in phase Error, in words."),
-    interfaces: z
-      .array(interfaceStatus)
-      .max(64)
-      .default([])
-      .describe(
-        "The interfaces the agent counts on. Replaced whole on each report, so vanished interfaces disappear.",
-      ),
-    packets: packetCounters.describe(
-      "Packets of all the node's interfaces, by XDP action. An action that is absent counted 0: agents leave zero counters out.",
-    ),
-    bytes: byteCounters.describe(
-      "Bytes of all the node's interfaces, by XDP action. An action that is absent counted 0: agents leave zero counters out.",
-    ),
-  })
-  .describe("One node's report, written only by the agent on that node.");
-export type NodeStatus = z.infer<typeof nodeStatus>;
 
 export const totals = z
   .object({
@@ -94,8 +63,31 @@ export const totals = z
       "Bytes of every reporting node, by XDP action; all five actions are always present, 0 included.",
     ),
   })
-  .describe("Cluster totals: the exact sums of the node entries.");
+  .describe("Cluster totals: the exact sums of the nodes' reports.");
 export type Totals = z.infer<typeof totals>;
+
+function completeRates(unit: string) {
+  const rate = z.number().min(0);
+  return z
+    .object({
+      aborted: rate.describe(`${unit} ended in XDP_ABORTED.`),
+      drop: rate.describe(`${unit} dropped.`),
+      pass: rate.describe(`${unit} passed.`),
+      tx: rate.describe(`${unit} sent back out.`),
+      redirect: rate.describe(`${unit} redirected.`),
+    })
+    .describe(`${unit} by XDP action: the sums of the nodes' rates over their last report interval.`);
+}
+
+export const clusterRates = z
+  .object({
+    packetsPerSecond: completeRates("Packets per second"),
+    bitsPerSecond: completeRates("Bits per second"),
+    totalPacketsPerSecond: z.number().min(0).describe("Packets per second of every action."),
+    totalBitsPerSecond: z.number().min(0).describe("Bits per second of every action."),
+  })
+  .describe("Cluster rates: the sums of the nodes' rates, each over that node's last report interval.");
+export type ClusterRates = z.infer<typeof clusterRates>;
 
 export const xdpCounterStatus = z
   .object({
@@ -105,14 +97,15 @@ export const xdpCounterStatus = z
       .min(0)
       .optional()
       .describe("The metadata.generation the operator last acted on."),
-    nodes: z
-      .record(z.string().min(1).max(253), nodeStatus)
-      .optional()
-      .describe(
-        "Per-node reports keyed by node name. Each agent writes only its own key with a JSON merge patch on /status; the operator removes keys of nodes that are gone or no longer selected.",
-      ),
     totals: totals.optional(),
+    rates: clusterRates.optional(),
     desiredNodes: z.number().int().min(0).optional().describe("How many nodes should run an agent."),
+    reportingNodes: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("How many nodes have a report of this XdpCounter (XdpCounterReport objects)."),
     readyNodes: z
       .number()
       .int()

@@ -1,18 +1,18 @@
-// A Kubernetes toleration (core/v1 Toleration), copied as-is into the agent pods.
+// A Kubernetes toleration (core/v1 Toleration): which taints an XdpCounter tolerates on the nodes it counts on
+// (node-selection.ts).
 import { z } from "zod";
+import { labelValue, optionalLabelKey } from "./label.ts";
 
 export const toleration = z
   .object({
-    key: z
-      .string()
-      .max(316)
+    key: optionalLabelKey
       .optional()
       .describe("The taint key the toleration applies to. Empty with operator Exists matches every taint."),
     operator: z
       .enum(["Exists", "Equal"])
       .optional()
       .describe("Exists matches any value of the key; Equal (the default) matches only `value`."),
-    value: z.string().max(63).optional().describe("The taint value to match when the operator is Equal."),
+    value: labelValue.optional().describe("The taint value to match when the operator is Equal."),
     effect: z
       .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"])
       .optional()

@@ -28,10 +28,17 @@ export function formatU64(value: bigint): string {
   return value.toString();
 }
 
+/**
+ * The upper bound in CEL, for the CRD: CEL has no unsigned 64-bit integer to parse into, but for canonical
+ * decimals (the pattern: no sign, no leading zeros) a shorter string is a smaller number, and strings of the
+ * same length compare as numbers do, digit by digit.
+ */
+export const U64_MAX_CEL = `self.size() < ${U64_MAX_STRING.length} || self <= '${U64_MAX_STRING}'`;
+const U64_MAX_MESSAGE = `must be at most ${U64_MAX_STRING} (2^64-1)`;
+
 export const u64String = z
   .string()
+  .max(U64_MAX_STRING.length)
   .regex(u64Regex, "must be a decimal integer without sign or leading zeros")
-  .refine(
-    (text) => !u64Regex.test(text) || BigInt(text) <= U64_MAX,
-    `must be at most ${U64_MAX_STRING} (2^64-1)`,
-  );
+  .refine((text) => !u64Regex.test(text) || BigInt(text) <= U64_MAX, U64_MAX_MESSAGE)
+  .meta({ "x-kubernetes-validations": [{ rule: U64_MAX_CEL, message: U64_MAX_MESSAGE }] });

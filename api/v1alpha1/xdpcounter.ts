@@ -1,6 +1,6 @@
 // The XdpCounter object as clients read it: type meta, the metadata fields this project uses, spec, status.
 import { z } from "zod";
-import { API_VERSION, KIND } from "./group.ts";
+import { API_VERSION, KIND, MAX_XDPCOUNTER_NAME } from "./group.ts";
 import { xdpCounterSpec } from "./spec.ts";
 import { xdpCounterStatus } from "./status.ts";
 
@@ -20,7 +20,16 @@ export const objectMeta = z.looseObject({
 export const xdpCounter = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(KIND),
-  metadata: objectMeta,
+  // the CRD's CEL rule on metadata.name says the same (crd.ts): the name labels the XdpCounter's reports
+  metadata: objectMeta.extend({
+    name: z
+      .string()
+      .min(1)
+      .max(
+        MAX_XDPCOUNTER_NAME,
+        `an XdpCounter's name has at most ${MAX_XDPCOUNTER_NAME} characters (it labels its reports)`,
+      ),
+  }),
   spec: xdpCounterSpec.prefault({}),
   status: xdpCounterStatus.optional(),
 });

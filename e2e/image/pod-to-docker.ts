@@ -25,7 +25,7 @@ function propagation(path: string): "shared" | "slave" | "private" {
 }
 
 /**
- * `docker run` options for the first container of a rendered agent DaemonSet: its capabilities, no privilege
+ * `docker run` options for the first container of the rendered agent DaemonSet (renderAgentDaemonSet): its capabilities, no privilege
  * escalation, read-only root. `privileged` is how this machine can run a privileged container (see
  * privilegedOptions in the test), should a pod ask for one.
  */
@@ -68,12 +68,20 @@ export function agentRunOptions(
     options.push("--user", `${runAsUser}:${runAsUser}`);
   }
 
-  // The container's environment (NODE_OPTIONS among it: the agent's Node.js options); spec.nodeName, which
-  // the kubelet would fill in, is this machine's name.
+  // The container's environment (NODE_OPTIONS among it: the agent's Node.js options, and the name of the
+  // agents' ConfigMap); what the kubelet would fill in from the downward API: spec.nodeName is this machine's
+  // name, metadata.namespace the DaemonSet's namespace (its pods are created there).
+  const fields: Record<string, string | undefined> = {
+    "spec.nodeName": hostname(),
+    "metadata.namespace": ds.metadata.namespace,
+  };
   for (const variable of container.env) {
-    if ("value" in variable) options.push("--env", `${variable.name}=${variable.value}`);
-    else if (variable.valueFrom.fieldRef.fieldPath === "spec.nodeName")
-      options.push("--env", `${variable.name}=${hostname()}`);
+    if ("value" in variable) {
+      options.push("--env", `${variable.name}=${variable.value}`);
+      continue;
+    }
+    const value = fields[variable.valueFrom.fieldRef.fieldPath];
+    if (value !== undefined) options.push("--env", `${variable.name}=${value}`);
     else notes.push(`${variable.name} from ${variable.valueFrom.fieldRef.fieldPath} is not set`);
   }
 

@@ -258,7 +258,15 @@ async function main(): Promise<void> {
   await expectForbidden(cluster, agentKubeconfig, ["get", "secrets", "-A"]);
   await expectForbidden(cluster, agentKubeconfig, ["delete", "xdpcounter", xdpc]);
   await expectForbidden(cluster, agentKubeconfig, ["get", "pods", "-n", namespace]);
-  await expectAllowed(cluster, agentKubeconfig, ["get", "xdpcounter", xdpc]);
+  // the agents read their specs from the agents' ConfigMap, never an XdpCounter
+  await expectForbidden(cluster, agentKubeconfig, ["get", "xdpcounter", xdpc]);
+  await expectAllowed(cluster, agentKubeconfig, [
+    "get",
+    "configmap",
+    `${release}-agent-specs`,
+    "-n",
+    namespace,
+  ]);
   await expectAllowed(cluster, agentKubeconfig, ["get", "node", w1]);
 
   log("UDP sinks on both workers' host network");

@@ -128,6 +128,11 @@ export class Daemon {
     this.#child.unref();
   }
 
+  /** Resolves when the process has exited, with how. */
+  get exited(): Promise<Exit> {
+    return this.#exited;
+  }
+
   get running(): boolean {
     return this.exit === undefined;
   }
@@ -146,6 +151,18 @@ export class Daemon {
     } catch {
       return "(no log)";
     }
+  }
+
+  /**
+   * A fault as a test injects it: `signal` to the process alone (not its group: containerd's shims, which
+   * lead groups of their own, and the containers under them must outlive a containerd that is killed, as on
+   * a real node), then waits until it has exited and returns how.
+   */
+  async kill(signal: NodeJS.Signals): Promise<Exit> {
+    if (!this.exit && isRunning(this.identity)) process.kill(this.identity.pid, signal);
+    const exit = await this.#exited;
+    rmSync(this.pidPath, { force: true });
+    return exit;
   }
 
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves once the process is gone. */

@@ -3,13 +3,12 @@
 // involvedObject field selectors.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { daemonSetsPath, eventsPath, type KubeObject } from "../../operator/controller/index.ts";
+import { eventsPath, type KubeObject } from "../../runtime/kube/index.ts";
 import {
   applyOnceAccepted,
   type Cluster,
   eventually,
   type InProcessOperator,
-  NAMESPACE,
   startCluster,
   startController,
   xdpCounterYaml,
@@ -35,18 +34,26 @@ async function describedEvents(name: string): Promise<string> {
   return res.stdout.slice(res.stdout.indexOf("\nEvents:"));
 }
 
-test("kubectl describe shows the DaemonSet created, all nodes counting, then a node not ready", async () => {
+type StoredEvent = KubeObject & {
+  regarding: Record<string, unknown>;
+  reportingController: string;
+  reportingInstance: string;
+  series?: { count?: number };
+};
+
+async function storedEvents(): Promise<StoredEvent[]> {
+  return (await cluster.admin.list(eventsPath("default"))).items as StoredEvent[];
+}
+
+test("kubectl describe shows all nodes counting, then a node not ready", async () => {
   await cluster.addNode("n1");
   await cluster.addNode("n2");
-  const apply = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml("edge", {}));
+  const apply = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml("edge", { reportInterval: "1s" }));
   assert.equal(apply.code, 0, apply.stderr);
-  await eventually(
-    async () => (await cluster.admin.list(daemonSetsPath(NAMESPACE))).items.length === 1,
-    "the DaemonSet",
-  );
+  await eventually(() => cluster.daemonSet(), "the agent DaemonSet");
   for (const node of ["n1", "n2"]) {
     await cluster.report("edge", node, {});
-    await cluster.agentPod("edge", node, true);
+    await cluster.agentPod(node, true);
   }
   const counting = await eventually(async () => {
     const out = await describedEvents("edge");
@@ -54,11 +61,10 @@ test("kubectl describe shows the DaemonSet created, all nodes counting, then a n
   }, "AllNodesCounting in kubectl describe");
   assert.match(
     counting,
-    /Normal\s+DaemonSetCreated\s+\S+\s+xdpcounter\.dev\/operator\s+Created DaemonSet xdp-counter\/xdp-counter-edge for the agents\./,
+    /Normal\s+AllNodesCounting\s+\S+\s+xdpcounter\.dev\/operator\s+All 2 selected nodes are counting\./,
   );
-  assert.match(counting, /Normal\s+AllNodesCounting\s+.*All 2 selected nodes are counting\./);
 
-  await cluster.agentPod("edge", "n2", false);
+  await cluster.agentPod("n2", false);
   const lost = await eventually(async () => {
     const out = await describedEvents("edge");
     return /NodesNotReady/.test(out) && out;
@@ -67,18 +73,13 @@ test("kubectl describe shows the DaemonSet created, all nodes counting, then a n
 
   // Stored in default, in the events.k8s.io/v1 shape, about the cluster-scoped XdpCounter.
   const uid = (await cluster.getXdpCounter("edge"))?.metadata.uid;
-  const stored = (await cluster.admin.list(eventsPath("default"))).items as (KubeObject & {
-    regarding: Record<string, unknown>;
-    reportingController: string;
-    reportingInstance: string;
-  })[];
-  const created = stored.find((e) => e.reason === "DaemonSetCreated");
-  assert.ok(created);
-  assert.equal(created.reportingController, "xdpcounter.dev/operator");
-  assert.equal(created.reportingInstance, "xdp-counter-operator", "the leader election identity");
-  assert.equal(created.regarding.kind, "XdpCounter");
-  assert.equal(created.regarding.uid, uid);
-  assert.equal(created.regarding.namespace, undefined);
+  const ready = (await storedEvents()).find((e) => e.reason === "AllNodesCounting");
+  assert.ok(ready);
+  assert.equal(ready.reportingController, "xdpcounter.dev/operator");
+  assert.equal(ready.reportingInstance, "xdp-counter-operator", "the leader election identity");
+  assert.equal(ready.regarding.kind, "XdpCounter");
+  assert.equal(ready.regarding.uid, uid);
+  assert.equal(ready.regarding.namespace, undefined);
 });
 
 test("an invalid spec the API server let through is a Warning in kubectl describe", async () => {
@@ -94,25 +95,38 @@ test("an invalid spec the API server let through is a Warning in kubectl describ
     return /InvalidSpec/.test(text) && text;
   }, "InvalidSpec in kubectl describe");
   assert.match(out, /Warning\s+InvalidSpec\s+.*Fix the spec: .*spec\.reportInterval: must be at most 1h/);
-  assert.doesNotMatch(out, /DaemonSetCreated/, "Events of another XdpCounter are not listed");
+  assert.doesNotMatch(out, /AllNodesCounting|NodesNotReady/, "Events of another XdpCounter are not listed");
 });
 
 test("the same Event again is counted in its series, not written twice", async () => {
   // Ready flips back and forth: the second NodesNotReady joins the first's series.
-  await cluster.agentPod("edge", "n2", true);
+  await cluster.agentPod("n2", true);
   await eventually(async () => {
-    const list = (await cluster.admin.list(eventsPath("default"))).items;
-    return list.filter((e) => e.reason === "AllNodesCounting").length === 1 && list;
-  }, "AllNodesCounting in its series");
-  await cluster.agentPod("edge", "n2", false);
+    const list = await storedEvents();
+    const ready = list.filter((e) => e.reason === "AllNodesCounting");
+    return ready.length === 1 && ready[0]?.series?.count === 2;
+  }, "AllNodesCounting again, in its series");
+  await cluster.agentPod("n2", false);
   const notReady = await eventually(async () => {
-    const list = (await cluster.admin.list(eventsPath("default"))).items.filter(
-      (e) => e.reason === "NodesNotReady",
-    );
-    const series = list[0]?.series as { count?: number } | undefined;
-    return list.length === 1 && series?.count === 2 && list;
+    const list = (await storedEvents()).filter((e) => e.reason === "NodesNotReady");
+    return list.length === 1 && list[0]?.series?.count === 2 && list;
   }, "NodesNotReady with series count 2");
   assert.equal(notReady.length, 1);
   const out = await describedEvents("edge");
   assert.match(out, /Warning\s+NodesNotReady\s+\S+ \(x2 over \S+\)/);
+});
+
+test("the deletion's end is told: CleanedUp once the last report is gone", async () => {
+  const del = await cluster.kubectl(["delete", "xdpc", "edge", "--wait=false"]);
+  assert.equal(del.code, 0, del.stderr);
+  await cluster.deleteReport("edge", "n1");
+  await cluster.deleteReport("edge", "n2");
+  await eventually(async () => (await cluster.getXdpCounter("edge")) === undefined, "edge gone");
+  await operator.controller.flushEvents();
+  const cleaned = await eventually(
+    async () => (await storedEvents()).find((e) => e.reason === "CleanedUp"),
+    "a CleanedUp Event",
+  );
+  assert.equal(cleaned.regarding.name, "edge");
+  assert.match(String(cleaned.note), /Every node has detached and unpinned; finalizer removed\./);
 });

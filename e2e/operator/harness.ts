@@ -1,32 +1,45 @@
 // The real control plane for the operator's integration tests, shared by a test file as envtest's is: etcd
 // and kube-apiserver, with the controller manager running two controllers only, the garbage collector (owner
-// references are honoured) and the ServiceAccount controller (each namespace's `default`, which pods need): no
-// DaemonSet controller, scheduler or kubelet touches the pods, the XdpCounter CRD installed by
-// the real kubectl before the controller manager starts, a TCP proxy in front of the API server for the operator (to break its watches), an admin
-// client, and the operator's controller running in-process. No agents run: tests create Nodes as objects,
-// write node entries themselves, as agents would (a merge patch on /status), and make agent pods Ready or not,
-// as the DaemonSet controller and the kubelet would (the pod, then its /status).
+// references are honoured: a deleted Node takes its reports) and the ServiceAccount controller (each
+// namespace's `default`, which pods need): no DaemonSet controller, scheduler or kubelet touches the pods. Both
+// CRDs (XdpCounter, XdpCounterReport) are installed by the real kubectl; a TCP proxy stands in front of the API
+// server for the operator (to break its watches); an admin client; the operator's controller runs in-process.
+// No agents run: tests create Nodes as objects, write XdpCounterReports themselves as an agent would (server-side
+// apply, field manager xdp-counter-agent, owned by the Node; docs/adr/0022), delete them as an agent does once
+// it has cleaned up, and make the agent pods Ready or not as the DaemonSet controller and the kubelet would (the
+// pod of the one agent DaemonSet, then its /status).
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CRD_PATH, GROUP, type NodeStatus, PLURAL } from "../../api/v1alpha1/index.ts";
-import { nodeEntryPatch } from "../../api/v1alpha1/node-patch.ts";
-import { parseOperatorConfig } from "../../operator/config/index.ts";
 import {
-  Controller,
-  type ControllerOptions,
-  createMetrics,
+  API_VERSION,
+  CRD_PATH,
+  GROUP,
+  PLURAL,
+  REPORT_CRD_PATH,
+  REPORT_KIND,
+  reportName,
+  XDPCOUNTER_LABEL,
+  type XdpCounterReportInput,
+} from "../../api/v1alpha1/index.ts";
+import { type OperatorConfig, parseOperatorConfig } from "../../operator/config/index.ts";
+import { Controller, type ControllerOptions, createMetrics } from "../../operator/controller/index.ts";
+import { AGENT_NODE_LABEL } from "../../operator/daemonset/index.ts";
+import { type RunningOperator, startOperator } from "../../operator/run-operator.ts";
+import { silentLogger } from "../../runtime/index.ts";
+import {
+  configMapsPath,
   daemonSetsPath,
   HttpKubeClient,
   type InformerEvent,
   type KubeObject,
   loadKubeConfig,
   nodesPath,
+  reportsPath,
   xdpCountersPath,
-} from "../../operator/controller/index.ts";
-import { daemonSetName } from "../../operator/daemonset/index.ts";
-import { silentLogger } from "../../runtime/index.ts";
+} from "../../runtime/kube/index.ts";
 import { agentPodManifest, agentPodStatus } from "../../testing/operator.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane/index.ts";
 import { kubeconfigText } from "../local/controlplane/kubeconfig.ts";
@@ -37,6 +50,15 @@ export const operatorEnv = {
   XDP_COUNTER_NAMESPACE: NAMESPACE,
   XDP_COUNTER_AGENT_IMAGE: "xdp-counter:e2e",
 };
+/** The operator's configuration in these tests: the agent DaemonSet's and ConfigMap's names among it. */
+export const operatorConfig: OperatorConfig = parseOperatorConfig(operatorEnv);
+export const AGENT_DAEMONSET = operatorConfig.agentDaemonSet;
+export const AGENT_SPECS = operatorConfig.agentSpecs;
+
+/** What an agent writes in a report, beyond what the harness fills in (node, XdpCounter, generation, time). */
+export type ReportContent = Partial<
+  Pick<XdpCounterReportInput, "phase" | "error" | "interfaces" | "packets" | "bytes" | "rates" | "generation">
+>;
 
 export type RunResult = { code: number; stdout: string; stderr: string };
 
@@ -54,13 +76,28 @@ export type Cluster = {
   kubectl(args: string[], input?: string): Promise<RunResult>;
   addNode(name: string, labels?: Record<string, string>): Promise<void>;
   deleteNode(name: string): Promise<void>;
-  /** What the agent on `node` does each report: a merge patch of its whole entry on /status. */
-  report(xdpCounter: string, node: string, entry: Partial<NodeStatus>): Promise<KubeObject>;
+  /** The Node's labels (undefined when it does not exist). */
+  nodeLabels(name: string): Promise<Record<string, string> | undefined>;
+  /** Whether the Node carries the operator's agent label (xdpcounter.dev/agent=true). */
+  hasAgentLabel(name: string): Promise<boolean>;
   /**
-   * What the DaemonSet controller and the kubelet do for the agent on `node`: its pod, owned by the
-   * XdpCounter's DaemonSet (which must exist), with condition Ready `ready`. Created once, then updated.
+   * What the agent on `node` does each report: a server-side apply of its whole XdpCounterReport for
+   * `xdpCounter` (field manager xdp-counter-agent), owned by the Node, with the XdpCounter's uid and generation.
    */
-  agentPod(xdpCounter: string, node: string, ready?: boolean): Promise<void>;
+  report(xdpCounter: string, node: string, content?: ReportContent): Promise<KubeObject>;
+  /** What the agent on `node` does once it has detached and unpinned: deletes its report. */
+  deleteReport(xdpCounter: string, node: string): Promise<void>;
+  /** The reports of one XdpCounter (by its label), or all of them. */
+  reports(xdpCounter?: string): Promise<KubeObject[]>;
+  /**
+   * What the DaemonSet controller and the kubelet do for the agent on `node`: its pod, owned by the one agent
+   * DaemonSet (which must exist), with condition Ready `ready`. Created once, then updated.
+   */
+  agentPod(node: string, ready?: boolean): Promise<void>;
+  /** The one agent DaemonSet, if it exists. */
+  daemonSet(): Promise<KubeObject | undefined>;
+  /** The agents' ConfigMap's data, parsed (undefined when the ConfigMap does not exist). */
+  agentSpecs(): Promise<Record<string, Record<string, unknown>> | undefined>;
   getXdpCounter(name: string): Promise<KubeObject | undefined>;
   /**
    * A ServiceAccount's kubeconfig (text) with a token from the TokenRequest API, through the proxy (which
@@ -81,9 +118,12 @@ export type Cluster = {
    * older resourceVersion, where the API server's watch cache does not serve it, ends with 410 Gone.
    */
   compact(): Promise<void>;
+  /** Status writes (PATCH on /status) of the operator for one XdpCounter, from the audit log. */
+  statusWrites(xdpCounter: string): number;
   /**
    * Removes what tests made, so the next test of the file starts from an empty cluster: XdpCounters (their
-   * finalizers dropped: no operator runs), DaemonSets, pods and Nodes. Call it with no operator running.
+   * finalizers dropped: no operator runs), reports, the DaemonSet, the ConfigMap, pods and Nodes. Call it with
+   * no operator running.
    */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -105,7 +145,7 @@ export async function startCluster(options: { watchCacheOff?: string[] } = {}): 
     components: "apiserver",
     controllers: ["garbagecollector", "serviceaccount"],
     audit: true,
-    crds: [CRD_PATH],
+    crds: [CRD_PATH, REPORT_CRD_PATH],
     ...(options.watchCacheOff
       ? {
           extraFlags: {
@@ -212,32 +252,67 @@ async function connect(controlPlane: ControlPlane): Promise<Cluster> {
     async deleteNode(name) {
       await must(["delete", "node", name]);
     },
-    report(xdpCounter, node, entry) {
-      const full: NodeStatus = {
+    async nodeLabels(name) {
+      return (await admin.get(nodesPath(name)))?.metadata.labels ?? undefined;
+    },
+    async hasAgentLabel(name) {
+      return (await admin.get(nodesPath(name)))?.metadata.labels?.[AGENT_NODE_LABEL] === "true";
+    },
+    async report(xdpCounter, node, content = {}) {
+      const xdpc = await admin.get(xdpCountersPath(xdpCounter));
+      if (!xdpc?.metadata.uid) throw new Error(`no XdpCounter ${xdpCounter}`);
+      const owner = await admin.get(nodesPath(node));
+      if (!owner?.metadata.uid) throw new Error(`no Node ${node}`);
+      // as agent/cluster/report.ts reportObject makes it
+      const report = {
+        apiVersion: API_VERSION,
+        kind: REPORT_KIND,
+        metadata: {
+          name: reportName(xdpCounter, node),
+          labels: { [XDPCOUNTER_LABEL]: xdpCounter },
+          ownerReferences: [{ apiVersion: "v1", kind: "Node", name: node, uid: owner.metadata.uid }],
+        },
+        nodeName: node,
+        xdpCounter: { name: xdpCounter, uid: xdpc.metadata.uid },
+        generation: xdpc.metadata.generation ?? 1,
         phase: "Counting",
-        reportedAt: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000Z", "Z"),
+        reportedAt: new Date().toISOString(),
         interfaces: [],
         packets: {},
         bytes: {},
-        ...entry,
+        ...content,
       };
-      return admin.patch(xdpCountersPath(xdpCounter, "status"), nodeEntryPatch(node, full), "merge", {
+      return admin.patch(reportsPath(report.metadata.name), report, "apply", {
         fieldManager: "xdp-counter-agent",
+        force: true,
       });
     },
-    async agentPod(xdpCounter, node, ready = true) {
-      const ds = await admin.get(daemonSetsPath(NAMESPACE, daemonSetName(xdpCounter)));
-      if (!ds) throw new Error(`no DaemonSet for ${xdpCounter} yet`);
+    async deleteReport(xdpCounter, node) {
+      await admin.delete(reportsPath(reportName(xdpCounter, node)));
+    },
+    async reports(xdpCounter) {
+      const query = xdpCounter ? { labelSelector: `${XDPCOUNTER_LABEL}=${xdpCounter}` } : {};
+      return (await admin.list(reportsPath(), query)).items;
+    },
+    async agentPod(node, ready = true) {
+      const ds = await admin.get(daemonSetsPath(NAMESPACE, AGENT_DAEMONSET));
+      if (!ds) throw new Error("no agent DaemonSet yet");
       const pods = `/api/v1/namespaces/${NAMESPACE}/pods`;
       const name = `${ds.metadata.name}-${node}`;
       if (!(await admin.get(`${pods}/${name}`))) {
         const owner = { name: ds.metadata.name, uid: ds.metadata.uid ?? "" };
-        await admin.create(
-          pods,
-          agentPodManifest(xdpCounter, owner, node, operatorEnv.XDP_COUNTER_AGENT_IMAGE),
-        );
+        await admin.create(pods, agentPodManifest(owner, node, operatorEnv.XDP_COUNTER_AGENT_IMAGE));
       }
       await admin.patch(`${pods}/${name}/status`, agentPodStatus(ready), "merge");
+    },
+    daemonSet: () => admin.get(daemonSetsPath(NAMESPACE, AGENT_DAEMONSET)),
+    async agentSpecs() {
+      const cm = await admin.get(configMapsPath(NAMESPACE, AGENT_SPECS));
+      if (!cm) return undefined;
+      const data = (cm as { data?: Record<string, string> }).data ?? {};
+      return Object.fromEntries(
+        Object.entries(data).map(([k, v]) => [k, JSON.parse(v) as Record<string, unknown>]),
+      );
     },
     getXdpCounter: (name) => admin.get(xdpCountersPath(name)),
     async serviceAccountKubeconfig(namespace, name) {
@@ -269,6 +344,13 @@ async function connect(controlPlane: ControlPlane): Promise<Cluster> {
       requests()
         .filter((r) => r.userAgent.startsWith("xdp-counter-operator") && r.method !== "GET")
         .map((r) => ({ method: r.method, url: r.url })),
+    statusWrites: (xdpCounter) =>
+      requests().filter(
+        (r) =>
+          r.userAgent.startsWith("xdp-counter-operator") &&
+          r.method === "PATCH" &&
+          r.url.split("?")[0] === xdpCountersPath(xdpCounter, "status"),
+      ).length,
     async compact() {
       // the current revision of etcd: a list's resourceVersion, read from etcd itself (no resourceVersion)
       const revision = (await admin.list(nodesPath())).resourceVersion;
@@ -284,7 +366,9 @@ async function connect(controlPlane: ControlPlane): Promise<Cluster> {
         await admin.patch(path, { metadata: { finalizers: null } }, "merge");
         await must(["delete", "xdpc", xdpc.metadata.name, "--ignore-not-found"]);
       }
+      await must(["delete", "xdpcounterreports", "--all", "--wait=false"]);
       await must(["delete", "daemonsets", "--all", "-n", NAMESPACE, "--wait=false"]);
+      await must(["delete", "configmaps", AGENT_SPECS, "-n", NAMESPACE, "--ignore-not-found"]);
       // no kubelet finishes a graceful deletion here
       await must(["delete", "pods", "--all", "-n", NAMESPACE, "--grace-period=0", "--force"]);
       await must(["delete", "nodes", "--all"]);
@@ -313,7 +397,7 @@ export async function startController(
   cluster: Cluster,
   options: Partial<ControllerOptions> = {},
 ): Promise<InProcessOperator> {
-  const config = parseOperatorConfig(operatorEnv);
+  const config = operatorConfig;
   const client = new HttpKubeClient(await loadKubeConfig(cluster.operatorKubeconfig));
   const controller = new Controller({
     client,
@@ -328,6 +412,45 @@ export async function startController(
   controller.onInformerEvent((event) => events.push(event));
   await controller.start();
   return { controller, events, stop: () => controller.stop() };
+}
+
+/** A port free on 127.0.0.1 now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The whole operator as `xdp-counter operator` starts it (startOperator: configuration from `env`, the owner
+ * Deployment looked up, the controller, the HTTP server), in-process, through the proxy, without leader
+ * election unless `env` asks for it, as the admin unless given another kubeconfig (text); its JSON log lines
+ * are collected in `lines`.
+ */
+export async function startWholeOperator(
+  cluster: Cluster,
+  env: Record<string, string> = {},
+  kubeconfig = cluster.operatorKubeconfig,
+): Promise<{ operator: RunningOperator; lines: string[] }> {
+  const lines: string[] = [];
+  const operator = await startOperator({
+    env: {
+      ...operatorEnv,
+      XDP_COUNTER_LEADER_ELECT: "false",
+      XDP_COUNTER_PORT: String(await freePort()),
+      ...env,
+    },
+    kubeconfig,
+    host: "127.0.0.1",
+    write: (line) => lines.push(line),
+    controller: {
+      informerBackoff: { baseMs: 50, maxMs: 500, jitter: 0.2 },
+      queueBackoff: { baseMs: 20, maxMs: 1_000, jitter: 0.2 },
+    },
+  });
+  return { operator, lines };
 }
 
 /** Polls `fn` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

@@ -2,7 +2,7 @@
 // over at once, an abandoned one after its duration.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type KubeObject, LeaderElector, leasesPath } from "../../operator/controller/index.ts";
+import { type KubeObject, LeaderElector, leasesPath } from "../../runtime/kube/index.ts";
 import { eventually, NAMESPACE, startCluster } from "./harness.ts";
 
 test("one replica leads; a released Lease passes to the other at once, an abandoned one after its duration", async (t) => {

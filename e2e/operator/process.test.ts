@@ -1,23 +1,22 @@
 // The operator as a process (node operator/main.ts): configuration checked at start, /healthz, /readyz
-// after the caches synced, /metrics, JSON logs, and a graceful stop on SIGTERM.
+// after the caches synced, /metrics, JSON logs, the one agent DaemonSet and the agents' ConfigMap, and a
+// graceful stop on SIGTERM.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { daemonSetsPath, leasesPath } from "../../operator/controller/index.ts";
-import { eventually, NAMESPACE, operatorEnv, startCluster, xdpCounterYaml } from "./harness.ts";
+import { daemonSetsPath, leasesPath } from "../../runtime/kube/index.ts";
+import {
+  AGENT_DAEMONSET,
+  eventually,
+  freePort,
+  NAMESPACE,
+  operatorEnv,
+  startCluster,
+  xdpCounterYaml,
+} from "./harness.ts";
 
 const main = join(import.meta.dirname, "..", "..", "operator", "main.ts");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function start(env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
@@ -46,6 +45,20 @@ test("a bad configuration stops the operator at start with every bad setting nam
   assert.match(run.err(), /XDP_COUNTER_PORT \(--port\)/);
 });
 
+test("a bad name for the agent DaemonSet, its ConfigMap or the owner Deployment stops the operator, naming it", async () => {
+  const run = start({
+    ...operatorEnv,
+    XDP_COUNTER_AGENT_DAEMONSET: "Agents!",
+    XDP_COUNTER_AGENT_SPECS: "specs_",
+    XDP_COUNTER_OWNER_DEPLOYMENT: "-op",
+  });
+  assert.equal(await run.exited, 2);
+  assert.match(run.err(), /XDP_COUNTER_AGENT_DAEMONSET \(--agent-daemonset\)/);
+  assert.match(run.err(), /XDP_COUNTER_AGENT_SPECS \(--agent-specs\)/);
+  assert.match(run.err(), /XDP_COUNTER_OWNER_DEPLOYMENT \(--owner-deployment\)/);
+  assert.doesNotMatch(run.err(), /XDP_COUNTER_NAMESPACE/, "only the bad settings");
+});
+
 test("the operator process serves health, readiness and metrics, reconciles, logs JSON and stops on SIGTERM", async (t) => {
   const cluster = await startCluster();
   t.after(() => cluster.stop());
@@ -55,6 +68,7 @@ test("the operator process serves health, readiness and metrics, reconciles, log
     ...operatorEnv,
     KUBECONFIG: join(cluster.dir, "kubeconfig"),
     XDP_COUNTER_PORT: String(port),
+    XDP_COUNTER_OWNER_DEPLOYMENT: "xdp-counter-operator",
   });
   let child: ChildProcess | undefined = run.child;
   t.after(() => {
@@ -65,19 +79,21 @@ test("the operator process serves health, readiness and metrics, reconciles, log
   assert.equal((await get(port, "/healthz")).status, 200);
   const apply = await cluster.kubectl(["apply", "-f", "-"], xdpCounterYaml("edge", {}));
   assert.equal(apply.code, 0, apply.stderr);
-  await eventually(
-    async () => (await cluster.admin.list(daemonSetsPath(NAMESPACE))).items.length === 1,
-    "the DaemonSet",
+  await eventually(async () => (await cluster.agentSpecs())?.edge?.mode === "count", "the agents' spec");
+  const { items } = await cluster.admin.list(daemonSetsPath(NAMESPACE));
+  assert.deepEqual(
+    items.map((ds) => ds.metadata.name),
+    [AGENT_DAEMONSET],
   );
   const metrics = await eventually(async () => {
     const { body } = await get(port, "/metrics");
-    return /xdp_counter_operator_reconciles_total\{outcome="Synced"\} [1-9]/.test(body) && body;
+    return /xdpcounter_operator_reconciles_total\{outcome="Synced"\} [1-9]/.test(body) && body;
   }, "reconciles in /metrics");
   for (const name of [
-    "xdp_counter_operator_reconcile_errors_total",
-    "xdp_counter_operator_workqueue_depth",
-    "xdp_counter_operator_reconcile_duration_seconds_bucket",
-    "xdp_counter_operator_informer_events_total",
+    "xdpcounter_operator_reconcile_errors_total",
+    "xdpcounter_operator_workqueue_depth",
+    "xdpcounter_operator_reconcile_duration_seconds_bucket",
+    "xdpcounter_operator_informer_events_total",
   ]) {
     assert.ok(metrics.includes(name), name);
   }
@@ -100,6 +116,11 @@ test("the operator process serves health, readiness and metrics, reconciles, log
   assert.ok(lines.some((l) => l.msg === "caches synced"));
   assert.equal(lines.at(-1)?.msg, "operator stopped");
   assert.ok(lines.some((l) => l.msg === "leader election: acquired"));
+  assert.ok(
+    lines.some((l) => l.msg === "the owner Deployment does not exist; the agent DaemonSet gets no owner"),
+    "XDP_COUNTER_OWNER_DEPLOYMENT names no Deployment: told, not fatal",
+  );
+  assert.equal((await cluster.daemonSet())?.metadata.ownerReferences, undefined);
   const released = await cluster.admin.get(leasesPath(NAMESPACE, "xdp-counter-operator"));
   assert.equal(
     (released?.spec as { holderIdentity?: string } | undefined)?.holderIdentity,

@@ -1,5 +1,6 @@
-// Assertions of the end-to-end scenario, made only through what a user sees: `kubectl get xdpcounter` and, on
-// the nodes, `ip link` and the bpffs. Shared by the local cluster's suite and the kind script.
+// Assertions of the end-to-end scenario, made only through what a user sees: `kubectl get xdpcounter`,
+// `kubectl get xdpcounterreports` and, on the nodes, `ip link` and the bpffs. Shared by the local cluster's
+// suite and the kind script.
 import assert from "node:assert/strict";
 import { until } from "../local/wait.ts";
 import type { ScenarioCluster } from "./cluster.ts";
@@ -9,26 +10,43 @@ export const PIN_DIR = "/sys/fs/bpf/xdp-counter";
 type Action = "pass" | "drop" | "aborted" | "tx" | "redirect";
 
 export interface Counts {
-  /** Packets by node for one action, from status.nodes.<node>.packets (an absent action counted 0). */
+  /** Packets by node for one action, from the nodes' reports (an absent action counted 0). */
   nodes: Record<string, bigint>;
   /** status.totals.packets of that action (the totals carry all five actions). */
   total: bigint;
 }
 
-interface StatusView {
-  nodes?: Record<string, { packets?: Record<string, string> }>;
-  totals?: { packets?: Record<string, string> };
+interface ReportList {
+  items: { nodeName: string; xdpCounter: { uid: string }; packets?: Record<string, string> }[];
 }
 
-/** Reads one action's counters of an XdpCounter with `kubectl get xdpcounter NAME -o jsonpath={.status}`. */
+/**
+ * Reads one action's counters of an XdpCounter: by node from its reports (`kubectl get xdpcr -l
+ * xdpcounter.dev/xdpcounter=NAME`), in total from its status. The total is read first, so a report written
+ * between the two reads shows in the nodes before it shows in the total, never the other way round.
+ */
 export async function readCounts(c: ScenarioCluster, name: string, action: Action = "pass"): Promise<Counts> {
-  const r = await c.kubectl(["get", "xdpcounter", name, "-o", "jsonpath={.status}"]);
-  assert.equal(r.code, 0, `kubectl get xdpcounter ${name}: ${r.stderr}`);
-  const status = (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as StatusView;
+  const x = await c.kubectl(["get", "xdpcounter", name, "-o", "json"]);
+  assert.equal(x.code, 0, `kubectl get xdpcounter ${name}: ${x.stderr}`);
+  const object = JSON.parse(x.stdout) as {
+    metadata: { uid: string };
+    status?: { totals?: { packets?: Record<string, string> } };
+  };
+  const r = await c.kubectl([
+    "get",
+    "xdpcounterreports",
+    "-l",
+    `xdpcounter.dev/xdpcounter=${name}`,
+    "-o",
+    "json",
+  ]);
+  assert.equal(r.code, 0, `kubectl get xdpcounterreports of ${name}: ${r.stderr}`);
   const nodes: Record<string, bigint> = {};
-  for (const [node, entry] of Object.entries(status.nodes ?? {}))
-    nodes[node] = BigInt(entry.packets?.[action] ?? 0);
-  return { nodes, total: BigInt(status.totals?.packets?.[action] ?? 0) };
+  for (const report of (JSON.parse(r.stdout) as ReportList).items) {
+    if (report.xdpCounter.uid !== object.metadata.uid) continue; // an earlier XdpCounter's, not yet deleted
+    nodes[report.nodeName] = BigInt(report.packets?.[action] ?? 0);
+  }
+  return { nodes, total: BigInt(object.status?.totals?.packets?.[action] ?? 0) };
 }
 
 function show(counts: Counts | undefined): string {
@@ -45,7 +63,7 @@ function sum(values: Iterable<bigint>): bigint {
 
 /**
  * Waits until each node in `expected` shows exactly its count for `action` and the totals are the sum of all
- * node entries; returns what it read last. Fails naming the last counts seen.
+ * nodes' reports; returns what it read last. Fails naming the last counts seen.
  */
 export async function expectExactCounts(
   c: ScenarioCluster,

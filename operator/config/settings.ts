@@ -53,7 +53,7 @@ export const SETTINGS = {
     env: ["XDP_COUNTER_NAMESPACE", "POD_NAMESPACE"],
     flag: "namespace",
     schema: dnsLabel,
-    description: "The namespace of the operator, where the agent DaemonSets are created.",
+    description: "The namespace of the operator, where the agent DaemonSet and the agents' ConfigMap are.",
   },
   leaderElect: {
     env: ["XDP_COUNTER_LEADER_ELECT"],
@@ -73,6 +73,26 @@ export const SETTINGS = {
     flag: "identity",
     schema: z.string().min(1).max(128).default("xdp-counter-operator"),
     description: "This replica's name in the Lease; the pod name from the downward API.",
+  },
+  agentDaemonSet: {
+    env: ["XDP_COUNTER_AGENT_DAEMONSET"],
+    flag: "agent-daemonset",
+    schema: dnsSubdomain.default("xdp-counter-agent"),
+    description: "The name of the one agent DaemonSet the operator keeps in its namespace (docs/adr/0021).",
+  },
+  agentSpecs: {
+    env: ["XDP_COUNTER_AGENT_SPECS"],
+    flag: "agent-specs",
+    schema: dnsSubdomain.default("xdp-counter-agent-specs"),
+    description:
+      "The name of the ConfigMap in the operator's namespace where the agents read the XdpCounters' specs.",
+  },
+  ownerDeployment: {
+    env: ["XDP_COUNTER_OWNER_DEPLOYMENT"],
+    flag: "owner-deployment",
+    schema: dnsSubdomain.optional(),
+    description:
+      "The operator's own Deployment; the agent DaemonSet and ConfigMap are owned by it, so they go when it goes (helm uninstall). Unset: no owner.",
   },
   agentImage: {
     env: ["XDP_COUNTER_AGENT_IMAGE"],
@@ -138,7 +158,7 @@ export const SETTINGS = {
     env: ["XDP_COUNTER_AGENT_SERVICE_ACCOUNT"],
     flag: "agent-service-account",
     schema: dnsSubdomain.default("xdp-counter-agent"),
-    description: "The service account of the agent pods (needs patch on xdpcounters/status).",
+    description: "The service account of the agent pods (it writes the nodes' XdpCounterReports).",
   },
   agentPriorityClassName: {
     env: ["XDP_COUNTER_AGENT_PRIORITY_CLASS_NAME"],
@@ -150,7 +170,7 @@ export const SETTINGS = {
     env: ["XDP_COUNTER_AGENT_TERMINATION_GRACE_PERIOD_SECONDS"],
     flag: "agent-termination-grace-period-seconds",
     schema: z.coerce.number().int().min(1).max(3600).default(30),
-    description: "How long an agent may take to stop (a last report, detaching when cleaning).",
+    description: "How long an agent may take to stop (a report write in flight).",
   },
   agentMaxUnavailable: {
     env: ["XDP_COUNTER_AGENT_MAX_UNAVAILABLE"],

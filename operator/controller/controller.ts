@@ -1,21 +1,29 @@
-// The XdpCounter controller: four informers (XdpCounters, the operator's agent DaemonSets and their pods,
-// Nodes) feed XdpCounter keys into one work queue; workers reconcile one key at a time, retrying failures
-// with backoff.
+// The XdpCounter controller: six informers (XdpCounters, their reports, Nodes, the agent DaemonSet, its pods
+// and the agents' ConfigMap) feed keys into one work queue: an XdpCounter's name, or AGENTS_KEY for what they
+// share (docs/adr/0021); workers reconcile one key at a time, retrying failures with backoff.
 
+import { XDPCOUNTER_LABEL, type XdpCounterReport } from "../../api/v1alpha1/index.ts";
+import { messageOf } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/index.ts";
-import { AGENT_COMPONENT, type RenderConfig } from "../daemonset/index.ts";
-import { type AgentPod, agentPodChangeMatters, ownerDaemonSet, slimAgentPod } from "../status/index.ts";
-import type { BackoffOptions } from "./backoff.ts";
-import { errorMessage } from "./errors.ts";
+import type { BackoffOptions } from "../../runtime/kube/backoff.ts";
+import { Informer, type InformerEvent } from "../../runtime/kube/informer.ts";
+import type { KubeClient, KubeObject } from "../../runtime/kube/kube-types.ts";
+import {
+  configMapsPath,
+  daemonSetsPath,
+  nodesPath,
+  podsPath,
+  reportsPath,
+  xdpCountersPath,
+} from "../../runtime/kube/paths.ts";
+import { WorkQueue } from "../../runtime/kube/workqueue.ts";
+import { AGENT_COMPONENT, type Owner, type RenderConfig } from "../daemonset/index.ts";
+import { type AgentPod, agentPodChangeMatters, slimAgentPod } from "../status/index.ts";
 import { EventRecorder, type EventSink } from "./events.ts";
-import { Informer, type InformerEvent } from "./informer.ts";
-import { allXdpCounterKeys, nodeChangeMatters, xdpCounterOfDaemonSet } from "./key-mapping.ts";
-import type { KubeClient, KubeObject } from "./kube-types.ts";
+import { allXdpCounterKeys, nodeChangeMatters, reportChangeMatters } from "./key-mapping.ts";
 import type { OperatorMetrics } from "./metrics.ts";
-import { type ReconcileDeps, reconcile } from "./reconcile.ts";
+import { AGENTS_KEY, type ReconcileDeps, reconcile } from "./reconcile.ts";
 import { kubeWriter, type ReconcileWriter } from "./reconcile-api.ts";
-import { daemonSetsPath, nodesPath, podsPath, xdpCountersPath } from "./resources.ts";
-import { WorkQueue } from "./workqueue.ts";
 
 export type ControllerOptions = {
   client: KubeClient;
@@ -36,11 +44,15 @@ export type ControllerOptions = {
   writer?: ReconcileWriter;
   /** Overrides where Events go (default: an EventRecorder writing events.k8s.io/v1 Events). */
   events?: EventSink;
+  /** The operator's Deployment, which owns the DaemonSet and the ConfigMap. */
+  owner?: Owner;
 };
 
 export class Controller {
   readonly xdpCounters: Informer;
+  readonly reports: Informer;
   readonly daemonSets: Informer;
+  readonly configMaps: Informer;
   readonly nodes: Informer;
   readonly agentPods: Informer;
   readonly queue: WorkQueue;
@@ -61,19 +73,27 @@ export class Controller {
       ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
       ...(options.maxWatchFailures ? { maxFailures: options.maxWatchFailures } : {}),
     };
+    const namespace = options.config.namespace;
     this.xdpCounters = new Informer({ ...common, name: "xdpcounters", path: xdpCountersPath() });
+    this.reports = new Informer({ ...common, name: "xdpcounterreports", path: reportsPath() });
     this.daemonSets = new Informer({
       ...common,
       name: "daemonsets",
-      path: daemonSetsPath(options.config.namespace),
-      labelSelector: `app.kubernetes.io/component=${AGENT_COMPONENT}`,
+      path: daemonSetsPath(namespace),
+      fieldSelector: `metadata.name=${options.config.agentDaemonSet}`,
+    });
+    this.configMaps = new Informer({
+      ...common,
+      name: "configmaps",
+      path: configMapsPath(namespace),
+      fieldSelector: `metadata.name=${options.config.agentSpecs}`,
     });
     this.nodes = new Informer({ ...common, name: "nodes", path: nodesPath() });
     // Only what tells whether a node's agent is alive and ready is kept: one small record per node.
     this.agentPods = new Informer({
       ...common,
       name: "pods",
-      path: podsPath(options.config.namespace),
+      path: podsPath(namespace),
       labelSelector: `app.kubernetes.io/component=${AGENT_COMPONENT}`,
       transform: (pod) => slimAgentPod(pod as AgentPod) as KubeObject,
     });
@@ -82,42 +102,67 @@ export class Controller {
       onDepth: (depth) => metrics.queueDepth.set(depth),
     });
 
-    this.xdpCounters.addHandlers({
-      onAdd: (obj) => this.queue.add(obj.metadata.name),
-      onUpdate: (_old, obj) => this.queue.add(obj.metadata.name),
-      onDelete: (obj) => this.queue.add(obj.metadata.name),
-    });
-    const enqueueOwner = (obj: Parameters<typeof xdpCounterOfDaemonSet>[0]) => {
-      const owner = xdpCounterOfDaemonSet(obj);
-      if (owner) this.queue.add(owner);
-    };
-    this.daemonSets.addHandlers({
-      onAdd: enqueueOwner,
-      onUpdate: (_o, obj) => enqueueOwner(obj),
-      onDelete: enqueueOwner,
-    });
+    const agents = () => this.queue.add(AGENTS_KEY);
     const enqueueAll = () => {
       for (const key of allXdpCounterKeys(this.xdpCounters.list())) this.queue.add(key);
     };
-    this.nodes.addHandlers({
-      onAdd: enqueueAll,
+    const byName = (obj: KubeObject) => {
+      this.queue.add(obj.metadata.name);
+      agents();
+    };
+    this.xdpCounters.addHandlers({ onAdd: byName, onUpdate: (_old, obj) => byName(obj), onDelete: byName });
+    const ofReport = (obj: KubeObject) => obj.metadata.labels?.[XDPCOUNTER_LABEL];
+    this.reports.addHandlers({
+      onAdd: (obj) => {
+        const owner = ofReport(obj);
+        if (owner) this.queue.add(owner);
+        agents();
+      },
       onUpdate: (old, obj) => {
-        if (old === obj || nodeChangeMatters(old, obj)) enqueueAll();
+        const owner = ofReport(obj);
+        if (owner && (old === obj || reportChangeMatters(old, obj))) this.queue.add(owner);
+      },
+      onDelete: (obj) => {
+        const owner = ofReport(obj);
+        if (owner) this.queue.add(owner);
+        agents();
+      },
+    });
+    for (const informer of [this.daemonSets, this.configMaps]) {
+      informer.addHandlers({
+        onAdd: () => {
+          agents();
+          enqueueAll();
+        },
+        onUpdate: agents,
+        onDelete: () => {
+          agents();
+          enqueueAll();
+        },
+      });
+    }
+    this.nodes.addHandlers({
+      onAdd: () => {
+        agents();
+        enqueueAll();
+      },
+      onUpdate: (old, obj) => {
+        if (old === obj || nodeChangeMatters(old, obj)) {
+          agents();
+          enqueueAll();
+        }
+      },
+      onDelete: () => {
+        agents();
+        enqueueAll();
+      },
+    });
+    this.agentPods.addHandlers({
+      onAdd: enqueueAll,
+      onUpdate: (old, pod) => {
+        if (old === pod || agentPodChangeMatters(old as AgentPod, pod as AgentPod)) enqueueAll();
       },
       onDelete: enqueueAll,
-    });
-    const namespace = options.config.namespace;
-    const enqueuePodOwner = (pod: KubeObject) => {
-      const ds = ownerDaemonSet(pod as AgentPod);
-      const owner = ds ? this.daemonSets.get(`${namespace}/${ds}`) : undefined;
-      if (owner) enqueueOwner(owner);
-    };
-    this.agentPods.addHandlers({
-      onAdd: enqueuePodOwner,
-      onUpdate: (old, pod) => {
-        if (old === pod || agentPodChangeMatters(old as AgentPod, pod as AgentPod)) enqueuePodOwner(pod);
-      },
-      onDelete: enqueuePodOwner,
     });
     for (const informer of this.#informers()) {
       informer.onEvent((event) => {
@@ -135,10 +180,6 @@ export class Controller {
       });
     }
 
-    const nodes = this.nodes;
-    const daemonSets = this.daemonSets;
-    const xdpCounters = this.xdpCounters;
-    const agentPods = this.agentPods;
     this.#recorder = options.events
       ? undefined
       : new EventRecorder({
@@ -146,23 +187,40 @@ export class Controller {
           reportingInstance: options.config.identity ?? "xdp-counter-operator",
           log: options.log,
         });
+    const { nodes, daemonSets, configMaps, xdpCounters, agentPods, reports } = this;
     this.#deps = {
       read: {
         getXdpCounter: (name) => xdpCounters.get(name),
-        getDaemonSet: (name) => daemonSets.get(`${namespace}/${name}`),
+        listXdpCounters: () => xdpCounters.list(),
+        getDaemonSet: () => daemonSets.get(`${namespace}/${options.config.agentDaemonSet}`),
+        getConfigMap: () => configMaps.get(`${namespace}/${options.config.agentSpecs}`),
         listNodes: () => nodes.list(),
-        listAgentPods: (daemonSet) =>
-          (agentPods.list() as AgentPod[]).filter((pod) => ownerDaemonSet(pod) === daemonSet),
+        listAgentPods: () => agentPods.list() as AgentPod[],
+        listReports: (xdpCounter) =>
+          (reports.list() as unknown as XdpCounterReport[]).filter(
+            (r) => xdpCounter === undefined || r.metadata.labels?.[XDPCOUNTER_LABEL] === xdpCounter,
+          ),
       },
-      write: options.writer ?? kubeWriter(client, namespace),
+      write: options.writer ?? kubeWriter(client),
       config: options.config,
+      owner: options.owner,
       now: options.now ?? (() => new Date()),
       events: options.events ?? (this.#recorder as EventRecorder),
+      statusWrites: new Map(),
+      agentSpecs: new Map(),
     };
   }
 
   #informers(): Informer[] {
-    return [this.xdpCounters, this.daemonSets, this.nodes, this.agentPods];
+    return [this.xdpCounters, this.reports, this.daemonSets, this.configMaps, this.nodes, this.agentPods];
+  }
+
+  /**
+   * The operator's Deployment, once known: what the DaemonSet and the ConfigMap are owned by from the next
+   * reconcile on (an operator that started while the API server was unreachable learns it only later).
+   */
+  setOwner(owner: Owner): void {
+    this.#deps.owner = owner;
   }
 
   /** Named informer events (connect, relist, bookmark, disconnect, gone, resync, give-up). */
@@ -178,9 +236,10 @@ export class Controller {
     for (const informer of informers) informer.start();
     await Promise.all(informers.map((informer) => informer.waitForSync()));
     if (this.queue.shuttingDown) return;
+    this.queue.add(AGENTS_KEY);
     this.#options.log.info("caches synced", {
       xdpcounters: this.xdpCounters.list().length,
-      daemonsets: this.daemonSets.list().length,
+      reports: this.reports.list().length,
       nodes: this.nodes.list().length,
       agentPods: this.agentPods.list().length,
     });
@@ -226,13 +285,17 @@ export class Controller {
         const result = await reconcile(key, this.#deps);
         metrics.reconciles.inc({ outcome: result.outcome });
         this.queue.forget(key);
-        log.debug("reconciled", { xdpcounter: key, ...result });
+        log.debug("reconciled", { key: key === AGENTS_KEY ? "agents" : key, ...result });
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (error) {
         metrics.reconciles.inc({ outcome: "Error" });
         metrics.reconcileErrors.inc();
         const delayMs = this.queue.addRateLimited(key);
-        log.warn("reconcile failed; retrying", { xdpcounter: key, error: errorMessage(error), delayMs });
+        log.warn("reconcile failed; retrying", {
+          key: key === AGENTS_KEY ? "agents" : key,
+          error: messageOf(error),
+          delayMs,
+        });
       } finally {
         endTimer();
         this.queue.done(key);

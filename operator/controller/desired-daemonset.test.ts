@@ -1,51 +1,52 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { makeXdpCounter } from "../../testing/operator.ts";
+import type { KubeObject } from "../../runtime/kube/kube-types.ts";
 import { parseOperatorConfig } from "../config/index.ts";
-import { renderDaemonSet } from "../daemonset/index.ts";
+import { type Owner, renderAgentDaemonSet } from "../daemonset/index.ts";
 import { DESIRED_HASH_ANNOTATION, desiredHash, isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
-import type { KubeObject } from "./kube-types.ts";
 
 const config = parseOperatorConfig({ XDP_COUNTER_NAMESPACE: "xdp", XDP_COUNTER_AGENT_IMAGE: "img:1" });
+const owner: Owner = { apiVersion: "apps/v1", kind: "Deployment", name: "xdp-counter-operator", uid: "u1" };
 
-test("the hash is stable for the same rendering and changes with the spec, clean mode and settings", () => {
-  const base = renderDaemonSet(makeXdpCounter("edge", { action: "pass" }), config);
-  assert.equal(
-    desiredHash(base),
-    desiredHash(renderDaemonSet(makeXdpCounter("edge", { action: "pass" }), config)),
-  );
+test("the hash is stable for the same rendering and changes with the settings and the owner", () => {
+  const base = renderAgentDaemonSet(config, owner);
+  assert.equal(desiredHash(base), desiredHash(renderAgentDaemonSet(config, owner)));
+  assert.match(desiredHash(base), /^[0-9a-f]{16}$/);
   const others = [
-    renderDaemonSet(makeXdpCounter("edge", { action: "drop" }), config),
-    renderDaemonSet(
-      makeXdpCounter("edge", {}, undefined, { deletionTimestamp: "2026-11-25T12:00:00Z" }),
-      config,
-    ),
-    renderDaemonSet(makeXdpCounter("edge", { action: "pass" }), { ...config, agentImage: "img:2" }),
+    renderAgentDaemonSet({ ...config, agentImage: "img:2" }, owner),
+    renderAgentDaemonSet({ ...config, agentMemoryLimit: "512Mi" }, owner),
+    renderAgentDaemonSet({ ...config, agentMaxUnavailable: 1 }, owner),
+    renderAgentDaemonSet(config, { ...owner, uid: "u2" }),
+    renderAgentDaemonSet(config),
   ];
   for (const other of others) assert.notEqual(desiredHash(other), desiredHash(base));
   const annotated = withDesiredHash(base);
-  assert.equal(annotated.metadata.annotations[DESIRED_HASH_ANNOTATION], desiredHash(base));
+  assert.deepEqual(annotated.metadata.annotations, { [DESIRED_HASH_ANNOTATION]: desiredHash(base) });
   assert.equal(annotated.spec, base.spec);
+  assert.equal(
+    (base.metadata as { annotations?: unknown }).annotations,
+    undefined,
+    "the input is not changed",
+  );
 });
 
-test("a live DaemonSet is up to date only with the same hash and the same controlling owner", () => {
-  const desired = withDesiredHash(renderDaemonSet(makeXdpCounter("edge"), config));
+test("a live DaemonSet is up to date exactly when it carries the desired hash", () => {
+  const desired = withDesiredHash(renderAgentDaemonSet(config, owner));
   const live = structuredClone(desired) as unknown as KubeObject;
-  // The server adds defaults and status: they do not matter.
+  // The server adds defaults, status and its own annotations: they do not matter.
   (live as { status?: unknown }).status = { desiredNumberScheduled: 3 };
+  live.metadata.annotations = {
+    ...live.metadata.annotations,
+    "deprecated.daemonset.template.generation": "4",
+  };
+  (live.spec as { revisionHistoryLimit?: number }).revisionHistoryLimit = 10;
   assert.equal(isUpToDate(live, desired), true);
   const otherHash = structuredClone(live);
   otherHash.metadata.annotations = { [DESIRED_HASH_ANNOTATION]: "0000" };
   assert.equal(isUpToDate(otherHash, desired), false);
-  const otherOwner = structuredClone(live);
-  otherOwner.metadata.ownerReferences = [
-    {
-      apiVersion: "xdpcounter.dev/v1alpha1",
-      kind: "XdpCounter",
-      name: "edge",
-      uid: "another",
-      controller: true,
-    },
-  ];
-  assert.equal(isUpToDate(otherOwner, desired), false);
+  const noHash = structuredClone(live);
+  delete noHash.metadata.annotations;
+  assert.equal(isUpToDate(noHash, desired), false, "one not written by the operator is rewritten");
+  const unowned = withDesiredHash(renderAgentDaemonSet(config));
+  assert.equal(isUpToDate(live, unowned), false, "the owner is part of the hash");
 });

@@ -1,10 +1,10 @@
 // The desired DaemonSet with a hash of itself in an annotation, and whether a live DaemonSet matches it.
 // Comparing the hash rather than the fields keeps the controller from rewriting a DaemonSet whose fields the
 // API server defaulted or normalised (quantities, probe defaults), while any change of what the operator
-// renders (a spec change, clean mode, an operator setting, a field removed) changes the hash and is applied.
+// renders (an operator setting, the owner, a field removed) changes the hash and is applied.
 import { createHash } from "node:crypto";
+import type { KubeObject } from "../../runtime/kube/kube-types.ts";
 import type { DaemonSet } from "../daemonset/index.ts";
-import type { KubeObject } from "./kube-types.ts";
 
 export const DESIRED_HASH_ANNOTATION = "xdpcounter.dev/desired-hash";
 
@@ -20,15 +20,10 @@ export function withDesiredHash(ds: DaemonSet): DesiredDaemonSet {
   return { ...ds, metadata: { ...ds.metadata, annotations: { [DESIRED_HASH_ANNOTATION]: desiredHash(ds) } } };
 }
 
-/** True when `live` carries the desired hash and is owned by the same XdpCounter (uid). */
+/** True when `live` carries the desired hash (which covers the owner reference too). */
 export function isUpToDate(live: KubeObject, desired: DesiredDaemonSet): boolean {
-  if (
-    live.metadata.annotations?.[DESIRED_HASH_ANNOTATION] !==
-    desired.metadata.annotations[DESIRED_HASH_ANNOTATION]
-  )
-    return false;
-  const owner = desired.metadata.ownerReferences[0];
   return (
-    live.metadata.ownerReferences?.some((ref) => ref.uid === owner?.uid && ref.controller === true) ?? false
+    live.metadata.annotations?.[DESIRED_HASH_ANNOTATION] ===
+    desired.metadata.annotations[DESIRED_HASH_ANNOTATION]
   );
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { RuntimeError, RuntimeErrorCode } from "../../runtime/errors.ts";
 import { createLogger } from "../../runtime/index.ts";
-import { ControllerError, ControllerErrorCode } from "./errors.ts";
 import { EventRecorder, type EventRegarding, MAX_NOTE_BYTES, microTime, TokenBucket } from "./events.ts";
 
 const regarding: EventRegarding = {
@@ -157,9 +157,7 @@ describe("EventRecorder", () => {
     let failing = true;
     const { recorder, calls, lines } = setup({
       fail: () =>
-        failing
-          ? new ControllerError(ControllerErrorCode.ApiStatus, "forbidden", { statusCode: 403 })
-          : undefined,
+        failing ? new RuntimeError(RuntimeErrorCode.ApiStatus, "forbidden", { statusCode: 403 }) : undefined,
     });
     assert.equal(recorder.emit(regarding, warning), undefined);
     await recorder.flush();
@@ -178,7 +176,7 @@ describe("EventRecorder", () => {
     const { recorder, calls } = setup({
       fail: (call) =>
         call.verb === "patch"
-          ? new ControllerError(ControllerErrorCode.ApiStatus, "not found", { statusCode: 404 })
+          ? new RuntimeError(RuntimeErrorCode.ApiStatus, "not found", { statusCode: 404 })
           : undefined,
     });
     recorder.emit(regarding, warning);

@@ -8,10 +8,11 @@
 //   (occurrences meanwhile are still counted, and the next allowed patch carries the count);
 // - `emit` never waits and never throws: writes run in the background, one at a time, and a failure is a
 //   log line, never a failed or slower reconcile.
+
+import { isStatus, messageOf } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/index.ts";
-import { errorMessage, isStatus } from "./errors.ts";
-import type { KubeClient } from "./kube-types.ts";
-import { eventsPath } from "./resources.ts";
+import type { KubeClient } from "../../runtime/kube/kube-types.ts";
+import { eventsPath } from "../../runtime/kube/paths.ts";
 
 export const REPORTING_CONTROLLER = "xdpcounter.dev/operator";
 /** Where Events about cluster-scoped objects go (client-go does the same). */
@@ -145,7 +146,7 @@ export class EventRecorder implements EventSink {
     try {
       this.#emit(regarding, { ...input, note: truncateNote(input.note) });
     } catch (error) {
-      this.#log.warn("event not recorded", { reason: input.reason, error: errorMessage(error) });
+      this.#log.warn("event not recorded", { reason: input.reason, error: messageOf(error) });
     }
   }
 
@@ -222,7 +223,7 @@ export class EventRecorder implements EventSink {
       try {
         await write();
       } catch (error) {
-        this.#log.warn("event write failed", { ...fields, error: errorMessage(error) });
+        this.#log.warn("event write failed", { ...fields, error: messageOf(error) });
       } finally {
         this.#pending--;
       }

@@ -1,52 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { allXdpCounterKeys, nodeChangeMatters, xdpCounterOfDaemonSet } from "./key-mapping.ts";
-import type { KubeObject } from "./kube-types.ts";
-
-function ds(ownerReferences: NonNullable<KubeObject["metadata"]["ownerReferences"]>): KubeObject {
-  return { metadata: { name: "xdp-counter-edge", namespace: "xdp", ownerReferences } };
-}
-
-test("a DaemonSet maps to the XdpCounter that controls it", () => {
-  assert.equal(
-    xdpCounterOfDaemonSet(
-      ds([
-        {
-          apiVersion: "xdpcounter.dev/v1alpha1",
-          kind: "XdpCounter",
-          name: "edge",
-          uid: "u",
-          controller: true,
-        },
-      ]),
-    ),
-    "edge",
-  );
-});
-
-test("a DaemonSet without an XdpCounter controller maps to nothing", () => {
-  assert.equal(xdpCounterOfDaemonSet(ds([])), undefined);
-  assert.equal(
-    xdpCounterOfDaemonSet(
-      ds([
-        {
-          apiVersion: "xdpcounter.dev/v1alpha1",
-          kind: "XdpCounter",
-          name: "edge",
-          uid: "u",
-          controller: false,
-        },
-      ]),
-    ),
-    undefined,
-  );
-  assert.equal(
-    xdpCounterOfDaemonSet(
-      ds([{ apiVersion: "apps/v1", kind: "Deployment", name: "x", uid: "u", controller: true }]),
-    ),
-    undefined,
-  );
-});
+import type { KubeObject } from "../../runtime/kube/kube-types.ts";
+import { makeReport, makeXdpCounter } from "../../testing/operator.ts";
+import { allXdpCounterKeys, nodeChangeMatters, reportChangeMatters } from "./key-mapping.ts";
 
 test("Node events matter when a node comes or goes, or its labels or taints change; heartbeats do not", () => {
   const node = (labels: Record<string, string>, taints: unknown[] = [], heartbeat = "t1"): KubeObject => ({
@@ -59,8 +15,42 @@ test("Node events matter when a node comes or goes, or its labels or taints chan
   assert.equal(nodeChangeMatters(node({ a: "1" }), node({ a: "1" }, [], "t2")), false);
   assert.equal(nodeChangeMatters(node({ a: "1" }), node({ a: "2" })), true);
   assert.equal(nodeChangeMatters(node({}), node({}, [{ key: "k", effect: "NoSchedule" }])), true);
+  // the operator's own label is a label like any other: its writes come back as events
+  assert.equal(nodeChangeMatters(node({}), node({ "xdpcounter.dev/agent": "true" })), true);
 });
 
 test("a Node event concerns every XdpCounter", () => {
   assert.deepEqual(allXdpCounterKeys([{ metadata: { name: "a" } }, { metadata: { name: "b" } }]), ["a", "b"]);
+  assert.deepEqual(allXdpCounterKeys([]), []);
+});
+
+test("a report's change matters unless only its time and metadata changed", () => {
+  const xdpc = makeXdpCounter("edge");
+  const base = makeReport(xdpc, "n1", { packets: { pass: "10" } });
+  const asObject = (r: unknown) => r as KubeObject;
+  const withMeta = (r: typeof base, resourceVersion: string) =>
+    asObject({ ...r, metadata: { ...r.metadata, resourceVersion } });
+
+  assert.equal(reportChangeMatters(undefined, asObject(base)), true, "added");
+  assert.equal(reportChangeMatters(asObject(base), undefined), true, "deleted");
+  assert.equal(reportChangeMatters(asObject(base), asObject(base)), false, "a resync");
+  const later = { ...base, reportedAt: "2026-12-03T12:00:10Z" };
+  assert.equal(reportChangeMatters(withMeta(base, "1"), withMeta(later, "2")), false, "time only");
+
+  const changes: Partial<typeof base>[] = [
+    { packets: { pass: "11" } },
+    { bytes: { drop: "64" } },
+    { phase: "Error", error: "EPERM" },
+    { generation: 5 },
+    { rates: { packetsPerSecond: { pass: 1 }, bitsPerSecond: {}, seconds: 10 } },
+    { interfaces: [{ name: "eth0", mode: "native", attached: true, packets: {}, bytes: {} }] },
+    { xdpCounter: { name: "edge", uid: "another" } },
+  ];
+  for (const change of changes) {
+    assert.equal(
+      reportChangeMatters(withMeta(base, "1"), withMeta({ ...later, ...change }, "2")),
+      true,
+      JSON.stringify(change),
+    );
+  }
 });

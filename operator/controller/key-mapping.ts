@@ -1,15 +1,6 @@
 // Which XdpCounters an event of a watched object concerns. XdpCounters are cluster-scoped, so a key is a name.
-import { API_VERSION, KIND } from "../../api/v1alpha1/index.ts";
+import type { KubeObject } from "../../runtime/kube/kube-types.ts";
 import { jsonEqual } from "../status/index.ts";
-import type { KubeObject } from "./kube-types.ts";
-
-/** The XdpCounter that controls a DaemonSet (its controller ownerReference), if any. */
-export function xdpCounterOfDaemonSet(ds: KubeObject): string | undefined {
-  const owner = ds.metadata.ownerReferences?.find(
-    (ref) => ref.controller === true && ref.kind === KIND && ref.apiVersion === API_VERSION,
-  );
-  return owner?.name;
-}
 
 /** The parts of a Node that decide where agents run and which entries stay: labels and taints. */
 function placement(node: KubeObject): unknown {
@@ -29,4 +20,15 @@ export function nodeChangeMatters(old: KubeObject | undefined, node: KubeObject 
 /** Every XdpCounter key, for an event that may concern all of them (a Node came, went or changed). */
 export function allXdpCounterKeys(xdpCounters: readonly KubeObject[]): string[] {
   return xdpCounters.map((x) => x.metadata.name);
+}
+
+/**
+ * Whether a report's update can change its XdpCounter's status: anything but the time it was written (an
+ * agent writes only when something else changed, so this is rarely false; a resync delivers the same object).
+ */
+export function reportChangeMatters(old: KubeObject | undefined, report: KubeObject | undefined): boolean {
+  if (!old || !report) return true;
+  const { reportedAt: _a, metadata: _m, ...a } = old as KubeObject & { reportedAt?: string };
+  const { reportedAt: _b, metadata: _n, ...b } = report as KubeObject & { reportedAt?: string };
+  return !jsonEqual(a as never, b as never);
 }

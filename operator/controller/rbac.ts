@@ -1,32 +1,35 @@
 // The permissions the operator needs, and no more: what the Helm chart's ClusterRole and Role must grant.
 // An integration test runs the operator with exactly these (e2e/operator/rbac.test.ts).
-import { GROUP, PLURAL } from "../../api/v1alpha1/index.ts";
+import { GROUP, PLURAL, REPORT_PLURAL } from "../../api/v1alpha1/index.ts";
 import { EVENTS_NAMESPACE } from "./events.ts";
 
-export type PolicyRule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+export type PolicyRule = {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+};
 
 /** Cluster-wide: XdpCounters (cluster-scoped) and Nodes. */
 export const OPERATOR_CLUSTER_RULES: readonly PolicyRule[] = [
   // watch and read; patch for the finalizer.
   { apiGroups: [GROUP], resources: [PLURAL], verbs: ["get", "list", "watch", "patch"] },
   { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["patch"] },
-  // the DaemonSets' ownerReference to their XdpCounter sets blockOwnerDeletion, which the API server's
-  // OwnerReferencesPermissionEnforcement admission allows only to those who may update the owner's finalizers
-  { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ["update"] },
-  { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+  // the nodes' reports: read to sum them, delete the stale ones (of an earlier XdpCounter of the same name)
+  { apiGroups: [GROUP], resources: [REPORT_PLURAL], verbs: ["get", "list", "watch", "delete"] },
+  // patch: the agent placement label only (docs/adr/0021)
+  { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch", "patch"] },
 ];
 
 /**
- * In the operator's namespace: the agent DaemonSets (server-side apply creates them; delete for the cleanup
- * DaemonSet once no node needs it, docs/adr/0012), their pods (read only:
- * a node's agent is ready when its pod is), and the Lease.
+ * In the operator's namespace: the agent DaemonSet and the agents' ConfigMap (server-side apply creates them),
+ * the agent pods (read only: a node's agent is ready when its pod is), the Lease, and its own Deployment (read:
+ * it owns the other two).
  */
 export const OPERATOR_NAMESPACE_RULES: readonly PolicyRule[] = [
-  {
-    apiGroups: ["apps"],
-    resources: ["daemonsets"],
-    verbs: ["get", "list", "watch", "create", "patch", "delete"],
-  },
+  { apiGroups: ["apps"], resources: ["daemonsets"], verbs: ["get", "list", "watch", "create", "patch"] },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "patch"] },
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] },
   { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
 ];

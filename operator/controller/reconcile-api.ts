@@ -1,18 +1,45 @@
 // What reconcile reads (from the informers' caches) and writes (through the API server): few calls, so unit
 // tests can fake them in memory.
+import type { XdpCounterReport } from "../../api/v1alpha1/index.ts";
+import type { KubeClient, KubeObject } from "../../runtime/kube/kube-types.ts";
+import {
+  configMapsPath,
+  daemonSetsPath,
+  nodesPath,
+  reportsPath,
+  xdpCountersPath,
+} from "../../runtime/kube/paths.ts";
 import type { DaemonSet } from "../daemonset/index.ts";
+import { AGENT_NODE_LABEL } from "../daemonset/index.ts";
 import type { AgentPod, JsonObject } from "../status/index.ts";
-import type { KubeClient, KubeObject } from "./kube-types.ts";
-import { daemonSetsPath, xdpCountersPath } from "./resources.ts";
 
 export const FIELD_MANAGER = "xdp-counter-operator";
 
 export type ReconcileReader = {
   getXdpCounter(name: string): KubeObject | undefined;
-  getDaemonSet(name: string): KubeObject | undefined;
+  listXdpCounters(): KubeObject[];
+  /** The agent DaemonSet. */
+  getDaemonSet(): KubeObject | undefined;
+  /** The agents' ConfigMap of specs. */
+  getConfigMap(): KubeObject | undefined;
   listNodes(): KubeObject[];
-  /** The pods of an agent DaemonSet (in the operator's namespace), as the pod cache holds them. */
-  listAgentPods(daemonSetName: string): AgentPod[];
+  /** The agent pods (in the operator's namespace), as the pod cache holds them. */
+  listAgentPods(): AgentPod[];
+  /** Reports of one XdpCounter (by its label), or of all. */
+  listReports(xdpCounter?: string): XdpCounterReport[];
+};
+
+/** The agents' ConfigMap as the operator applies it. */
+export type SpecsConfigMap = {
+  apiVersion: "v1";
+  kind: "ConfigMap";
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller: true }[];
+  };
+  data: Record<string, string>;
 };
 
 export type ReconcileWriter = {
@@ -22,14 +49,15 @@ export type ReconcileWriter = {
   patchXdpCounterStatus(name: string, patch: JsonObject): Promise<KubeObject>;
   /** Server-side apply of the whole desired DaemonSet (creates it when missing). */
   applyDaemonSet(ds: DaemonSet): Promise<KubeObject>;
-  /**
-   * Deletes a DaemonSet in the operator's namespace, only if it is still the one with `uid` (a precondition:
-   * never one someone else created meanwhile under that name); its pods follow by garbage collection.
-   */
-  deleteDaemonSet(name: string, uid: string): Promise<void>;
+  /** Server-side apply of the agents' ConfigMap (creates it when missing). */
+  applyConfigMap(cm: SpecsConfigMap): Promise<KubeObject>;
+  /** Sets (a value) or removes (null) the agent node label, and nothing else of the Node. */
+  labelNode(node: string, value: string | null): Promise<void>;
+  /** Deletes a report, only if it is still the one with `uid` when one is given; a missing one is fine. */
+  deleteReport(name: string, uid?: string): Promise<void>;
 };
 
-export function kubeWriter(client: KubeClient, namespace: string): ReconcileWriter {
+export function kubeWriter(client: KubeClient): ReconcileWriter {
   return {
     patchXdpCounter: (name, patch) =>
       client.patch(xdpCountersPath(name), patch, "merge", { fieldManager: FIELD_MANAGER }),
@@ -40,10 +68,16 @@ export function kubeWriter(client: KubeClient, namespace: string): ReconcileWrit
         fieldManager: FIELD_MANAGER,
         force: true,
       }),
-    deleteDaemonSet: (name, uid) =>
-      client.delete(daemonSetsPath(namespace, name), {
-        propagationPolicy: "Background",
-        preconditions: { uid },
+    applyConfigMap: (cm) =>
+      client.patch(configMapsPath(cm.metadata.namespace, cm.metadata.name), cm, "apply", {
+        fieldManager: FIELD_MANAGER,
+        force: true,
       }),
+    labelNode: async (node, value) => {
+      await client.patch(nodesPath(node), { metadata: { labels: { [AGENT_NODE_LABEL]: value } } }, "merge", {
+        fieldManager: FIELD_MANAGER,
+      });
+    },
+    deleteReport: (name, uid) => client.delete(reportsPath(name), uid ? { preconditions: { uid } } : {}),
   };
 }

@@ -1,46 +1,74 @@
 // The Events reconcile emits: one per transition, none when a pass changes nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { InterfaceStatus } from "../../api/v1alpha1/index.ts";
 import { FakeCluster, FakeEventSink } from "../../testing/fake-cluster.ts";
+import { makeReport } from "../../testing/operator.ts";
 import { parseOperatorConfig } from "../config/index.ts";
-import { FINALIZER } from "../finalizer/index.ts";
-import type { JsonObject } from "../status/index.ts";
-import { type ReconcileDeps, reconcile } from "./reconcile.ts";
+import { AGENTS_KEY, type ReconcileDeps, reconcile } from "./reconcile.ts";
 
 const config = parseOperatorConfig({
   XDP_COUNTER_NAMESPACE: "xdp",
   XDP_COUNTER_AGENT_IMAGE: "xdp-counter:test",
 });
-const zero = { aborted: "0", drop: "0", pass: "0", tx: "0", redirect: "0" };
+/** Longer than any report interval here: the next status write is never throttled. */
+const LATER_MS = 3_600_000;
 
-function setup() {
+async function setup() {
   const cluster = new FakeCluster();
   const events = new FakeEventSink();
+  const clock = { ms: Date.parse("2026-12-03T12:00:00Z") };
   const deps: ReconcileDeps = {
     read: cluster,
     write: cluster,
     config,
-    now: () => new Date("2026-11-25T12:00:30Z"),
+    now: () => new Date(clock.ms),
     events,
+    statusWrites: new Map(),
   };
-  return { cluster, deps, events };
+  /** A pass over the XdpCounter, later than its report interval. */
+  const pass = async (name = "edge") => {
+    clock.ms += LATER_MS;
+    await reconcile(AGENTS_KEY, deps);
+    return reconcile(name, deps);
+  };
+  return { cluster, deps, events, pass };
 }
 
-function entry(phase: string, interfaces: JsonObject[] = []) {
-  return { phase, reportedAt: "2026-11-25T12:00:25Z", interfaces, packets: zero, bytes: zero };
+function report(
+  cluster: FakeCluster,
+  node: string,
+  overrides: Parameters<typeof makeReport>[2] = {},
+  name = "edge",
+): void {
+  const obj = cluster.xdpCounters.get(name);
+  assert.ok(obj);
+  cluster.putReport(makeReport(obj, node, overrides));
 }
 
-test("creation, readiness and its loss are told once each; passes that change nothing tell nothing", async () => {
-  const { cluster, deps, events } = setup();
+function iface(overrides: Partial<InterfaceStatus>): InterfaceStatus {
+  return { name: "eth0", mode: "", attached: false, packets: {}, bytes: {}, ...overrides };
+}
+
+test("readiness and its loss are told once each; passes that change nothing tell nothing", async () => {
+  const { cluster, events, pass } = await setup();
   cluster.addNode("n1");
   cluster.addNode("n2");
   cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
-  await reconcile("edge", deps);
-  const created = events.events[0];
-  assert.deepEqual(events.take(), ["Normal/DaemonSetCreated"]);
-  assert.equal(created?.action, "Create");
-  assert.equal(created?.note, "Created DaemonSet xdp/xdp-counter-edge for the agents.");
-  const { resourceVersion, ...regarding } = created?.regarding ?? { resourceVersion: undefined };
+  report(cluster, "n1");
+  report(cluster, "n2");
+  await pass();
+  // Not ready from the start is no transition (the condition says so).
+  assert.deepEqual(events.take(), []);
+
+  cluster.setAgentPod("n1", true);
+  cluster.setAgentPod("n2", true);
+  await pass();
+  const counting = events.events[0];
+  assert.deepEqual(events.take(), ["Normal/AllNodesCounting"]);
+  assert.equal(counting?.note, "All 2 selected nodes are counting.");
+  assert.equal(counting?.action, "Reconcile");
+  const { resourceVersion, ...regarding } = counting?.regarding ?? { resourceVersion: undefined };
   assert.deepEqual(regarding, {
     apiVersion: "xdpcounter.dev/v1alpha1",
     kind: "XdpCounter",
@@ -48,151 +76,131 @@ test("creation, readiness and its loss are told once each; passes that change no
     uid: "uid-edge",
   });
   assert.match(resourceVersion ?? "", /^\d+$/);
-  // Not ready from the start is no transition (the condition says so).
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), []);
-
-  for (const node of ["n1", "n2"]) {
-    cluster.agentReport("edge", node, entry("Counting"));
-    cluster.setAgentPod("xdp-counter-edge", node, true);
-  }
-  await reconcile("edge", deps);
-  const counting = events.events[0];
-  assert.deepEqual(events.take(), ["Normal/AllNodesCounting"]);
-  assert.equal(counting?.note, "All 2 selected nodes are counting.");
-  await reconcile("edge", deps);
+  await pass();
   assert.deepEqual(events.take(), [], "nothing changed");
 
-  cluster.setAgentPod("xdp-counter-edge", "n2", false);
-  await reconcile("edge", deps);
+  cluster.setAgentPod("n2", false);
+  await pass();
   const lost = events.events[0];
   assert.deepEqual(events.take(), ["Warning/NodesNotReady"]);
   assert.match(lost?.note ?? "", /1 of 2 nodes counting; not ready: n2\./);
-  cluster.setAgentPod("xdp-counter-edge", "n1", false);
-  await reconcile("edge", deps);
+  cluster.setAgentPod("n1", false);
+  await pass();
   assert.deepEqual(events.take(), [], "still not ready: no new Event for a changed message");
 });
 
-test("a spec change updates the DaemonSet and says so; an unrelated change does not", async () => {
-  const { cluster, deps, events } = setup();
+test("a transition within the report interval is told when the status is written, once", async () => {
+  const { cluster, deps, events, pass } = await setup();
   cluster.addNode("n1");
-  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
-  await reconcile("edge", deps);
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: { reportInterval: "10s" } });
+  report(cluster, "n1");
+  await pass();
   events.take();
-  const obj = cluster.xdpCounters.get("edge");
-  assert.ok(obj);
-  obj.metadata.labels = { team: "net" };
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), []);
-  obj.spec = { action: "drop" };
-  obj.metadata.generation = 2;
-  await reconcile("edge", deps);
-  const updated = events.events[0];
-  assert.deepEqual(events.take(), ["Normal/DaemonSetUpdated"]);
-  assert.equal(updated?.note, "Updated DaemonSet xdp/xdp-counter-edge for generation 2.");
+  cluster.setAgentPod("n1", true);
+  assert.equal((await reconcile("edge", deps)).outcome, "Throttled");
+  assert.deepEqual(events.take(), [], "not written, not told");
+  await pass();
+  assert.deepEqual(events.take(), ["Normal/AllNodesCounting"]);
 });
 
 test("an invalid spec is a Warning with the message, told again only for a different error", async () => {
-  const { cluster, deps, events } = setup();
+  const { cluster, events, pass } = await setup();
   cluster.addNode("n1");
   cluster.addXdpCounter({ metadata: { name: "edge" }, spec: { reportInterval: "2h" } });
-  await reconcile("edge", deps);
+  await pass();
   const warning = events.events[0];
   assert.deepEqual(events.take(), ["Warning/InvalidSpec"]);
   assert.match(warning?.note ?? "", /^Fix the spec: .*spec\.reportInterval/);
-  await reconcile("edge", deps);
+  await pass();
   assert.deepEqual(events.take(), []);
-  const obj = cluster.xdpCounters.get("edge");
-  assert.ok(obj);
-  obj.spec = { action: "bounce" };
-  obj.metadata.generation = 2;
-  await reconcile("edge", deps);
+  cluster.setSpec("edge", { action: "bounce" });
+  await pass();
+  const again = events.events[0];
   assert.deepEqual(events.take(), ["Warning/InvalidSpec"]);
-
-  const again = cluster.xdpCounters.get("edge");
-  assert.ok(again);
-  again.spec = {};
-  again.metadata.generation = 3;
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), ["Normal/DaemonSetCreated"]);
+  assert.match(again?.note ?? "", /spec\.action/);
+  await pass();
+  assert.deepEqual(events.take(), []);
 });
 
-test("agent errors appearing are a Warning with the Degraded reason, once", async () => {
-  const { cluster, deps, events } = setup();
+test("Degraded reasons appearing are a Warning each, once: an interface held by another XdpCounter, a foreign program, a node error", async () => {
+  const { cluster, events, pass } = await setup();
   cluster.addNode("n1");
   cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
-  await reconcile("edge", deps);
-  events.take();
-  const foreign = {
-    name: "eth0",
-    mode: "",
-    attached: false,
-    packets: zero,
-    bytes: zero,
-    reason: "ForeignXdpProgram",
-    error: "program 42 (cilium) is attached",
-  };
-  cluster.agentReport("edge", "n1", entry("Counting", [foreign]));
-  await reconcile("edge", deps);
-  const warning = events.events[0];
-  assert.deepEqual(events.take(), ["Warning/ForeignXdpProgram"]);
-  assert.match(warning?.note ?? "", /n1\/eth0/);
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), []);
-});
+  report(cluster, "n1");
+  cluster.setAgentPod("n1", true);
+  await pass();
+  assert.deepEqual(events.take(), ["Normal/AllNodesCounting"]);
 
-test("a DaemonSet name held by another owner is a Warning, once", async () => {
-  const { cluster, deps, events } = setup();
-  cluster.addNode("n1");
-  cluster.addXdpCounter({ metadata: { name: "edge", finalizers: [FINALIZER] }, spec: {} });
-  cluster.daemonSets.set("xdp-counter-edge", {
-    metadata: {
-      name: "xdp-counter-edge",
-      namespace: "xdp",
-      ownerReferences: [
-        {
-          apiVersion: "xdpcounter.dev/v1alpha1",
-          kind: "XdpCounter",
-          name: "edge",
-          uid: "old",
-          controller: true,
-        },
-      ],
-    },
+  report(cluster, "n1", {
+    interfaces: [
+      iface({
+        reason: "HeldByXdpCounter",
+        heldBy: "core",
+        error: "eth0 is counted by XdpCounter core; this one counts there once it lets go",
+      }),
+    ],
   });
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), ["Warning/DaemonSetConflict"]);
-  await reconcile("edge", deps);
+  await pass();
+  const held = events.events[0];
+  assert.deepEqual(events.take(), ["Warning/InterfaceErrors"]);
+  assert.match(held?.note ?? "", /n1\/eth0: eth0 is counted by XdpCounter core/);
+  await pass();
+  assert.deepEqual(events.take(), [], "told once");
+
+  report(cluster, "n1", {
+    interfaces: [iface({ reason: "ForeignXdpProgram", error: "program 42 (cilium) is attached" })],
+  });
+  await pass();
+  const foreign = events.events[0];
+  assert.deepEqual(events.take(), ["Warning/ForeignXdpProgram"]);
+  assert.match(foreign?.note ?? "", /n1\/eth0/);
+  await pass();
+  assert.deepEqual(events.take(), [], "told once");
+
+  report(cluster, "n1", { phase: "Error", error: "cannot load the program: EPERM" });
+  await pass();
+  const nodeError = events.events;
+  assert.deepEqual(events.take(), ["Warning/NodesNotReady", "Warning/NodeErrors"]);
+  assert.match(nodeError[1]?.note ?? "", /n1: cannot load the program: EPERM/);
+  await pass();
   assert.deepEqual(events.take(), []);
-  cluster.daemonSets.clear();
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), ["Normal/DaemonSetCreated"]);
+
+  report(cluster, "n1");
+  await pass();
+  assert.deepEqual(events.take(), ["Normal/AllNodesCounting"], "recovery of Degraded is not told");
 });
 
-test("a deselected node's cleanup DaemonSet, clean mode and the finalizer's removal are told", async () => {
-  const { cluster, deps, events } = setup();
-  cluster.addNode("n1", { pool: "edge" });
-  cluster.addNode("n2", { pool: "edge" });
-  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: { nodeSelector: { pool: "edge" } } });
-  await reconcile("edge", deps);
-  cluster.agentReport("edge", "n1", entry("Counting"));
-  cluster.agentReport("edge", "n2", entry("Counting"));
+test("the finalizer's removal is told once, as CleanedUp; waiting for the agents is not", async () => {
+  const { cluster, events, pass } = await setup();
+  cluster.addNode("n1");
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
+  report(cluster, "n1");
+  await pass();
   events.take();
-  cluster.addNode("n2", {});
-  await reconcile("edge", deps);
-  const created = events.events[0];
-  assert.deepEqual(events.take(), ["Normal/CleanupDaemonSetCreated"]);
-  assert.match(created?.note ?? "", /xdp\/xdp-counter-edge-cleanup .*: n2\.$/);
-  cluster.agentReport("edge", "n2", entry("Clean"));
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), ["Normal/CleanupDaemonSetDeleted"]);
-
   cluster.markDeleted("edge");
-  await reconcile("edge", deps);
-  assert.deepEqual(events.take(), ["Normal/DaemonSetUpdated"], "clean mode");
-  await reconcile("edge", deps);
+  await pass();
+  await pass();
   assert.deepEqual(events.take(), []);
-  cluster.agentReport("edge", "n1", entry("Clean"));
-  await reconcile("edge", deps);
+  cluster.removeReport("edge.n1");
+  await pass();
+  const cleaned = events.events[0];
+  assert.deepEqual(events.take(), ["Normal/CleanedUp"]);
+  assert.equal(cleaned?.action, "RemoveFinalizer");
+  assert.equal(cleaned?.regarding.name, "edge");
+  assert.equal(cleaned?.regarding.uid, "uid-edge");
+  await pass();
+  assert.deepEqual(events.take(), [], "gone: nothing more");
+});
+
+test("the deletion of an XdpCounter with an invalid spec is told as CleanedUp too", async () => {
+  const { cluster, events, pass } = await setup();
+  cluster.addNode("n1");
+  cluster.addXdpCounter({ metadata: { name: "edge" }, spec: {} });
+  await pass();
+  cluster.setSpec("edge", { action: "bounce" });
+  await pass();
+  assert.deepEqual(events.take(), ["Warning/InvalidSpec"]);
+  cluster.markDeleted("edge");
+  await pass();
   assert.deepEqual(events.take(), ["Normal/CleanedUp"]);
 });

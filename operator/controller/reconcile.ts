@@ -1,61 +1,72 @@
-// Reconcile one XdpCounter, level-triggered and idempotent (controller-runtime style):
-//   gone → done; being deleted → agents in clean mode, finalizer removed once every node is Clean or gone;
-//   else finalizer ensured, the counting DaemonSet applied from the spec alone and the cleanup DaemonSet for
-//   deselected nodes applied or deleted (no write when up to date), then the status computed and written
-//   once, as a merge patch, only if it changed.
+// Reconcile, level-triggered and idempotent (controller-runtime style), under two kinds of key:
+//   AGENTS_KEY: what all XdpCounters share (docs/adr/0021): the one agent DaemonSet, the agents' ConfigMap of
+//     specs, and the node label that places the agents (on every node some XdpCounter selects or that still
+//     holds a report). Each written only when it differs.
+//   an XdpCounter's name: its finalizer, its status summed from its nodes' reports (docs/adr/0022) and written
+//     at most once per report interval and only when it changed, the deletion of its stale reports, and, once
+//     it is being deleted and no report is left, the finalizer's removal.
 // An XdpCounter the operator cannot use (its spec fails the schema) gets a condition, not a crash loop.
 import {
   API_VERSION,
-  ApiError,
-  ApiErrorCode,
   type Condition,
   condition,
-  type InvalidNodeEntry,
+  countsOn,
   KIND,
-  readXdpCounter,
+  type NodeInfo,
+  parseDuration,
+  renderAgentSpecs,
+  type Taint,
   type XdpCounter,
+  type XdpCounterReport,
   type XdpCounterStatus,
+  xdpCounter,
   xdpCounterStatus,
 } from "../../api/v1alpha1/index.ts";
+import { isStatus, RuntimeError } from "../../runtime/errors.ts";
+import type { KubeObject } from "../../runtime/kube/kube-types.ts";
+import { xdpCountersPath } from "../../runtime/kube/paths.ts";
 import {
-  cleanupDaemonSetName,
-  daemonSetName,
+  AGENT_NODE_LABEL,
+  AGENT_NODE_LABEL_VALUE,
+  type Owner,
   type RenderConfig,
-  renderCleanupDaemonSet,
-  renderDaemonSet,
+  renderAgentDaemonSet,
 } from "../daemonset/index.ts";
 import { canRemoveFinalizer, FINALIZER, withFinalizer, withoutFinalizer } from "../finalizer/index.ts";
 import {
-  aggregateStatus,
+  aggregateReports,
   computeConditions,
   type JsonObject,
-  listSome,
-  type NodeInfo,
   type OperatorStatus,
   readyAgentNodes,
-  retainedNodeNames,
   statusPatch,
-  type Taint,
   toOperatorStatus,
 } from "../status/index.ts";
 import { isUpToDate, withDesiredHash } from "./desired-daemonset.ts";
-import { ControllerError, isStatus } from "./errors.ts";
 import type { EventRegarding, EventSink } from "./events.ts";
-import type { KubeObject } from "./kube-types.ts";
 import type { ReconcileReader, ReconcileWriter } from "./reconcile-api.ts";
-import { xdpCountersPath } from "./resources.ts";
 import { conditionEvents } from "./transitions.ts";
 
-/** The finalizer the API server adds for `kubectl delete --cascade=foreground`. */
-export const FOREGROUND_DELETION = "foregroundDeletion";
+/** The key of what all XdpCounters share; no XdpCounter can have this name (it has a space). */
+export const AGENTS_KEY = " agents";
 
 export type ReconcileDeps = {
   read: ReconcileReader;
   write: ReconcileWriter;
   config: RenderConfig;
+  /** The operator's Deployment, owner of the DaemonSet and ConfigMap, when known. */
+  owner?: Owner | undefined;
   now: () => Date;
-  /** Events on transitions (a DaemonSet written, a condition changed, the finalizer removed); never awaited. */
+  /** Events on transitions (the DaemonSet written, a condition changed, the finalizer removed); never awaited. */
   events: EventSink;
+  /** When each XdpCounter's status was last written (ms), so it is written at most once per interval. */
+  statusWrites: Map<string, number>;
+  /**
+   * The last valid spec this process handed the agents, by XdpCounter name (with its uid): what an invalid
+   * edit keeps. The informer's copy of the ConfigMap may not show our own last write yet, so it is only the
+   * fallback, for an XdpCounter that was invalid when this process started.
+   */
+  agentSpecs?: Map<string, { uid: string; entry: string }>;
 };
 
 export const ReconcileOutcome = {
@@ -63,14 +74,14 @@ export const ReconcileOutcome = {
   Gone: "Gone",
   /** Being deleted without our finalizer: nothing left to do. */
   Released: "Released",
-  /** Being deleted: agents in clean mode, waiting for nodes to report Clean. */
+  /** Being deleted: waiting for the nodes' agents to detach, unpin and delete their reports. */
   WaitingForClean: "WaitingForClean",
-  /** Being deleted and every node is clean: finalizer removed. */
+  /** Being deleted and no report is left: finalizer removed. */
   FinalizerRemoved: "FinalizerRemoved",
-  /** The spec fails the schema: condition InvalidSpec written, DaemonSet left as it was. */
+  /** The spec fails the schema: condition InvalidSpec written; its agents keep the last spec they had. */
   InvalidSpec: "InvalidSpec",
-  /** The DaemonSet's name is taken by an object this XdpCounter does not own: left alone, retried later. */
-  DaemonSetConflict: "DaemonSetConflict",
+  /** The status changed, but was written less than an interval ago: written later. */
+  Throttled: "Throttled",
   Synced: "Synced",
 } as const;
 export type ReconcileOutcome = (typeof ReconcileOutcome)[keyof typeof ReconcileOutcome];
@@ -81,7 +92,10 @@ export type ReconcileResult = {
   requeueAfterMs?: number;
   waitingFor?: string[];
   wroteDaemonSet?: boolean;
+  wroteSpecs?: boolean;
+  labelledNodes?: number;
   wroteStatus?: boolean;
+  deletedReports?: number;
 };
 
 export function toNodeInfo(node: KubeObject): NodeInfo {
@@ -118,32 +132,157 @@ function finalizerPatch(obj: { metadata: { resourceVersion?: string } }, finaliz
   return { metadata };
 }
 
-export async function reconcile(name: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+export async function reconcile(key: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+  if (key === AGENTS_KEY) return reconcileAgents(deps);
   try {
-    return await reconcileOnce(name, deps);
+    return await reconcileXdpCounter(key, deps);
   } catch (error) {
     // Deleted between the read from the cache and our write: nothing left to do (its DELETED event follows).
-    const path = error instanceof ControllerError ? error.path : undefined;
-    if (isStatus(error, 404) && path?.startsWith(xdpCountersPath(name))) {
+    const path = error instanceof RuntimeError ? error.path : undefined;
+    if (isStatus(error, 404) && path?.startsWith(xdpCountersPath(key))) {
       return { outcome: ReconcileOutcome.Gone };
     }
     throw error;
   }
 }
 
-async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<ReconcileResult> {
-  const raw = deps.read.getXdpCounter(name);
-  if (!raw) return { outcome: ReconcileOutcome.Gone };
-  let xdpc: XdpCounter;
-  let invalidNodes: InvalidNodeEntry[];
-  try {
-    ({ object: xdpc, invalidNodes } = readXdpCounter(raw));
-  } catch (error) {
-    if (error instanceof ApiError && error.code === ApiErrorCode.InvalidXdpCounter) {
-      return await reconcileInvalid(raw, error.message, deps);
-    }
-    throw error;
+/** The XdpCounters the agents must know: usable specs, while they exist and until our finalizer goes. */
+function usableXdpCounters(read: ReconcileReader): XdpCounter[] {
+  const out: XdpCounter[] = [];
+  for (const raw of read.listXdpCounters()) {
+    const parsed = xdpCounter.safeParse(raw);
+    if (!parsed.success || !parsed.data.metadata.uid) continue;
+    const x = parsed.data;
+    if (x.metadata.deletionTimestamp && !(x.metadata.finalizers ?? []).includes(FINALIZER)) continue;
+    out.push(x);
   }
+  return out;
+}
+
+/** The DaemonSet, the agents' ConfigMap and the node labels, each written only when it differs. */
+async function reconcileAgents(deps: ReconcileDeps): Promise<ReconcileResult> {
+  const { read, write, config } = deps;
+  // Specs the schema refuses stay as the agents last had them: an invalid edit must not detach anything.
+  const usable = usableXdpCounters(read);
+  const invalid = read
+    .listXdpCounters()
+    .filter((raw) => !usable.some((x) => x.metadata.name === raw.metadata.name))
+    // released by us (deleted, our finalizer gone): no longer the agents' business
+    .filter((raw) => !raw.metadata.deletionTimestamp || (raw.metadata.finalizers ?? []).includes(FINALIZER));
+  const live = read.getConfigMap();
+  const liveData = (live as { data?: Record<string, string> } | undefined)?.data ?? {};
+  const data = renderAgentSpecs(usable);
+  const remembered = deps.agentSpecs;
+  if (remembered) {
+    const uids = new Map(read.listXdpCounters().map((raw) => [raw.metadata.name, raw.metadata.uid]));
+    for (const [name, kept] of remembered) if (uids.get(name) !== kept.uid) remembered.delete(name);
+    for (const x of usable) {
+      const entry = data[x.metadata.name];
+      if (entry !== undefined) remembered.set(x.metadata.name, { uid: x.metadata.uid as string, entry });
+    }
+  }
+  for (const raw of invalid) {
+    const kept = remembered?.get(raw.metadata.name)?.entry ?? liveData[raw.metadata.name];
+    if (kept === undefined) continue;
+    const deleting = raw.metadata.deletionTimestamp && (raw.metadata.finalizers ?? []).includes(FINALIZER);
+    // being deleted: the agents still clean up with the last spec they had
+    data[raw.metadata.name] = deleting ? withCleanMode(kept) : kept;
+  }
+  let wroteSpecs = false;
+  if (!live || !sameData(liveData, data)) {
+    await write.applyConfigMap({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: config.agentSpecs,
+        namespace: config.namespace,
+        labels: {
+          "app.kubernetes.io/name": "xdp-counter",
+          "app.kubernetes.io/managed-by": "xdp-counter-operator",
+        },
+        ...(deps.owner ? { ownerReferences: [{ ...deps.owner, controller: true }] } : {}),
+      },
+      data,
+    });
+    wroteSpecs = true;
+  }
+
+  const desired = withDesiredHash(renderAgentDaemonSet(config, deps.owner));
+  const ds = read.getDaemonSet();
+  let wroteDaemonSet = false;
+  // A DaemonSet the API refuses (e.g. a change the operator may not make) must not hold up the node labels:
+  // they place the agents that keep counting. Its error is raised once the labels are done, and retried.
+  let daemonSetError: unknown;
+  if (!ds || !isUpToDate(ds, desired)) {
+    try {
+      await write.applyDaemonSet(desired);
+      wroteDaemonSet = true;
+    } catch (error) {
+      daemonSetError = error;
+    }
+  }
+
+  // Agents go where some XdpCounter selects the node, and stay where a report says they still clean up.
+  const nodes = read.listNodes();
+  const infos = nodes.map(toNodeInfo);
+  // Reports of XdpCounters that no longer exist (deleted before their agents could clean up, or whose agents are
+  // gone): nothing would ever delete them, and they would keep their nodes' agents. The agents clean such pins
+  // up by themselves (they have no spec any more).
+  const uids = new Set(read.listXdpCounters().map((raw) => raw.metadata.uid));
+  let deletedReports = 0;
+  for (const report of read.listReports()) {
+    if (uids.has(report.xdpCounter.uid)) continue;
+    await write.deleteReport(report.metadata.name, report.metadata.uid);
+    deletedReports++;
+  }
+  const reports = read.listReports().filter((r) => uids.has(r.xdpCounter.uid));
+  const wanted = new Set(reports.map((r) => r.nodeName));
+  for (const x of usable) {
+    if (x.metadata.deletionTimestamp) continue;
+    const counting = new Set(
+      reports.filter((r) => r.xdpCounter.uid === x.metadata.uid).map((r) => r.nodeName),
+    );
+    for (const node of infos) if (countsOn(x.spec, node, counting.has(node.name))) wanted.add(node.name);
+  }
+  let labelledNodes = 0;
+  for (const node of nodes) {
+    const has = node.metadata.labels?.[AGENT_NODE_LABEL] === AGENT_NODE_LABEL_VALUE;
+    const want = wanted.has(node.metadata.name);
+    if (has === want) continue;
+    await write.labelNode(node.metadata.name, want ? AGENT_NODE_LABEL_VALUE : null);
+    labelledNodes++;
+  }
+  if (daemonSetError !== undefined) throw daemonSetError;
+  return { outcome: ReconcileOutcome.Synced, wroteDaemonSet, wroteSpecs, labelledNodes, deletedReports };
+}
+
+function withCleanMode(text: string): string {
+  try {
+    return JSON.stringify({ ...(JSON.parse(text) as object), mode: "clean" });
+  } catch {
+    return text;
+  }
+}
+
+function sameData(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+async function reconcileXdpCounter(name: string, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const raw = deps.read.getXdpCounter(name);
+  if (!raw) {
+    deps.statusWrites.delete(name);
+    return { outcome: ReconcileOutcome.Gone };
+  }
+  const parsed = xdpCounter.safeParse(raw);
+  if (!parsed.success) {
+    const message = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ");
+    return await reconcileInvalid(raw, message, deps);
+  }
+  let xdpc = parsed.data;
   const deleting = Boolean(xdpc.metadata.deletionTimestamp);
   const finalizers = xdpc.metadata.finalizers ?? [];
   if (deleting && !finalizers.includes(FINALIZER)) return { outcome: ReconcileOutcome.Released };
@@ -152,66 +291,28 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
     xdpc = { ...xdpc, metadata: { ...xdpc.metadata, ...pickMeta(updated) } };
   }
 
-  // The counting DaemonSet from the spec alone (clean mode follows from deletionTimestamp); the cleanup
-  // DaemonSet for the deselected nodes still holding our program and pins, only while there are any
-  // (docs/adr/0012). Keeping the two apart keeps the counting agents' template, and so the agents, untouched
-  // when nodes are deselected.
   const nodes = deps.read.listNodes().map(toNodeInfo);
-  const retained = retainedNodeNames(xdpc.spec, xdpc.status?.nodes ?? {}, nodes);
-  const desired = withDesiredHash(renderDaemonSet(xdpc, deps.config));
-  const live = deps.read.getDaemonSet(desired.metadata.name);
-  let wroteDaemonSet = false;
-  // Foreground deletion: the garbage collector deletes the DaemonSets first and would delete new ones at
-  // once, so wait until it is done (it drops foregroundDeletion), then bring the agents back in clean mode.
-  const collecting = deleting && finalizers.includes(FOREGROUND_DELETION);
-  const conflict = live ? daemonSetConflict(live, xdpc) : undefined;
-  if (!collecting && !conflict && (!live || !isUpToDate(live, desired))) {
-    await deps.write.applyDaemonSet(desired);
-    wroteDaemonSet = true;
-    const ds = `${desired.metadata.namespace}/${desired.metadata.name}`;
-    deps.events.emit(
-      regardingOf(xdpc),
-      live
-        ? {
-            type: "Normal",
-            reason: "DaemonSetUpdated",
-            action: "Update",
-            note: deleting
-              ? `Updated DaemonSet ${ds}: the agents detach and unpin before removal.`
-              : `Updated DaemonSet ${ds} for generation ${xdpc.metadata.generation ?? 0}.`,
-          }
-        : {
-            type: "Normal",
-            reason: "DaemonSetCreated",
-            action: "Create",
-            note: `Created DaemonSet ${ds} for the agents.`,
-          },
-    );
+  const reports = deps.read.listReports(name);
+  const readyAgents = readyAgentNodes(deps.read.listAgentPods());
+  const aggregate = aggregateReports(xdpc, reports, { nodes, readyAgents });
+  let deletedReports = 0;
+  for (const stale of aggregate.staleReports) {
+    const report = reports.find((r) => r.metadata.name === stale);
+    await deps.write.deleteReport(stale, report?.metadata.uid);
+    deletedReports++;
   }
-  const cleanup = collecting ? {} : await reconcileCleanupDaemonSet(xdpc, retained, deps);
-  wroteDaemonSet ||= cleanup.wrote === true;
-  const conflicts = [conflict, cleanup.conflict].filter((c): c is string => c !== undefined);
 
-  // Status, once, only if it changed.
   const now = deps.now();
-  const readyAgents = readyAgentNodes(deps.read.listAgentPods(desired.metadata.name));
-  const aggregate = aggregateStatus(xdpc, { nodes, readyAgents });
   const generation = xdpc.metadata.generation ?? 0;
   const conditions = computeConditions(
     xdpc.status?.conditions,
     {
       deleting,
-      // While deleting, a missing DaemonSet is the collector's doing, not a fault.
-      daemonSetFound: true,
-      // While deleting, the old DaemonSet being collected is expected, not a conflict to report.
-      ...(conflicts.length > 0 && !deleting ? { daemonSetConflict: conflicts.join(" ") } : {}),
+      daemonSetFound: deps.read.getDaemonSet() !== undefined,
       desiredNodes: aggregate.desiredNodes,
       readyNodes: aggregate.readyNodes,
       notReadyNodes: aggregate.notReadyNodes,
-      nodeErrors: [
-        ...aggregate.nodeErrors,
-        ...invalidNodes.map((n) => ({ node: n.node, message: `invalid status entry: ${n.message}` })),
-      ],
+      nodeErrors: aggregate.nodeErrors,
       interfaceErrors: aggregate.interfaceErrors,
     },
     generation,
@@ -219,107 +320,43 @@ async function reconcileOnce(name: string, deps: ReconcileDeps): Promise<Reconci
   );
   const patch = statusPatch(xdpc.status, toOperatorStatus(aggregate, conditions, generation));
   let resourceVersion = xdpc.metadata.resourceVersion;
+  let wroteStatus = false;
   if (patch) {
+    // At most once per interval: the reports themselves change at most that often per node.
+    const intervalMs = parseDuration(xdpc.spec.reportInterval);
+    const last = deps.statusWrites.get(name);
+    const wait = last === undefined || deleting ? 0 : last + intervalMs - now.getTime();
+    if (wait > 0) {
+      return { outcome: ReconcileOutcome.Throttled, requeueAfterMs: wait, deletedReports };
+    }
     const updated = await deps.write.patchXdpCounterStatus(name, patch);
+    deps.statusWrites.set(name, now.getTime());
     resourceVersion = updated.metadata.resourceVersion ?? resourceVersion;
+    wroteStatus = true;
     for (const event of conditionEvents(xdpc.status?.conditions, conditions))
       deps.events.emit(regardingOf(xdpc), event);
   }
-  const wroteStatus = patch !== null;
 
   if (deleting) {
-    const decision = canRemoveFinalizer(xdpc, nodes);
+    const live = reports.filter((r) => !aggregate.staleReports.includes(r.metadata.name));
+    const decision = canRemoveFinalizer(live.map((r) => r.nodeName));
     if (!decision.removable) {
       return {
         outcome: ReconcileOutcome.WaitingForClean,
         waitingFor: decision.waitingFor,
-        wroteDaemonSet,
         wroteStatus,
+        deletedReports,
       };
     }
     await deps.write.patchXdpCounter(
       name,
       finalizerPatch({ metadata: { resourceVersion } }, withoutFinalizer(finalizers)),
     );
+    deps.statusWrites.delete(name);
     deps.events.emit(regardingOf(xdpc), CLEANED_UP);
-    return { outcome: ReconcileOutcome.FinalizerRemoved, wroteDaemonSet, wroteStatus };
+    return { outcome: ReconcileOutcome.FinalizerRemoved, wroteStatus, deletedReports };
   }
-  if (conflicts.length > 0) {
-    // Most often the DaemonSet of a deleted XdpCounter of the same name, which the collector removes soon.
-    return {
-      outcome: ReconcileOutcome.DaemonSetConflict,
-      requeueAfterMs: 2_000,
-      wroteDaemonSet,
-      wroteStatus,
-    };
-  }
-  // Nothing here ages: entries change only when agents write, readiness only with pod events.
-  return { outcome: ReconcileOutcome.Synced, wroteDaemonSet, wroteStatus };
-}
-
-/**
- * Applies the cleanup DaemonSet while some node is retained (no write when up to date), and deletes it, if it
- * is ours, once none is. While the XdpCounter is being deleted it stays as long as deselected nodes are
- * retained: the counting DaemonSet (in clean mode) covers the selected nodes only, and the finalizer waits
- * for both kinds (canRemoveFinalizer). A cleanup DaemonSet of another owner is left alone: a conflict while
- * we need the name, nothing otherwise.
- */
-async function reconcileCleanupDaemonSet(
-  xdpc: XdpCounter,
-  retained: readonly string[],
-  deps: ReconcileDeps,
-): Promise<{ wrote?: boolean; conflict?: string }> {
-  const name = cleanupDaemonSetName(xdpc.metadata.name);
-  const live = deps.read.getDaemonSet(name);
-  if (retained.length === 0) {
-    if (!live || live.metadata.deletionTimestamp || !live.metadata.uid) return {};
-    if (!isControlledBy(live, xdpc)) return {};
-    await deps.write.deleteDaemonSet(name, live.metadata.uid);
-    deps.events.emit(regardingOf(xdpc), {
-      type: "Normal",
-      reason: "CleanupDaemonSetDeleted",
-      action: "Delete",
-      note: `Deleted DaemonSet ${deps.config.namespace}/${name}: no deselected node is left to clean up.`,
-    });
-    return { wrote: true };
-  }
-  const conflict = live ? daemonSetConflict(live, xdpc) : undefined;
-  if (conflict) return { conflict };
-  const desired = withDesiredHash(renderCleanupDaemonSet(xdpc, deps.config, retained));
-  if (live && isUpToDate(live, desired)) return {};
-  await deps.write.applyDaemonSet(desired);
-  if (!live) {
-    deps.events.emit(regardingOf(xdpc), {
-      type: "Normal",
-      reason: "CleanupDaemonSetCreated",
-      action: "Create",
-      note: `Created DaemonSet ${desired.metadata.namespace}/${name} to detach and unpin on deselected nodes: ${listSome(retained)}.`,
-    });
-  }
-  return { wrote: true };
-}
-
-function isControlledBy(live: KubeObject, xdpc: XdpCounter): boolean {
-  return (
-    live.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === xdpc.metadata.uid) ??
-    false
-  );
-}
-
-/** Why `live` is not ours to write, when it is not: another owner, or being deleted. */
-function daemonSetConflict(live: KubeObject, xdpc: XdpCounter): string | undefined {
-  const name = `${live.metadata.namespace}/${live.metadata.name}`;
-  const controller = live.metadata.ownerReferences?.find((ref) => ref.controller === true);
-  if (!controller || controller.uid !== xdpc.metadata.uid) {
-    const owner = controller
-      ? `${controller.kind} ${controller.name} (uid ${controller.uid})`
-      : "no controller";
-    return `DaemonSet ${name} exists but belongs to ${owner}; it is left alone. Delete it, or rename this XdpCounter.`;
-  }
-  if (live.metadata.deletionTimestamp) {
-    return `DaemonSet ${name} is being deleted; the operator recreates it once it is gone.`;
-  }
-  return undefined;
+  return { outcome: ReconcileOutcome.Synced, wroteStatus, deletedReports };
 }
 
 function pickMeta(obj: KubeObject): { resourceVersion?: string; finalizers?: string[] } {
@@ -329,14 +366,10 @@ function pickMeta(obj: KubeObject): { resourceVersion?: string; finalizers?: str
   return out;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /**
  * An XdpCounter whose spec the schema refuses (the API server checks patterns and enums, but not every zod
- * refinement, and a CRD may be older than the operator): write condition InvalidSpec naming the fields, keep
- * the DaemonSet as it was, and still let a deletion finish.
+ * refinement, and a CRD may be older than the operator): write condition InvalidSpec naming the fields; its
+ * agents keep the last spec they had; a deletion still finishes once its reports are gone.
  */
 async function reconcileInvalid(
   raw: KubeObject,
@@ -359,7 +392,7 @@ async function reconcileInvalid(
     {
       specError: message,
       deleting,
-      daemonSetFound: deps.read.getDaemonSet(daemonSetName(name)) !== undefined,
+      daemonSetFound: deps.read.getDaemonSet() !== undefined,
       desiredNodes: prev?.desiredNodes ?? 0,
       readyNodes: prev?.readyNodes ?? 0,
       notReadyNodes: [],
@@ -370,7 +403,6 @@ async function reconcileInvalid(
     deps.now(),
   );
   const next: OperatorStatus = { ...prev, observedGeneration: generation, conditions };
-  delete (next as { nodes?: unknown }).nodes;
   const patch = statusPatch(prev, next);
   let resourceVersion = raw.metadata.resourceVersion;
   if (patch) {
@@ -380,16 +412,18 @@ async function reconcileInvalid(
       deps.events.emit(regardingOf(raw), event);
   }
   if (deleting && finalizers.includes(FINALIZER)) {
-    // Without a usable spec no clean-mode DaemonSet can be rendered: wait for entries that are not Clean on
-    // nodes that still exist, as canRemoveFinalizer would with every node selected.
     const existing = new Set(deps.read.listNodes().map((n) => n.metadata.name));
-    const entries = isRecord(raw.status) && isRecord(raw.status.nodes) ? raw.status.nodes : {};
-    const waitingFor = Object.entries(entries)
-      .filter(([node, entry]) => existing.has(node) && !(isRecord(entry) && entry.phase === "Clean"))
-      .map(([node]) => node)
-      .sort();
-    if (waitingFor.length > 0) {
-      return { outcome: ReconcileOutcome.WaitingForClean, waitingFor, wroteStatus: patch !== null };
+    const left = deps.read
+      .listReports(name)
+      .filter((r: XdpCounterReport) => existing.has(r.nodeName) && r.xdpCounter.uid === raw.metadata.uid)
+      .map((r) => r.nodeName);
+    const decision = canRemoveFinalizer(left);
+    if (!decision.removable) {
+      return {
+        outcome: ReconcileOutcome.WaitingForClean,
+        waitingFor: decision.waitingFor,
+        wroteStatus: patch !== null,
+      };
     }
     await deps.write.patchXdpCounter(
       name,

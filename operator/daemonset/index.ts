@@ -1,17 +1,9 @@
 export {
   AGENT_COMPONENT,
+  AGENT_NODE_LABEL,
+  AGENT_NODE_LABEL_VALUE,
   APP_NAME,
-  boundedName,
-  CLEANUP_ROLE,
-  CLEANUP_SUFFIX,
-  cleanupDaemonSetName,
-  cleanupSelectorLabels,
-  DAEMONSET_PREFIX,
-  daemonSetName,
-  MAX_NAME_LENGTH,
-  ROLE_LABEL,
   selectorLabels,
-  XDPCOUNTER_LABEL,
 } from "./names.ts";
 export {
   AGENT_CAPABILITIES,
@@ -19,9 +11,8 @@ export {
   AGENT_NODE_OPTIONS,
   AGENT_SECURITY_CONTEXT,
   BPFFS_PATH,
-  HOST_SYS_MOUNT,
+  type Owner,
   type RenderConfig,
-  renderCleanupDaemonSet,
-  renderDaemonSet,
+  renderAgentDaemonSet,
 } from "./render-daemonset.ts";
 export type { Container, DaemonSet, EnvVar, OwnerReference, Probe } from "./types.ts";

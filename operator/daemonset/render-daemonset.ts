@@ -1,23 +1,13 @@
-// The agent DaemonSets of one XdpCounter: the counting one from its spec and the operator configuration alone,
-// and the cleanup one from the same and the nodes still to be cleaned (docs/adr/0012).
-import {
-  AGENT_CONFIG_ENV,
-  API_VERSION,
-  KIND,
-  NODE_NAME_ENV,
-  renderAgentConfig,
-  serializeAgentConfig,
-  type XdpCounter,
-} from "../../api/v1alpha1/index.ts";
+// The one agent DaemonSet (docs/adr/0021): its pods run where the operator's node label is, tolerate every taint
+// (the label already applies each XdpCounter's tolerations), and learn what to count from the agents'
+// ConfigMap. Nothing of any XdpCounter goes into it, so a spec change never rolls the agents.
+import { NODE_NAME_ENV } from "../../api/v1alpha1/index.ts";
 import type { OperatorConfig } from "../config/index.ts";
-import { OperatorError, OperatorErrorCode } from "../errors.ts";
-import { cleanupDaemonSetName, cleanupSelectorLabels, daemonSetName, selectorLabels } from "./names.ts";
-import type { Container, DaemonSet, NodeSelector, Probe } from "./types.ts";
+import { AGENT_NODE_LABEL, AGENT_NODE_LABEL_VALUE, selectorLabels } from "./names.ts";
+import type { Container, DaemonSet, Probe } from "./types.ts";
 
 export const AGENT_CONTAINER = "agent";
 export const BPFFS_PATH = "/sys/fs/bpf";
-/** The host's /sys, read-only, where the container's own /sys would not do (e.g. /sys/kernel/btf). */
-export const HOST_SYS_MOUNT = "/host/sys";
 /**
  * The Node.js options the agent runs with, as its container's NODE_OPTIONS: the one place they are set, for the
  * DaemonSet and for the footprint benchmark alike (docs/adr/0015). The agent allocates little and keeps less,
@@ -57,6 +47,8 @@ export const AGENT_SECURITY_CONTEXT: Container["securityContext"] = {
 export type RenderConfig = Pick<
   OperatorConfig,
   | "namespace"
+  | "agentDaemonSet"
+  | "agentSpecs"
   | "agentImage"
   | "agentImagePullPolicy"
   | "agentCommand"
@@ -75,42 +67,11 @@ function probe(path: string, port: number, failureThreshold: number): Probe {
   return { httpGet: { path, port, scheme: "HTTP" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold };
 }
 
-/**
- * The counting DaemonSet: pods on the nodes the spec selects (its nodeSelector and tolerations), in count mode,
- * or in clean mode while the XdpCounter is being deleted. Nothing else goes into it, so its pod template (and
- * every agent on the cluster) stays untouched when nodes are deselected (docs/adr/0012).
- */
-export function renderDaemonSet(xdpc: XdpCounter, config: RenderConfig): DaemonSet {
-  return render(xdpc, config, undefined);
-}
+/** The operator's Deployment, which owns the DaemonSet (so `helm uninstall` takes it), when known. */
+export type Owner = { apiVersion: "apps/v1"; kind: "Deployment"; name: string; uid: string };
 
-/**
- * The cleanup DaemonSet: clean-mode agents on `retainedNodes` only (nodes the spec no longer selects whose
- * entry is not Clean yet, see retainedNodeNames), placed by a required node affinity on their names. Each
- * detaches and unpins what the counting agent left there, reports Cleaning then Clean, and idles until the
- * operator takes its node out of the affinity (docs/adr/0012).
- */
-export function renderCleanupDaemonSet(
-  xdpc: XdpCounter,
-  config: RenderConfig,
-  retainedNodes: readonly string[],
-): DaemonSet {
-  return render(xdpc, config, retainedNodes);
-}
-
-function render(
-  xdpc: XdpCounter,
-  config: RenderConfig,
-  cleanupNodes: readonly string[] | undefined,
-): DaemonSet {
-  const { name, uid } = xdpc.metadata;
-  if (!uid) {
-    throw new OperatorError(OperatorErrorCode.InvalidXdpCounter, `XdpCounter ${name} has no metadata.uid`);
-  }
-  const cleanup = cleanupNodes !== undefined;
-  const labels = cleanup ? cleanupSelectorLabels(name) : selectorLabels(name);
-  const agentConfig = renderAgentConfig(xdpc);
-  if (cleanup) agentConfig.mode = "clean";
+export function renderAgentDaemonSet(config: RenderConfig, owner?: Owner): DaemonSet {
+  const labels = selectorLabels();
   const requests: Record<string, string> = { cpu: config.agentCpuRequest, memory: config.agentMemoryRequest };
   const limits: Record<string, string> = {};
   if (config.agentCpuLimit) limits.cpu = config.agentCpuLimit;
@@ -129,8 +90,12 @@ function render(
         imagePullPolicy: config.agentImagePullPolicy,
         command: [...config.agentCommand],
         env: [
-          { name: AGENT_CONFIG_ENV, value: serializeAgentConfig(agentConfig) },
           { name: NODE_NAME_ENV, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } } },
+          {
+            name: "POD_NAMESPACE",
+            valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } },
+          },
+          { name: "XDP_COUNTER_AGENT_SPECS", value: config.agentSpecs },
           // The port the probes and the metrics scrape use: the agent must listen where they look.
           { name: "XDP_COUNTER_AGENT_PORT", value: String(config.agentPort) },
           { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS },
@@ -141,42 +106,28 @@ function render(
         volumeMounts: [
           // Pins live here, so counters survive agent restarts. HostToContainer: bpffs is mounted by the
           // host (the volume type Directory refuses to start without it) and we never mount it ourselves.
+          // The only host path: what the agent reads of /sys (BTF, the possible CPUs, a NIC's driver), the
+          // container's own /sys has, read-only and of the host's network namespace.
           { name: "bpffs", mountPath: BPFFS_PATH, mountPropagation: "HostToContainer" },
-          { name: "sys", mountPath: HOST_SYS_MOUNT, readOnly: true },
         ],
         readinessProbe: probe("/readyz", config.agentPort, 3),
         livenessProbe: probe("/healthz", config.agentPort, 6),
       },
     ],
-    volumes: [
-      { name: "bpffs", hostPath: { path: BPFFS_PATH, type: "Directory" } },
-      { name: "sys", hostPath: { path: "/sys", type: "Directory" } },
-    ],
+    volumes: [{ name: "bpffs", hostPath: { path: BPFFS_PATH, type: "Directory" } }],
+    nodeSelector: { [AGENT_NODE_LABEL]: AGENT_NODE_LABEL_VALUE },
+    tolerations: [{ operator: "Exists" }],
   };
   if (config.agentPriorityClassName) podSpec.priorityClassName = config.agentPriorityClassName;
-  // Exactly what the spec says (no blanket tolerations); the cleanup agents on the retained nodes only.
-  const selector = xdpc.spec.nodeSelector ?? {};
-  if (cleanupNodes) {
-    podSpec.affinity = {
-      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: byNodeName(cleanupNodes) },
-    };
-  } else if (Object.keys(selector).length > 0) {
-    podSpec.nodeSelector = { ...selector };
-  }
-  if (xdpc.spec.tolerations && xdpc.spec.tolerations.length > 0) {
-    podSpec.tolerations = xdpc.spec.tolerations.map((t) => ({ ...t }));
-  }
 
   return {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
     metadata: {
-      name: cleanup ? cleanupDaemonSetName(name) : daemonSetName(name),
+      name: config.agentDaemonSet,
       namespace: config.namespace,
       labels: { ...labels, "app.kubernetes.io/managed-by": "xdp-counter-operator" },
-      ownerReferences: [
-        { apiVersion: API_VERSION, kind: KIND, name, uid, controller: true, blockOwnerDeletion: true },
-      ],
+      ...(owner ? { ownerReferences: [{ ...owner, controller: true }] } : {}),
     },
     spec: {
       selector: { matchLabels: labels },
@@ -192,17 +143,5 @@ function render(
         spec: podSpec,
       },
     },
-  };
-}
-
-/**
- * The nodes by name (`metadata.name`, as the DaemonSet controller itself pins daemon pods to nodes; the
- * `kubernetes.io/hostname` label need not equal the name). Sorted, so the same set renders the same.
- */
-function byNodeName(nodes: readonly string[]): NodeSelector {
-  return {
-    nodeSelectorTerms: [
-      { matchFields: [{ key: "metadata.name", operator: "In", values: [...nodes].sort() }] },
-    ],
   };
 }

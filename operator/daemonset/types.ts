@@ -41,7 +41,6 @@ export type OwnerReference = {
   name: string;
   uid: string;
   controller: true;
-  blockOwnerDeletion: true;
 };
 
 export type DaemonSet = {
@@ -51,7 +50,7 @@ export type DaemonSet = {
     name: string;
     namespace: string;
     labels: Record<string, string>;
-    ownerReferences: OwnerReference[];
+    ownerReferences?: OwnerReference[];
   };
   spec: {
     selector: { matchLabels: Record<string, string> };
@@ -64,25 +63,11 @@ export type DaemonSet = {
         hostNetwork: true;
         dnsPolicy: "ClusterFirstWithHostNet";
         terminationGracePeriodSeconds: number;
-        nodeSelector?: Record<string, string>;
-        affinity?: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: NodeSelector } };
-        tolerations?: Toleration[];
+        nodeSelector: Record<string, string>;
+        tolerations: Toleration[];
         containers: Container[];
         volumes: { name: string; hostPath: { path: string; type: string } }[];
       };
     };
   };
-};
-
-export type NodeSelectorRequirement = {
-  key: string;
-  operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
-  values?: string[];
-};
-/** core/v1 NodeSelector: the terms are ORed, the requirements of one term ANDed. */
-export type NodeSelector = {
-  nodeSelectorTerms: {
-    matchExpressions?: NodeSelectorRequirement[];
-    matchFields?: NodeSelectorRequirement[];
-  }[];
 };

@@ -1,7 +1,7 @@
-// Clean removal: an XdpCounter keeps the finalizer until no selected node still holds its program or pins.
-// Pinned links outlive the agent process, so only an agent in clean mode removes them (docs/adr/0004).
+// Clean removal: an XdpCounter keeps the finalizer until no node still holds its program or pins. Pinned links
+// outlive the agent process, so only an agent removes them; it deletes its node's report once it has, so the
+// reports left are the nodes still to clean (docs/adr/0022).
 import type { XdpCounter } from "../../api/v1alpha1/index.ts";
-import { isTolerated, type NodeInfo } from "../status/node-selection.ts";
 
 export const FINALIZER = "xdpcounter.dev/cleanup";
 
@@ -23,16 +23,10 @@ export function withoutFinalizer(finalizers: readonly string[] | undefined): str
 export type FinalizerDecision = { removable: boolean; waitingFor: string[] };
 
 /**
- * Whether the finalizer can go: every node that ever reported is Clean, or its Node is gone. A node that is
- * no longer selected by labels still gets a clean-mode agent (from the cleanup DaemonSet, while its entry is
- * not Clean, docs/adr/0012), so it is waited for; a node whose taints are not tolerated can run no
- * agent, so waiting would be forever: it is not waited for.
+ * Whether the finalizer can go: no report of the XdpCounter is left on a node that exists (the reports of a
+ * deleted Node go with it; stale ones, of an earlier XdpCounter of the same name, do not count).
  */
-export function canRemoveFinalizer(xdpc: XdpCounter, nodes: readonly NodeInfo[]): FinalizerDecision {
-  const runnable = new Set(nodes.filter((node) => isTolerated(xdpc.spec, node)).map((node) => node.name));
-  const waitingFor = Object.entries(xdpc.status?.nodes ?? {})
-    .filter(([node, entry]) => entry.phase !== "Clean" && runnable.has(node))
-    .map(([node]) => node)
-    .sort();
+export function canRemoveFinalizer(reportingNodes: readonly string[]): FinalizerDecision {
+  const waitingFor = [...new Set(reportingNodes)].sort();
   return { removable: waitingFor.length === 0, waitingFor };
 }

@@ -1,7 +1,7 @@
 // The Ready and Degraded conditions, from what the operator observed. Reasons are CamelCase words a person
 // can act on; lastTransitionTime moves only when a condition's status flips.
 import type { Condition, ConditionStatus, ConditionType } from "../../api/v1alpha1/index.ts";
-import type { InterfaceProblem, NodeProblem } from "./aggregate-status.ts";
+import type { InterfaceProblem, NodeProblem } from "./aggregate-reports.ts";
 
 export const ConditionReason = {
   AllNodesCounting: "AllNodesCounting",

@@ -1,4 +1,14 @@
 export {
+  DAEMONSET_TOLERATIONS,
+  isSelected,
+  isTolerated,
+  matchesSelector,
+  type NodeInfo,
+  selectedNodeNames,
+  type Taint,
+  tolerates,
+} from "../../api/v1alpha1/node-selection.ts";
+export {
   type AgentPod,
   agentPodChangeMatters,
   agentPodState,
@@ -7,27 +17,16 @@ export {
   slimAgentPod,
 } from "./agent-pods.ts";
 export {
-  type AggregatedStatus,
-  aggregateStatus,
+  type AggregatedReports,
+  aggregateReports,
   type InterfaceProblem,
   MAX_INTERFACES_SUMMARY,
   type NodeProblem,
-  type NodesInfo,
+  type ReportsInfo,
   summarizeInterfaces,
-} from "./aggregate-status.ts";
+} from "./aggregate-reports.ts";
 export { ConditionReason, computeConditions, listSome, type Observations } from "./conditions.ts";
 export { applyMergePatch, diffMergePatch, type Json, type JsonObject, jsonEqual } from "./merge-patch.ts";
-export {
-  DAEMONSET_TOLERATIONS,
-  isSelected,
-  isTolerated,
-  matchesSelector,
-  type NodeInfo,
-  retainedNodeNames,
-  selectedNodeNames,
-  type Taint,
-  tolerates,
-} from "./node-selection.ts";
 export {
   OPERATOR_STATUS_FIELDS,
   type OperatorStatus,

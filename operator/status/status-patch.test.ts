@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { XdpCounterStatus } from "../../api/v1alpha1/index.ts";
 import { zeroCounters } from "../../api/v1alpha1/index.ts";
-import { nodeEntry } from "../../testing/operator.ts";
 import { applyMergePatch, type Json } from "./merge-patch.ts";
 import { type OperatorStatus, statusPatch, toOperatorStatus } from "./status-patch.ts";
 
@@ -15,23 +14,27 @@ const ready = {
   lastTransitionTime: "2026-11-25T12:00:00Z",
 };
 const totals = { packets: { ...zeroCounters(), pass: "10" }, bytes: { ...zeroCounters(), pass: "640" } };
+const rates = {
+  packetsPerSecond: { aborted: 0, drop: 0, pass: 12.5, tx: 0, redirect: 0 },
+  bitsPerSecond: { aborted: 0, drop: 0, pass: 6_400, tx: 0, redirect: 0 },
+  totalPacketsPerSecond: 12.5,
+  totalBitsPerSecond: 6_400,
+};
 const operatorFields: OperatorStatus = {
   observedGeneration: 1,
   totals,
+  rates,
   desiredNodes: 1,
+  reportingNodes: 1,
   readyNodes: 1,
   interfaces: "eth0/native=1",
   conditions: [ready],
 };
-const current: XdpCounterStatus = {
-  ...operatorFields,
-  nodes: { "node-a": nodeEntry({ packets: { ...zeroCounters(), pass: "10" } }) },
-};
+const current: XdpCounterStatus = { ...operatorFields };
 
 describe("statusPatch", () => {
   it("is null when nothing the operator owns changed", () => {
     assert.equal(statusPatch(current, operatorFields), null);
-    assert.equal(statusPatch(current, { ...operatorFields, staleNodes: ["not-there"] }), null);
   });
 
   it("patches only what changed, deep inside totals", () => {
@@ -50,14 +53,15 @@ describe("statusPatch", () => {
     assert.deepEqual(patch, { status: { conditions: [flipped] } });
   });
 
-  it("never touches the agents' node entries except to remove stale ones", () => {
-    const patch = statusPatch(current, { ...operatorFields, readyNodes: 0, staleNodes: ["node-a"] });
-    assert.deepEqual(patch, { status: { readyNodes: 0, nodes: { "node-a": null } } });
+  it("patches a rate alone when only it changed", () => {
+    const next = { ...operatorFields, rates: { ...rates, totalPacketsPerSecond: 13 } };
+    const patch = statusPatch(current, next);
+    assert.deepEqual(patch, { status: { rates: { totalPacketsPerSecond: 13 } } });
     const applied = applyMergePatch({ status: current } as unknown as Json, patch as unknown as Json) as {
       status: XdpCounterStatus;
     };
-    assert.deepEqual(applied.status.nodes, {});
-    assert.equal(applied.status.totals?.packets.pass, "10");
+    assert.equal(applied.status.rates?.totalPacketsPerSecond, 13);
+    assert.equal(applied.status.rates?.packetsPerSecond.pass, 12.5);
   });
 
   it("removes the interfaces summary when there is none", () => {
@@ -72,19 +76,12 @@ describe("statusPatch", () => {
 });
 
 describe("toOperatorStatus", () => {
-  it("carries the aggregate, conditions and generation into a patch that removes stale nodes", () => {
-    const next = toOperatorStatus(
-      { totals, desiredNodes: 1, readyNodes: 1, interfaces: "eth0/native=1", staleNodes: ["node-a"] },
-      [ready],
-      1,
-    );
-    assert.deepEqual(statusPatch(current, next), { status: { nodes: { "node-a": null } } });
+  it("carries the aggregate, conditions and generation; no summary, no field", () => {
+    const aggregate = { totals, rates, desiredNodes: 1, reportingNodes: 1, readyNodes: 1 };
+    const next = toOperatorStatus({ ...aggregate, interfaces: "eth0/native=1" }, [ready], 1);
+    assert.deepEqual(next, operatorFields);
+    assert.equal(statusPatch(current, next), null);
     const { interfaces: _, ...withoutSummary } = next;
-    const noSummary = toOperatorStatus(
-      { totals, desiredNodes: 1, readyNodes: 1, staleNodes: [] },
-      [ready],
-      1,
-    );
-    assert.deepEqual(noSummary, { ...withoutSummary, staleNodes: [] });
+    assert.deepEqual(toOperatorStatus(aggregate, [ready], 1), withoutSummary);
   });
 });

@@ -63,7 +63,7 @@ app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/*
-The operator pod's selector labels. The agents' pods, rendered by the operator, carry
+The operator pod's selector labels. The agents' pods, in the DaemonSet the operator renders, carry
 app.kubernetes.io/name=xdp-counter and app.kubernetes.io/component=agent; "operator" keeps them apart.
 */}}
 {{- define "xdp-counter.operatorSelectorLabels" -}}
@@ -88,6 +88,18 @@ The names of the operator's and the agents' service accounts.
 {{- else }}
 {{- required "serviceAccount.agent.name is required when serviceAccount.agent.create is false" .Values.serviceAccount.agent.name }}
 {{- end }}
+{{- end }}
+
+{{/*
+What the operator keeps in the release namespace (docs/adr/0021): the one agent DaemonSet and the agents'
+ConfigMap of the XdpCounters' specs. The operator is told both names; the agents' Role names the ConfigMap.
+*/}}
+{{- define "xdp-counter.agentDaemonSetName" -}}
+{{- include "xdp-counter.suffixed" (list . "-agent") }}
+{{- end }}
+
+{{- define "xdp-counter.agentSpecsName" -}}
+{{- include "xdp-counter.suffixed" (list . "-agent-specs") }}
 {{- end }}
 
 {{/*

@@ -24,7 +24,7 @@ import { ControlPlaneError, ControlPlaneErrorCode } from "./errors.ts";
 import { type KubeconfigUser, writeKubeconfig } from "./kubeconfig.ts";
 import { makePki } from "./pki.ts";
 import { freePorts } from "./ports.ts";
-import { ComponentProcess } from "./process.ts";
+import { ComponentProcess, type Exit } from "./process.ts";
 import {
   apiServerReady,
   etcdHealthy,
@@ -122,6 +122,13 @@ export interface ControlPlane extends AsyncDisposable {
   auditEvents(): AuditEvent[];
   /** writes a kubeconfig for a user (a bearer token, or a certificate and key) into `path` and returns it */
   writeKubeconfig(path: string, user: KubeconfigUser, name?: string): string;
+  /**
+   * A fault: sends `signal` to one component (SIGTERM: it shuts down as it would; SIGKILL: it dies at once)
+   * and resolves once it has exited. Its data (etcd's) and flags stay for restart().
+   */
+  kill(name: ComponentName, signal: "SIGTERM" | "SIGKILL"): Promise<Exit>;
+  /** Starts a killed component again, with the same flags, ports and data, and resolves once it is ready. */
+  restart(name: ComponentName): Promise<void>;
   /** stops every component (SIGTERM, then SIGKILL) and removes the state folder; safe to call twice */
   stop(): Promise<void>;
 }
@@ -288,13 +295,37 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
 
     // only what the components need; in particular no KUBECONFIG of the caller's
     const env = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", HOME: dir };
-    const run = (name: ComponentName, args: string[]): ComponentProcess => {
-      const p = new ComponentProcess(name, [bin[name], ...args, ...(options.extraFlags?.[name] ?? [])], {
-        dir,
-        env,
-      });
+    const argvs = new Map<ComponentName, string[]>();
+    const killed = new Set<ComponentName>();
+    const restartDelays = new Map<ComponentName, number>();
+    const start = (name: ComponentName, argv: string[]): ComponentProcess => {
+      const p = new ComponentProcess(name, argv, { dir, env });
       processes.set(name, p);
+      // The controller manager and the scheduler exit when they lose their Lease (an API server gone for
+      // longer than their renew deadline, 10 s); on a real control plane the kubelet restarts their static
+      // pods, and here the control plane does, unless it is stopping or a test killed them: after 1 s, then
+      // doubling up to 10 s while they keep exiting within a minute of their start (the kubelet's back-off
+      // is 10 s doubling up to 5 min; shorter here, as a test waits for it).
+      if (name === "kube-controller-manager" || name === "kube-scheduler") {
+        const startedAt = Date.now();
+        void p.exited.then(async () => {
+          const quick = Date.now() - startedAt < 60_000;
+          const delay = quick ? Math.min(10_000, 2 * (restartDelays.get(name) ?? 500)) : 1_000;
+          restartDelays.set(name, delay);
+          await new Promise((resolve) => setTimeout(resolve, delay).unref());
+          if (stopping || killed.has(name) || processes.get(name) !== p) return;
+          log(
+            `${name} exited (${p.describeExit()}); started again after ${delay / 1000} s, as the kubelet restarts a static pod`,
+          );
+          start(name, argv);
+        });
+      }
       return p;
+    };
+    const run = (name: ComponentName, args: string[]): ComponentProcess => {
+      const argv = [bin[name], ...args, ...(options.extraFlags?.[name] ?? [])];
+      argvs.set(name, argv);
+      return start(name, argv);
     };
     const wait = (what: string, focus: ComponentProcess, check: () => Promise<boolean>) =>
       waitUntil(what, [...processes.values()], focus, check, readyTimeoutMs);
@@ -364,6 +395,23 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       if (!p) throw new Error(`no component ${name}`);
       return p;
     };
+    const ready: Record<ComponentName, () => Promise<boolean>> = {
+      etcd: () => etcdHealthy(etcdUrl(layout)),
+      "kube-apiserver": () => apiServerReady(admin),
+      "kube-controller-manager": () =>
+        healthy(`https://127.0.0.1:${ports.controllerManager}/healthz`, pki.caPem),
+      "kube-scheduler": () => healthy(`https://127.0.0.1:${ports.scheduler}/healthz`, pki.caPem),
+    };
+    const restart = async (name: ComponentName): Promise<void> => {
+      const argv = argvs.get(name);
+      if (!argv) throw new Error(`no component ${name}`);
+      if (component(name).running) throw new Error(`${name} is running: kill() it first`);
+      const since = performance.now();
+      killed.delete(name);
+      const p = start(name, argv);
+      await waitUntil(`${name} ready again`, [p], p, ready[name], readyTimeoutMs);
+      step(`${name} restarted`, since);
+    };
     return {
       id,
       dir,
@@ -402,6 +450,11 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
           .filter((e) => e.stage === "ResponseComplete");
       },
       writeKubeconfig: (path, user, name = "user") => writeKubeconfig(path, url, pki.caPem, user, name),
+      kill: (name, signal) => {
+        killed.add(name);
+        return component(name).kill(signal);
+      },
+      restart,
       stop,
       [Symbol.asyncDispose]: stop,
     };

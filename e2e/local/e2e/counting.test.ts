@@ -97,7 +97,9 @@ test("kubectl apply of the example: each node shows exactly the packets sent int
   await expectExactCounts(c, name, sent);
   const shown = await kubectlOk(c, ["describe", "xdpcounter", name]);
   assert.match(shown, /Ready/, "kubectl describe shows the conditions");
-  assert.match(shown, /node-1/, "and the nodes");
+  const perNode = await kubectlOk(c, ["get", "xdpcounterreports", "-l", `xdpcounter.dev/xdpcounter=${name}`]);
+  assert.match(perNode, /node-1\s+Counting/, "kubectl get xdpcr shows the nodes");
+  assert.match(perNode, /node-2\s+Counting/);
 });
 
 test("the agents' ServiceAccount may do what an agent needs and nothing else", {
@@ -117,27 +119,43 @@ test("the agents' ServiceAccount may do what an agent needs and nothing else", {
     "-p",
     '{"spec":{"action":"drop"}}',
   ]);
-  await expectAllowed(c, agent, ["get", "xdpcounters"]);
-  await expectAllowed(c, agent, ["get", "xdpcounter", name]);
+  // no XdpCounter at all: the agents read their specs from the agents' ConfigMap, never the status fan-out
+  await expectForbidden(c, agent, ["get", "xdpcounters"]);
+  await expectForbidden(c, agent, ["get", "xdpcounter", name]);
+  await expectForbidden(c, agent, ["get", "configmaps", "-n", NAMESPACE]);
+  await expectAllowed(c, agent, ["get", "configmap", `${RELEASE}-agent-specs`, "-n", NAMESPACE]);
   await expectAllowed(c, agent, ["get", "node", "node-1"]);
+  await expectAllowed(c, agent, ["get", "xdpcounterreport", `${name}.node-1`]);
+  await expectForbidden(c, agent, ["get", "xdpcounterreports"]);
   const operator = await serviceAccountKubeconfig(c, `${RELEASE}-operator`);
   await expectForbidden(c, operator, ["get", "secrets", "-A"]);
   await expectForbidden(c, operator, ["get", "daemonsets", "-n", "default"]);
   await expectAllowed(c, operator, ["get", "daemonsets", "-n", NAMESPACE]);
 });
 
-/** Applies the manifest and waits until every node runs a ready agent that was not there before. */
-async function applyAndRollOut(yaml: string): Promise<void> {
-  const before = (await podsOf(c, "agent")).map((p) => p.uid);
-  await kubectlOk(c, ["apply", "-f", "-"], yaml);
-  await until("the agents replaced", () => everyNode((p) => p.ready && !before.includes(p.uid)), 120_000);
-}
-
-test("spec changes (action drop, then pass again) roll out and the counts continue", {
+test("spec changes (action drop, then pass again) reach the running agents: no restart, the counts continue", {
   timeout: 300_000,
 }, async () => {
   const watch = watchNeverDecreases(c, name);
-  await applyAndRollOut(manifest({ action: "drop" }));
+  const agents = await podsOf(c, "agent");
+  const generation = async () =>
+    Number(await kubectlOk(c, ["get", "xdpcounter", name, "-o", "jsonpath={.metadata.generation}"]));
+  const observed = async (g: number) =>
+    (
+      await kubectlOk(c, [
+        "get",
+        "xdpcounterreports",
+        "-l",
+        `xdpcounter.dev/xdpcounter=${name}`,
+        "-o",
+        "jsonpath={.items[*].generation}",
+      ])
+    )
+      .split(" ")
+      .filter((x) => Number(x) === g).length === nodes.length;
+  await kubectlOk(c, ["apply", "-f", "-"], manifest({ action: "drop" }));
+  const g1 = await generation();
+  await until("every node runs the new spec", () => observed(g1), 60_000);
   const dropped: Record<string, bigint> = {};
   for (const [node, count] of [
     ["node-1", 1_500],
@@ -147,12 +165,55 @@ test("spec changes (action drop, then pass again) roll out and the counts contin
   await expectExactCounts(c, name, dropped, { action: "drop" });
   await expectExactCounts(c, name, sent);
 
-  await applyAndRollOut(manifest({ reportInterval: "2s" }));
+  await kubectlOk(c, ["apply", "-f", "-"], manifest({ reportInterval: "2s" }));
+  const g2 = await generation();
+  await until("every node runs the spec after", () => observed(g2), 60_000);
   await send("node-1", 1_000);
   await send("node-2", 2_000);
   await expectExactCounts(c, name, sent);
   await expectExactCounts(c, name, dropped, { action: "drop" });
   assert.ok((await watch.stop()) > 0);
+  const after = await podsOf(c, "agent");
+  assert.deepEqual(
+    after.map((p) => [p.uid, p.restartCount]).sort(),
+    agents.map((p) => [p.uid, p.restartCount]).sort(),
+    "the same agent pods, never restarted",
+  );
+});
+
+test("the status's rates match the traffic sent, and kubectl get shows them", {
+  timeout: 120_000,
+}, async () => {
+  // a steady stream into node-1 for 10 s, at the 2 s report interval of the spec applied before
+  const started = Date.now();
+  let frames = 0;
+  const shown: number[] = [];
+  while (Date.now() - started < 10_000) {
+    const n = await c.node("node-1").send(200, 128);
+    frames += n;
+    sent["node-1"] = (sent["node-1"] ?? 0n) + BigInt(n);
+    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() - started > 5_000) {
+      const out = await kubectlOk(c, [
+        "get",
+        "xdpcounter",
+        name,
+        "-o",
+        "jsonpath={.status.rates.totalPacketsPerSecond}",
+      ]);
+      if (Number(out) > 0) shown.push(Number(out));
+    }
+  }
+  const rate = (frames * 1000) / (Date.now() - started);
+  assert.ok(shown.length > 0, "a rate was shown while traffic flowed");
+  const median = [...shown].sort((a, b) => a - b)[Math.floor(shown.length / 2)] as number;
+  assert.ok(
+    Math.abs(median - rate) / rate < 0.4,
+    `${median} packets/s shown (median), ${rate.toFixed(0)} sent`,
+  );
+  const table = await kubectlOk(c, ["get", "xdpcounter", name]);
+  assert.match(table.split("\n")[0] ?? "", /PACKETS\/S/, "kubectl get xdpc has a packets/s column");
+  await expectExactCounts(c, name, sent);
 });
 
 test("an agent killed with SIGKILL is restarted; the totals never go down and end exact", {

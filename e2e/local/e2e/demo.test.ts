@@ -56,7 +56,7 @@ test("the demo shows non-zero PASS on both nodes, then removes everything it mad
   );
   assert.match(
     r.stdout,
-    /^workers\s+2\s+2\s+[1-9]\d*\s/m,
+    /^workers\s+2\s+2\s+\S+\s+[1-9]\d*\s/m, // ready, desired, packets/s, pass
     "kubectl get xdpcounters -o wide shows the totals",
   );
 

@@ -1,15 +1,15 @@
 // Which nodes count, changed as a user changes it, on real nodes: a node relabelled out of an XdpCounter's
-// nodeSelector is cleaned like a deletion (docs/adr/0012: a clean-mode agent detaches and unpins there, its
-// entry says Clean and goes) while the other node's agent runs on untouched, also when the deselected node's
-// agent was SIGKILLed just before; and `helm upgrade` of an agent setting rolls the agents with the counts
-// kept. Needs root; about 3 minutes.
+// nodeSelector is cleaned by the agent already there (docs/adr/0021: it detaches and unpins, then deletes its
+// report; the operator then takes the node's agent label away and the DaemonSet its pod) while the other
+// node's agent runs on untouched, also when the deselected node's agent was SIGKILLed just before; both nodes
+// deselected at once; and `helm upgrade` of an agent setting rolls the agents with the counts kept. Needs
+// root; about 3 minutes.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
-import { cleanupDaemonSetName, daemonSetName } from "../../../operator/daemonset/index.ts";
 import {
   exampleManifest,
   expectExactCounts,
+  expectNoXdpAnywhere,
   kubectlOk,
   pinsOn,
   watchNeverDecreases,
@@ -39,7 +39,7 @@ before(
     l = await startLocalCluster(2, (line) => console.log(`# ${line}`));
     c = l.cluster;
     await createReleaseNamespace(c);
-    const r = await helmInstall(l);
+    const r = await helmInstall(l, ["--set", "operator.logLevel=debug"]);
     assert.equal(r.code, 0, `helm install: ${r.stderr}`);
   },
   { timeout: 600_000 },
@@ -61,34 +61,6 @@ async function agentOn(node: string) {
   return (await podsOf(c, "agent")).find((p) => p.node === node);
 }
 
-/**
- * The phases one node's entry goes through, as `kubectl get --watch` reports every change of the object
- * ("" once the entry is gone).
- */
-function watchPhases(name: string, node: string): { phases: string[]; stop(): void } {
-  const phases: string[] = [];
-  const child = spawn(
-    c.controlPlane.kubectl,
-    [
-      `--kubeconfig=${c.kubeconfig}`,
-      "get",
-      "xdpcounter",
-      name,
-      "--watch",
-      "-o",
-      `jsonpath={.status.nodes.${node}.phase}{"\\n"}`,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let rest = "";
-  child.stdout.on("data", (d: Buffer) => {
-    const lines = (rest + d.toString()).split("\n");
-    rest = lines.pop() ?? "";
-    for (const phase of lines) if (phases.at(-1) !== phase) phases.push(phase);
-  });
-  return { phases, stop: () => child.kill() };
-}
-
 async function deselect(name: string, killFirst: boolean): Promise<void> {
   try {
     await deselectScenario(name, killFirst);
@@ -96,6 +68,33 @@ async function deselect(name: string, killFirst: boolean): Promise<void> {
     // a failed scenario must not leave its agents holding the nodes for the next one
     await c.kubectl(["delete", "xdpcounter", name, "--ignore-not-found", "--timeout=120s"]);
   }
+}
+
+const AGENT_DS = `${RELEASE}-agent`;
+
+/** `until`, and when it times out the operator's log (at debug level in this suite) goes with the error. */
+async function untilOrLogs(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  try {
+    await until(what, check, timeoutMs);
+  } catch (error) {
+    const log = await c.kubectl(["logs", "-n", NAMESPACE, `deployment/${RELEASE}-operator`, "--tail=200"]);
+    const xdpcs = await c.kubectl(["get", "xdpcounters,xdpcr", "-o", "yaml"]);
+    throw new Error(
+      `${(error as Error).message}\n--- objects:\n${xdpcs.stdout}\n--- operator log:\n${log.stdout}${log.stderr}`,
+    );
+  }
+}
+
+async function reportNodes(name: string): Promise<string[]> {
+  const out = await kubectlOk(c, [
+    "get",
+    "xdpcr",
+    "-l",
+    `xdpcounter.dev/xdpcounter=${name}`,
+    "-o",
+    "jsonpath={.items[*].nodeName}",
+  ]);
+  return out.split(" ").filter(Boolean).sort();
 }
 
 async function deselectScenario(name: string, killFirst: boolean): Promise<void> {
@@ -111,73 +110,68 @@ async function deselectScenario(name: string, killFirst: boolean): Promise<void>
 
   const agent1 = await agentOn("node-1");
   assert.ok(agent1);
-  const counting = JSON.parse(
-    await kubectlOk(c, ["get", "daemonset", "-n", NAMESPACE, daemonSetName(name), "-o", "json"]),
-  ) as { metadata: { uid: string; generation: number } };
+  const ds = () =>
+    kubectlOk(c, [
+      "get",
+      "daemonset",
+      "-n",
+      NAMESPACE,
+      AGENT_DS,
+      "-o",
+      "jsonpath={.metadata.uid} {.metadata.generation}",
+    ]);
+  const before = await ds();
   const watch = watchNeverDecreases(c, name);
-  const phases = watchPhases(name, "node-2");
-  try {
-    await until("the phase watch to start", () => phases.phases.includes("Counting"), 30_000);
-    if (killFirst) {
-      const victim = await agentOn("node-2");
-      assert.ok(victim);
-      await killContainer(c, victim);
-    }
-    await kubectlOk(c, ["label", "node", "node-2", "pool-"]);
-    await until(
-      "node-2's entry Clean, then gone",
-      () => phases.phases.includes("Clean") && phases.phases.at(-1) === "",
-      90_000,
-    ).catch((err: Error) => assert.fail(`${err.message}; phases seen: ${JSON.stringify(phases.phases)}`));
-  } finally {
-    phases.stop();
+  if (killFirst) {
+    const victim = await agentOn("node-2");
+    assert.ok(victim);
+    await killContainer(c, victim);
   }
-  const clean = phases.phases.indexOf("Clean");
-  assert.deepEqual(
-    phases.phases.slice(clean + 1),
-    [""],
-    `nothing after Clean: ${JSON.stringify(phases.phases)}`,
-  );
+  await kubectlOk(c, ["label", "node", "node-2", "pool-"]);
+  await until("node-2's report deleted", async () => !(await reportNodes(name)).includes("node-2"), 90_000);
   assert.deepEqual(await xdpLinks(c, "node-2"), [], "no XDP program left on node-2");
   assert.deepEqual(await pinsOn(c, "node-2"), [], "no pin left in node-2's bpffs");
-  await kubectlOk(c, [
-    "wait",
-    "--for=delete",
-    "daemonset",
-    "-n",
-    NAMESPACE,
-    cleanupDaemonSetName(name),
-    "--timeout=60s",
-  ]);
-  await until("no agent pod on node-2", async () => (await agentOn("node-2")) === undefined, 60_000);
-
-  // the counting DaemonSet and node-1's agent were not touched, and node-1 counts on from where it was
-  const after = JSON.parse(
-    await kubectlOk(c, ["get", "daemonset", "-n", NAMESPACE, daemonSetName(name), "-o", "json"]),
-  ) as { metadata: { uid: string; generation: number } };
-  assert.deepEqual(
-    [after.metadata.uid, after.metadata.generation],
-    [counting.metadata.uid, counting.metadata.generation],
-    "the counting DaemonSet unchanged",
+  await until(
+    "node-2 without the agent label, and without an agent",
+    async () =>
+      (await kubectlOk(c, [
+        "get",
+        "node",
+        "node-2",
+        "-o",
+        "jsonpath={.metadata.labels.xdpcounter\\.dev/agent}",
+      ])) === "" && (await agentOn("node-2")) === undefined,
+    60_000,
   );
+
+  // the DaemonSet and node-1's agent were not touched, and node-1 counts on from where it was
+  assert.equal(await ds(), before, "the agent DaemonSet unchanged");
   const agent1After = await agentOn("node-1");
   assert.deepEqual(
     [agent1After?.uid, agent1After?.restartCount],
     [agent1.uid, agent1.restartCount],
     "node-1's agent was not restarted",
   );
-  const status = JSON.parse(await kubectlOk(c, ["get", "xdpcounter", name, "-o", "json"])) as {
-    status: { desiredNodes: number; nodes: Record<string, unknown> };
-  };
-  assert.equal(status.status.desiredNodes, 1);
-  assert.deepEqual(Object.keys(status.status.nodes), ["node-1"]);
+  // The status follows within a few intervals (the operator writes it at most once per reportInterval).
+  await untilOrLogs(
+    "the status: 1 node desired, 1 reporting",
+    async () =>
+      (await kubectlOk(c, [
+        "get",
+        "xdpcounter",
+        name,
+        "-o",
+        "jsonpath={.status.desiredNodes} {.status.reportingNodes}",
+      ])) === "1 1",
+    30_000,
+  );
+  assert.deepEqual(await reportNodes(name), ["node-1"]);
   sent["node-1"] += BigInt(await c.node("node-1").send(1_000, 64));
   await expectExactCounts(c, name, { "node-1": sent["node-1"] });
   await watch.stop();
 
   await kubectlOk(c, ["delete", "xdpcounter", name, "--wait=true", "--timeout=120s"]);
-  assert.deepEqual(await xdpLinks(c, "node-1"), []);
-  assert.deepEqual(await pinsOn(c, "node-1"), []);
+  await expectNoXdpAnywhere(c, ["node-1", "node-2"]);
   await agentPodsGone(c);
 }
 
@@ -191,6 +185,29 @@ test("the same when the node's agent was SIGKILLed just before the relabel", {
   timeout: 300_000,
 }, async () => {
   await deselect("deselect-killed", true);
+});
+
+test("both nodes deselected at once: both detach, unpin and lose their agents; the XdpCounter says no node is selected", {
+  timeout: 300_000,
+}, async () => {
+  const name = "both";
+  try {
+    await kubectlOk(c, ["label", "node", "node-1", "node-2", "pool=edge", "--overwrite"]);
+    await kubectlOk(c, ["apply", "-f", "-"], edge(name));
+    await kubectlOk(c, ["wait", "--for=condition=Ready", `xdpcounter/${name}`, "--timeout=120s"]);
+    await kubectlOk(c, ["label", "node", "node-1", "node-2", "pool-"]);
+    await until("both reports deleted", async () => (await reportNodes(name)).length === 0, 90_000);
+    await expectNoXdpAnywhere(c, ["node-1", "node-2"]);
+    await agentPodsGone(c);
+    await kubectlOk(c, [
+      "wait",
+      '--for=jsonpath={.status.conditions[?(@.type=="Ready")].reason}=NoNodesSelected',
+      `xdpcounter/${name}`,
+      "--timeout=60s",
+    ]);
+  } finally {
+    await c.kubectl(["delete", "xdpcounter", name, "--ignore-not-found", "--timeout=120s"]);
+  }
 });
 
 test("helm upgrade of an agent setting rolls the agents; the counts go on, exact", {

@@ -87,8 +87,18 @@ export interface PodView {
   containerId: string;
 }
 
-/** The pods of the release namespace with a component label, as `kubectl get pods -o json` shows them. */
+/** The pods of the release namespace with a component label, terminating ones left out. */
 export async function podsOf(c: Cluster, component: "agent" | "operator"): Promise<PodView[]> {
+  return (await allPodsOf(c, component))
+    .filter((p) => !p.terminating)
+    .map(({ terminating: _, ...pod }) => pod);
+}
+
+/** The pods of the release namespace with a component label, terminating ones too, as kubectl shows them. */
+export async function allPodsOf(
+  c: Cluster,
+  component: "agent" | "operator",
+): Promise<(PodView & { terminating: boolean })[]> {
   const out = await kubectlOk(c, [
     "get",
     "pods",
@@ -109,16 +119,15 @@ export async function podsOf(c: Cluster, component: "agent" | "operator"): Promi
       };
     }[];
   };
-  return list.items
-    .filter((p) => !p.metadata.deletionTimestamp)
-    .map((p) => ({
-      name: p.metadata.name,
-      uid: p.metadata.uid,
-      node: p.spec.nodeName ?? "",
-      ready: p.status.conditions?.some((x) => x.type === "Ready" && x.status === "True") ?? false,
-      restartCount: p.status.containerStatuses?.[0]?.restartCount ?? 0,
-      containerId: p.status.containerStatuses?.[0]?.containerID ?? "",
-    }));
+  return list.items.map((p) => ({
+    name: p.metadata.name,
+    uid: p.metadata.uid,
+    node: p.spec.nodeName ?? "",
+    ready: p.status.conditions?.some((x) => x.type === "Ready" && x.status === "True") ?? false,
+    restartCount: p.status.containerStatuses?.[0]?.restartCount ?? 0,
+    containerId: p.status.containerStatuses?.[0]?.containerID ?? "",
+    terminating: Boolean(p.metadata.deletionTimestamp),
+  }));
 }
 
 /**

@@ -127,19 +127,22 @@ export function processesUnder(path: string, hierarchies: Hierarchy[] = hostHier
 }
 
 /**
- * SIGKILLs every process under `path` (frozen first, so none can fork meanwhile), waits until all are gone,
- * then removes the cgroups, deepest first, in every hierarchy. Synchronous: it also runs from exit handlers.
- * Returns what could not be removed (empty when all went).
+ * SIGKILLs every process under the cgroup path, the node's daemons and its containers alike, freezing the
+ * cgroup meanwhile so that nothing forks away; returns undefined once none is left, or what still runs after
+ * `timeoutMs`. The cgroups stay (a node "rebooted" in place keeps them).
  */
-export function destroyCgroups(path: string, timeoutMs = 10_000): string[] {
-  const hierarchies = hostHierarchies();
+export function killAllUnder(
+  path: string,
+  timeoutMs = 10_000,
+  hierarchies: Hierarchy[] = hostHierarchies(),
+): string | undefined {
   const freezer = hierarchies.find((h) => h.type === "cgroup" && h.options.split(",").includes("freezer"));
   const freezerState = freezer ? join(freezer.mountpoint, path, "freezer.state") : undefined;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pids = processesUnder(path, hierarchies);
-    if (pids.length === 0) break;
-    if (Date.now() > deadline) return [`processes still under ${path}: ${pids.join(" ")}`];
+    if (pids.length === 0) return undefined;
+    if (Date.now() > deadline) return `processes still under ${path}: ${pids.join(" ")}`;
     if (freezerState && existsSync(freezerState)) {
       try {
         writeFileSync(freezerState, "FROZEN");
@@ -157,6 +160,17 @@ export function destroyCgroups(path: string, timeoutMs = 10_000): string[] {
     }
     sleepSync(20);
   }
+}
+
+/**
+ * SIGKILLs every process under `path` (frozen first, so none can fork meanwhile), waits until all are gone,
+ * then removes the cgroups, deepest first, in every hierarchy. Synchronous: it also runs from exit handlers.
+ * Returns what could not be removed (empty when all went).
+ */
+export function destroyCgroups(path: string, timeoutMs = 10_000): string[] {
+  const hierarchies = hostHierarchies();
+  const alive = killAllUnder(path, timeoutMs, hierarchies);
+  if (alive) return [alive];
   const left: string[] = [];
   for (const dir of cgroupDirs(path, hierarchies)) {
     for (const d of treeDeepestFirst(dir)) {

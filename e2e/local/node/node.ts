@@ -16,7 +16,13 @@ import { request } from "node:http";
 import { dirname } from "node:path";
 import type { ApiClient } from "../../../runtime/index.ts";
 import { kubeBinary } from "../../kube/binaries.ts";
-import { createNodeCgroups, daemonProcsFiles, destroyCgroups, type Hierarchy } from "./cgroups.ts";
+import {
+  createNodeCgroups,
+  daemonProcsFiles,
+  destroyCgroups,
+  type Hierarchy,
+  killAllUnder,
+} from "./cgroups.ts";
 import { inNode, type NodeNamespaces, run } from "./cmd.ts";
 import { cniConfig } from "./cni.ts";
 import { CONTAINERD, CTR, containerdArgs, containerdConfig } from "./containerd.ts";
@@ -29,7 +35,7 @@ import { createMountNamespace, prepareMounts, removeMountNamespace } from "./mou
 import { addNetns, connectNode, createTestNic, delNetns, disconnectNode } from "./network.ts";
 import { type CertFiles, makeNodePki } from "./pki.ts";
 import { type ClusterPlan, type NodePlan, nodePlan } from "./plan.ts";
-import { NodeProcess } from "./process.ts";
+import { type Exit, NodeProcess } from "./process.ts";
 import { type Log, Steps } from "./steps.ts";
 
 export interface NodeOptions {
@@ -71,10 +77,32 @@ export interface Node {
   send(count: number, length: number): Promise<number>;
   logPath(component: NodeComponent): string;
   logTail(component: NodeComponent, lines?: number): string;
+  /**
+   * A fault: sends `signal` to one of the node's daemons and resolves once it has exited. The containers
+   * outlive a killed containerd or kubelet (their shims lead process groups of their own), as on a real node.
+   */
+  kill(component: NodeComponent, signal: "SIGTERM" | "SIGKILL"): Promise<Exit>;
+  /** Starts a killed daemon again with the same flags and resolves once it answers (socket or /healthz). */
+  restart(component: NodeComponent): Promise<void>;
+  /**
+   * A fault: the node's link to the cluster network (eth0) silently drops every packet, both ways, as a cut
+   * cable or a dead switch port would; the node keeps running and eth1's traffic still arrives. Undone by
+   * `reconnect()` (and by stop()).
+   */
+  disconnect(): Promise<void>;
+  /**
+   * A reboot, in the simulated sense: every process of the node (its daemons, the shims and every container)
+   * SIGKILLed at once, then containerd, the kubelet and kube-proxy started again. The namespaces, the bpffs
+   * and the node's files stay, as they would not on a real reboot: pins survive here as they survive an
+   * agent's restart.
+   */
+  reboot(): Promise<void>;
+  reconnect(): Promise<void>;
   /** stops every process of the node and removes all it made; returns what could not be removed */
   stop(): Promise<string[]>;
 }
 
+const CUT_MARK = "xdp-counter-test-cut";
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export async function startNode(options: NodeOptions): Promise<Node> {
@@ -83,7 +111,9 @@ export async function startNode(options: NodeOptions): Promise<Node> {
   const ns: NodeNamespaces = { mountNs: layout.mountNs, netns: plan.netns };
   const steps = new Steps(plan.name, options.log ?? (() => {}));
   const processes = new Map<NodeComponent, NodeProcess>();
+  const argvs = new Map<NodeComponent, string[]>();
   const daemon = (name: NodeComponent, argv: string[]): NodeProcess => {
+    argvs.set(name, argv);
     const p = new NodeProcess(name, argv, {
       ns,
       dir: layout.dir,
@@ -91,6 +121,11 @@ export async function startNode(options: NodeOptions): Promise<Node> {
       env: { PATH, HOME: layout.dir },
     });
     processes.set(name, p);
+    return p;
+  };
+  const component = (name: NodeComponent): NodeProcess => {
+    const p = processes.get(name);
+    if (!p) throw new Error(`no ${name} on ${plan.name}`);
     return p;
   };
   let readyAfterKubeletMs = 0;
@@ -171,7 +206,7 @@ export async function startNode(options: NodeOptions): Promise<Node> {
         });
         return p;
       },
-      { name: "stop containerd", fn: (p) => p.stop() },
+      { name: "stop containerd", fn: () => component("containerd").stop() },
     );
     for (const image of [options.pauseImage, ...(options.images ?? [])]) {
       await steps.run(`image ${image.name} imported`, () => importImage(ns, image.tarball, [containerd]));
@@ -180,13 +215,13 @@ export async function startNode(options: NodeOptions): Promise<Node> {
     const kubelet = await steps.run(
       "kubelet",
       () => daemon("kubelet", [kubeBinary("kubelet"), ...kubeletArgs(plan, layout, options.labels ?? {})]),
-      { name: "stop the kubelet", fn: (p) => p.stop() },
+      { name: "stop the kubelet", fn: () => component("kubelet").stop() },
     );
     const kubeletStarted = performance.now();
     const kubeProxy = await steps.run(
       "kube-proxy",
       () => daemon("kube-proxy", [kubeBinary("kube-proxy"), ...kubeProxyArgs(layout)]),
-      { name: "stop kube-proxy", fn: (p) => p.stop() },
+      { name: "stop kube-proxy", fn: () => component("kube-proxy").stop() },
     );
     const watched = [containerd, kubelet, kubeProxy];
     await steps.run("Node Ready", () =>
@@ -209,11 +244,50 @@ export async function startNode(options: NodeOptions): Promise<Node> {
     );
   }
 
-  const component = (name: NodeComponent): NodeProcess => {
-    const p = processes.get(name);
-    if (!p) throw new Error(`no ${name} on ${plan.name}`);
-    return p;
+  const answers: Record<NodeComponent, () => Promise<boolean>> = {
+    containerd: async () => {
+      await run(inNode(ns, [CTR, "--address", CONTAINERD_SOCKET, "version"]));
+      return true;
+    },
+    kubelet: async () => {
+      await run(inNode(ns, ["curl", "-sf", "--max-time", "2", "http://127.0.0.1:10248/healthz"]));
+      return true;
+    },
+    "kube-proxy": () => kubeProxyHealthy(plan.ip),
   };
+  const restart = async (name: NodeComponent): Promise<void> => {
+    const argv = argvs.get(name);
+    if (!argv) throw new Error(`no ${name} on ${plan.name}`);
+    if (component(name).running) throw new Error(`${name} on ${plan.name} is running: kill() it first`);
+    const p = daemon(name, argv);
+    await waitFor(`${name} on ${plan.name} answering again`, [p], 60_000, answers[name]);
+  };
+  // one rule each way on eth0, marked so that reconnect() removes exactly these
+  const cut = (op: "-I" | "-D") =>
+    ["INPUT -i", "OUTPUT -o", "FORWARD -i", "FORWARD -o"].map((chain) => {
+      const [name, dir] = chain.split(" ") as [string, string];
+      return inNode(ns, [
+        "iptables",
+        "-w",
+        op,
+        name,
+        dir,
+        "eth0",
+        "-m",
+        "comment",
+        "--comment",
+        CUT_MARK,
+        "-j",
+        "DROP",
+      ]);
+    });
+  let disconnected = false;
+  const reconnect = async () => {
+    if (!disconnected) return;
+    for (const argv of cut("-D")) await run(argv);
+    disconnected = false;
+  };
+  steps.undo("reconnect eth0 if a test left it cut", reconnect);
   let stopping: Promise<string[]> | undefined;
   return {
     name: plan.name,
@@ -226,6 +300,20 @@ export async function startNode(options: NodeOptions): Promise<Node> {
     send: (count, length) => sendFrames(plan, count, length),
     logPath: (name) => component(name).logPath,
     logTail: (name, lines) => component(name).logTail(lines),
+    kill: (name, signal) => component(name).kill(signal),
+    restart,
+    disconnect: async () => {
+      if (disconnected) return;
+      disconnected = true;
+      for (const argv of cut("-I")) await run(argv);
+    },
+    reconnect,
+    reboot: async () => {
+      const alive = killAllUnder(plan.cgroupRoot, 10_000, options.hierarchies);
+      if (alive) throw new Error(`${plan.name}: reboot: ${alive}`);
+      await Promise.all([...processes.values()].map((p) => p.kill("SIGKILL")));
+      for (const name of ["containerd", "kubelet", "kube-proxy"] as const) await restart(name);
+    },
     stop: () => {
       stopping ??= steps.undoAll();
       return stopping;

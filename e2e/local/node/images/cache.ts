@@ -2,7 +2,7 @@
 // those inputs, so a changed input builds a new tarball and an unchanged one is never built twice. A tarball is
 // written beside its final name and renamed into place, so a half-written one is never taken for a finished one.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The default cache folder; `XDP_COUNTER_IMAGE_CACHE` replaces it. */
@@ -65,4 +65,26 @@ export function removeAbandonedPartials(): void {
       rmSync(join(dir, entry), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Removes older tarballs of an image kind, so that the cache does not grow by one image per change of the
+ * sources (the product's is about half a gigabyte): the `keep` most recently written stay, and so does any
+ * written in the last `graceMs` (another run may be about to import it). Returns the paths removed.
+ */
+export function pruneTarballs(kind: string, keep = 3, graceMs = 6 * 3600_000): string[] {
+  const dir = imageCacheDir();
+  if (!existsSync(dir)) return [];
+  const now = Date.now();
+  const tarballs = readdirSync(dir)
+    .filter((entry) => entry.startsWith(`${kind}-`) && entry.endsWith(".tar"))
+    .map((entry) => ({ path: join(dir, entry), mtimeMs: statSync(join(dir, entry)).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  const removed: string[] = [];
+  for (const old of tarballs.slice(keep)) {
+    if (now - old.mtimeMs < graceMs) continue;
+    rmSync(old.path, { force: true });
+    removed.push(old.path);
+  }
+  return removed;
 }

@@ -1,14 +1,24 @@
 // The images the real nodes import, without a node: the tar and OCI archives are what tar(1) and the OCI
 // layout say (names, modes, digests), the same inputs give the same bytes, the pause binary behaves as a
 // sandbox's first process must (exits 0 on SIGTERM), and the product image's key covers exactly the modules
-// tsc compiles into the image. The pause image is built into the cache if it is missing (gcc, a second).
+// tsc compiles into the image; the cache keeps only the newest tarballs of a kind. The pause image is built into
+// the cache if it is missing (gcc, a second).
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, it } from "node:test";
+import { pruneTarballs } from "./cache.ts";
 import { ociArchive } from "./oci.ts";
 import { pauseImage } from "./pause.ts";
 import { moduleClosure, productImageKey, productImageRef } from "./product.ts";
@@ -152,5 +162,43 @@ describe("product image key", () => {
     const ref = productImageRef(key);
     assert.equal(ref.name, `xdp-counter.local/xdp-counter:${key.slice(0, 12)}`);
     assert.ok(ref.tarball.endsWith(`/xdp-counter-${key.slice(0, 16)}.tar`));
+  });
+});
+
+describe("image cache", () => {
+  it("prunes older tarballs of a kind: the newest ones and any written lately stay, other kinds are not touched", () => {
+    const dir = join(work, "cache");
+    execFileSync("mkdir", ["-p", dir]);
+    const previous = process.env.XDP_COUNTER_IMAGE_CACHE;
+    process.env.XDP_COUNTER_IMAGE_CACHE = dir;
+    try {
+      const hour = 3600;
+      const now = Date.now() / 1000;
+      // five product tarballs written 1, 10, 20, 30 and 40 hours ago, and an old pause image
+      const ages = { a: 1, b: 10, c: 20, d: 30, e: 40 };
+      for (const [name, hours] of Object.entries(ages)) {
+        const path = join(dir, `xdp-counter-${name}.tar`);
+        writeFileSync(path, name);
+        utimesSync(path, now - hours * hour, now - hours * hour);
+      }
+      const pause = join(dir, "pause-x.tar");
+      writeFileSync(pause, "p");
+      utimesSync(pause, now - 100 * hour, now - 100 * hour);
+      const removed = pruneTarballs("xdp-counter", 2, 25 * hour * 1000);
+      assert.deepEqual(
+        removed.map((p) => relative(dir, p)).sort(),
+        ["xdp-counter-d.tar", "xdp-counter-e.tar"],
+        "past the two newest, only those older than the grace (25 h) go",
+      );
+      assert.deepEqual(readdirSync(dir).sort(), [
+        "pause-x.tar",
+        "xdp-counter-a.tar",
+        "xdp-counter-b.tar",
+        "xdp-counter-c.tar",
+      ]);
+    } finally {
+      if (previous === undefined) delete process.env.XDP_COUNTER_IMAGE_CACHE;
+      else process.env.XDP_COUNTER_IMAGE_CACHE = previous;
+    }
   });
 });

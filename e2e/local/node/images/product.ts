@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import {
+  BASE_RECIPE,
   DockerEngine,
   ensureBaseRootfs,
   importChanges,
@@ -19,6 +20,7 @@ import {
   cachedTarball,
   inputsKey,
   partialPath,
+  pruneTarballs,
   publish,
   removeAbandonedPartials,
 } from "./cache.ts";
@@ -66,7 +68,7 @@ function bpfSources(): string[] {
 export function productImageKey(): string {
   const files = [...FILES, ...bpfSources(), ...moduleClosure()];
   return inputsKey([
-    ["base", `${SUITE} node ${NODE_VERSION} npm ${NPM_VERSION}`],
+    ["base", `${SUITE} node ${NODE_VERSION} npm ${NPM_VERSION} recipe ${BASE_RECIPE}`],
     ...files.map((f): [string, Buffer] => [f, readFileSync(join(root, f))]),
   ]);
 }
@@ -115,5 +117,6 @@ export async function productImage(log: (line: string) => void = () => {}): Prom
     rmSync(partial, { force: true });
   }
   log(`product image ${image.name} saved to ${image.tarball} (${seconds()})`);
+  for (const path of pruneTarballs("xdp-counter")) log(`removed an older product image: ${path}`);
   return image;
 }

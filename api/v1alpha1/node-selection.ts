@@ -1,7 +1,11 @@
-// Which nodes an XdpCounter's DaemonSet runs on: the nodes whose labels match spec.nodeSelector and whose
-// NoSchedule/NoExecute taints are all tolerated, by the spec's tolerations or by those the DaemonSet
-// controller adds to every daemon pod. (Node affinity and resources are not considered: the spec has none.)
-import type { Toleration, XdpCounterSpec } from "../../api/v1alpha1/index.ts";
+// Which nodes an XdpCounter counts on, with a DaemonSet's rules: a node is taken on when its labels match
+// spec.nodeSelector and its NoSchedule and NoExecute taints are all tolerated (by the spec's tolerations or by
+// those the DaemonSet controller adds to every daemon pod); it is kept while the labels match and its NoExecute
+// taints are tolerated. A NoSchedule taint added later (a node going NotReady gets one) never stops counting
+// that has begun, as it never evicts a daemon pod. The operator places and counts the agents by these rules,
+// and each agent decides by them which XdpCounters it counts for (docs/adr/0021), so the two never disagree.
+import type { XdpCounterSpec } from "./spec.ts";
+import type { Toleration } from "./toleration.ts";
 
 export type Taint = { key: string; value?: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" };
 
@@ -43,14 +47,38 @@ export function isSelected(
   return matchesSelector(spec, node) && isTolerated(spec, node);
 }
 
-/** Every NoSchedule/NoExecute taint of the node is tolerated: a daemon pod can run there. */
+/** Every NoSchedule/NoExecute taint of the node is tolerated: a daemon pod can start there. */
 export function isTolerated(spec: Pick<XdpCounterSpec, "tolerations">, node: NodeInfo): boolean {
+  return untolerated(spec, node, ["NoSchedule", "NoExecute"]) === undefined;
+}
+
+/** Every NoExecute taint of the node is tolerated: a daemon pod that runs there stays. */
+export function toleratesNoExecute(spec: Pick<XdpCounterSpec, "tolerations">, node: NodeInfo): boolean {
+  return untolerated(spec, node, ["NoExecute"]) === undefined;
+}
+
+function untolerated(
+  spec: Pick<XdpCounterSpec, "tolerations">,
+  node: NodeInfo,
+  effects: readonly Taint["effect"][],
+): Taint | undefined {
   const tolerations = [...(spec.tolerations ?? []), ...DAEMONSET_TOLERATIONS];
-  for (const taint of node.taints ?? []) {
-    if (taint.effect === "PreferNoSchedule") continue;
-    if (!tolerations.some((t) => tolerates(t, taint))) return false;
-  }
-  return true;
+  return (node.taints ?? []).find(
+    (taint) => effects.includes(taint.effect) && !tolerations.some((t) => tolerates(t, taint)),
+  );
+}
+
+/**
+ * Whether the XdpCounter counts on the node: taken on (isSelected), or, once it `counts` there already, kept
+ * while its labels match and its NoExecute taints are tolerated.
+ */
+export function countsOn(
+  spec: Pick<XdpCounterSpec, "nodeSelector" | "tolerations">,
+  node: NodeInfo,
+  counting: boolean,
+): boolean {
+  if (!matchesSelector(spec, node)) return false;
+  return counting ? toleratesNoExecute(spec, node) : isTolerated(spec, node);
 }
 
 export function selectedNodeNames(
@@ -58,24 +86,4 @@ export function selectedNodeNames(
   nodes: readonly NodeInfo[],
 ): Set<string> {
   return new Set(nodes.filter((node) => isSelected(spec, node)).map((node) => node.name));
-}
-
-/**
- * Nodes no longer selected whose entry is not Clean: they still hold the XdpCounter's program and pins, so
- * the cleanup DaemonSet keeps a clean-mode agent there (by node name) until it has cleaned up (docs/adr/0012). A node whose
- * taints are not tolerated cannot run an agent at all and is not kept. Sorted.
- */
-export function retainedNodeNames(
-  spec: Pick<XdpCounterSpec, "nodeSelector" | "tolerations">,
-  entries: Readonly<Record<string, { phase?: string }>>,
-  nodes: readonly NodeInfo[],
-): string[] {
-  const byName = new Map(nodes.map((node) => [node.name, node]));
-  return Object.entries(entries)
-    .filter(([name, entry]) => {
-      const node = byName.get(name);
-      return node && entry.phase !== "Clean" && !matchesSelector(spec, node) && isTolerated(spec, node);
-    })
-    .map(([name]) => name)
-    .sort();
 }

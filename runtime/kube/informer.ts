@@ -3,8 +3,9 @@
 // resourceVersion), resumes a broken watch after a backoff, lists afresh when the server says 410 Gone,
 // re-delivers every cached object to the handlers each resync period, and reports what happens as named
 // events (connect, relist, bookmark, disconnect, gone, resync, give-up) for logs and tests.
+
+import { messageOf, RuntimeError, RuntimeErrorCode } from "../errors.ts";
 import { type BackoffOptions, backoffDelay } from "./backoff.ts";
-import { ControllerError, ControllerErrorCode, errorMessage } from "./errors.ts";
 import { type KubeClient, type KubeObject, objectKey, type Query, type WatchEvent } from "./kube-types.ts";
 
 export type InformerEventName =
@@ -41,6 +42,8 @@ export type InformerOptions = {
   /** The collection path, e.g. /api/v1/nodes. */
   path: string;
   labelSelector?: string;
+  /** e.g. metadata.name=node-1: one object, watched without the events of its siblings */
+  fieldSelector?: string;
   /** How often every cached object is re-delivered to onUpdate (0: never). */
   resyncMs?: number;
   /** The server-side timeout asked for each watch, in seconds; a new watch resumes after it. */
@@ -137,7 +140,8 @@ export class Informer {
   }
 
   #selector(): Query {
-    return this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {};
+    const { labelSelector, fieldSelector } = this.#options;
+    return { ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) };
   }
 
   async #list(reason: string): Promise<void> {
@@ -196,8 +200,8 @@ export class Informer {
       case "ERROR": {
         const status = obj as unknown as { code?: number; message?: string; reason?: string };
         const code = status.code ?? 0;
-        throw new ControllerError(
-          code === 410 ? ControllerErrorCode.WatchExpired : ControllerErrorCode.ApiStatus,
+        throw new RuntimeError(
+          code === 410 ? RuntimeErrorCode.WatchExpired : RuntimeErrorCode.ApiStatus,
           `watch ${this.#options.path}: ${code} ${status.reason ?? ""}: ${status.message ?? ""}`,
           { statusCode: code, ...(status.reason ? { reason: status.reason } : {}) },
         );
@@ -256,20 +260,20 @@ export class Informer {
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;
-        if (error instanceof ControllerError && error.code === ControllerErrorCode.WatchExpired) {
+        if (error instanceof RuntimeError && error.code === RuntimeErrorCode.WatchExpired) {
           // The resourceVersion fell out of the server's history: only a fresh list is consistent.
-          this.#emit({ type: "gone", reason: errorMessage(error), resourceVersion: this.#resourceVersion });
+          this.#emit({ type: "gone", reason: messageOf(error), resourceVersion: this.#resourceVersion });
           needList = "gone";
           continue;
         }
         failures++;
         if (failures >= maxFailures) {
           this.#gaveUp = true;
-          this.#emit({ type: "give-up", reason: errorMessage(error), attempt: failures });
+          this.#emit({ type: "give-up", reason: messageOf(error), attempt: failures });
           return;
         }
         const delayMs = backoffDelay(failures, backoff);
-        this.#emit({ type: "disconnect", reason: errorMessage(error), attempt: failures, delayMs });
+        this.#emit({ type: "disconnect", reason: messageOf(error), attempt: failures, delayMs });
         if (!this.#synced) needList = "initial";
         await this.#sleep(delayMs);
       }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ControllerError, ControllerErrorCode } from "./errors.ts";
+import { RuntimeError, RuntimeErrorCode } from "../errors.ts";
 import { Informer, type InformerEvent } from "./informer.ts";
 import type { KubeClient, KubeObject, ListResult, Query, WatchEvent } from "./kube-types.ts";
 
@@ -139,7 +139,7 @@ test("410 Gone lists afresh: objects deleted meanwhile are reported deleted", as
 
 test("a broken watch reconnects after a backoff; too many failures in a row give up", async () => {
   const broken: WatchScript = async () => {
-    throw new ControllerError(ControllerErrorCode.Connection, "connection reset");
+    throw new RuntimeError(RuntimeErrorCode.Connection, "connection reset");
   };
   const { client } = scripted([{ items: [], resourceVersion: "1" }], [broken, broken, broken, broken]);
   const informer = new Informer({ name: "things", client, path: "/x", backoff: fast, maxFailures: 3 });
@@ -162,7 +162,7 @@ test("a failed first list is retried, and resync re-delivers cached objects", as
     ...client,
     list: async (path, query) => {
       calls++;
-      if (calls === 1) throw new ControllerError(ControllerErrorCode.Connection, "refused");
+      if (calls === 1) throw new RuntimeError(RuntimeErrorCode.Connection, "refused");
       return client.list(path, query);
     },
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isSelected, selectedNodeNames, tolerates } from "./node-selection.ts";
+import { countsOn, isSelected, selectedNodeNames, tolerates } from "./node-selection.ts";
 
 describe("node selection", () => {
   it("matches every nodeSelector label", () => {
@@ -39,5 +39,27 @@ describe("node selection", () => {
   it("lists the selected nodes", () => {
     const nodes = [{ name: "a", labels: { x: "1" } }, { name: "b" }, { name: "c", labels: { x: "1" } }];
     assert.deepEqual([...selectedNodeNames({ nodeSelector: { x: "1" } }, nodes)].sort(), ["a", "c"]);
+  });
+});
+
+describe("countsOn", () => {
+  const spec = { nodeSelector: { pool: "edge" } };
+  const notReady = { key: "node.kubernetes.io/not-ready", effect: "NoSchedule" as const };
+  const evicting = { key: "dedicated", value: "db", effect: "NoExecute" as const };
+
+  it("takes a node on only when every NoSchedule and NoExecute taint is tolerated", () => {
+    assert.equal(countsOn(spec, { name: "a", labels: { pool: "edge" } }, false), true);
+    assert.equal(countsOn(spec, { name: "a", labels: { pool: "edge" }, taints: [notReady] }, false), false);
+    assert.equal(countsOn(spec, { name: "a", labels: { pool: "core" } }, false), false);
+  });
+
+  it("keeps counting through a NoSchedule taint (a node going NotReady), not through a NoExecute one", () => {
+    assert.equal(countsOn(spec, { name: "a", labels: { pool: "edge" }, taints: [notReady] }, true), true);
+    assert.equal(countsOn(spec, { name: "a", labels: { pool: "edge" }, taints: [evicting] }, true), false);
+    assert.equal(
+      countsOn(spec, { name: "a", labels: { pool: "core" } }, true),
+      false,
+      "labels always decide",
+    );
   });
 });

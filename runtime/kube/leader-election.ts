@@ -3,15 +3,17 @@
 // record unchanged for a whole lease duration (its own clock, so clocks need not agree). Writes carry the
 // resourceVersion, so two candidates cannot both win.
 import { randomUUID } from "node:crypto";
-import { ControllerError, errorMessage } from "./errors.ts";
+import { messageOf, RuntimeError } from "../errors.ts";
 import type { KubeClient, KubeObject } from "./kube-types.ts";
-import { leasesPath } from "./resources.ts";
+import { leasesPath } from "./paths.ts";
 
 export type LeaderElectionOptions = {
   client: KubeClient;
   namespace: string;
   name: string;
   identity: string;
+  /** The Lease's owner, if any (the operator's Deployment): the Lease then goes with it. */
+  owner?: { apiVersion: string; kind: string; name: string; uid: string };
   leaseDurationMs?: number;
   /** How long the leader keeps trying to renew before it gives up leadership. */
   renewDeadlineMs?: number;
@@ -38,7 +40,8 @@ function microTime(date: Date): string {
 
 export class LeaderElector {
   readonly identity: string;
-  #o: Required<Omit<LeaderElectionOptions, "onEvent">> & Pick<LeaderElectionOptions, "onEvent">;
+  #o: Required<Omit<LeaderElectionOptions, "onEvent" | "owner">> &
+    Pick<LeaderElectionOptions, "onEvent" | "owner">;
   #observed: { record: string; at: number } | undefined;
   #leader = false;
   #abort = new AbortController();
@@ -75,12 +78,16 @@ export class LeaderElector {
         await client.create(leasesPath(this.#o.namespace), {
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
-          metadata: { name: this.#o.name, namespace: this.#o.namespace },
+          metadata: {
+            name: this.#o.name,
+            namespace: this.#o.namespace,
+            ...(this.#o.owner ? { ownerReferences: [{ ...this.#o.owner }] } : {}),
+          },
           spec,
         });
         return true;
       } catch (error) {
-        if (error instanceof ControllerError && error.statusCode === 409) return false;
+        if (error instanceof RuntimeError && error.statusCode === 409) return false;
         throw error;
       }
     }
@@ -105,7 +112,7 @@ export class LeaderElector {
       this.#observed = { record: JSON.stringify(updated.spec ?? {}), at: now.getTime() };
       return true;
     } catch (error) {
-      if (error instanceof ControllerError && error.statusCode === 409) return false;
+      if (error instanceof RuntimeError && error.statusCode === 409) return false;
       throw error;
     }
   }
@@ -126,7 +133,7 @@ export class LeaderElector {
 
   #attempt(): Promise<boolean> {
     this.#inflight = this.tryAcquireOrRenew().catch((error: unknown) => {
-      this.#o.onEvent?.({ type: "error", reason: errorMessage(error) });
+      this.#o.onEvent?.({ type: "error", reason: messageOf(error) });
       return false;
     });
     return this.#inflight;
@@ -178,7 +185,7 @@ export class LeaderElector {
         this.#o.onEvent?.({ type: "released", holder: this.identity });
         return;
       } catch (error) {
-        this.#o.onEvent?.({ type: "error", reason: errorMessage(error) });
+        this.#o.onEvent?.({ type: "error", reason: messageOf(error) });
       }
     }
   }

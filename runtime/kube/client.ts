@@ -1,20 +1,16 @@
-// The controller's KubeClient over the common runtime's HTTPS client (configuration from a kubeconfig or the
-// in-cluster service account; one kept-alive connection pool), with its failures as ControllerErrors:
-// Kubeconfig when the configuration cannot be loaded, Connection when the connection fails or a watch breaks,
+// The KubeClient of the operator and the agent over the runtime's HTTPS client (configuration from a kubeconfig
+// or the in-cluster service account; one kept-alive connection pool), with its failures as RuntimeErrors:
+// KubeConfig when the configuration cannot be loaded, Connection when the connection fails or a watch breaks,
 // ApiStatus for an error Status, WatchExpired for 410 Gone.
 import type { IncomingMessage } from "node:http";
+import { ApiClient, type ApiRequest, readBody, readLines } from "../api-client.ts";
+import { RuntimeError, RuntimeErrorCode } from "../errors.ts";
 import {
-  ApiClient,
-  type ApiRequest,
   type ClusterAccess,
   type LoadOptions,
   loadClusterAccess,
   loadKubeconfigText,
-  RuntimeError,
-  readBody,
-  readLines,
-} from "../../runtime/index.ts";
-import { ControllerError, ControllerErrorCode } from "./errors.ts";
+} from "../kubeconfig.ts";
 import type {
   DeleteOptions,
   KubeClient,
@@ -31,14 +27,16 @@ const CONTENT_TYPES: Record<PatchType, string> = {
 };
 const USER_AGENT = "xdp-counter-operator";
 const REQUEST_TIMEOUT_MS = 30_000;
+/** How long a watch that asked for bookmarks may stay silent before its connection is taken for dead (default). */
+export const WATCH_IDLE_WITH_BOOKMARKS_MS = 180_000;
 
 /** The cluster from KUBECONFIG (or ~/.kube/config), else in-cluster; or from the given kubeconfig text. */
 export async function loadKubeConfig(text?: string, options: LoadOptions = {}): Promise<ClusterAccess> {
   try {
     return text !== undefined ? await loadKubeconfigText(text, options) : await loadClusterAccess(options);
   } catch (error) {
-    throw new ControllerError(
-      ControllerErrorCode.Kubeconfig,
+    throw new RuntimeError(
+      RuntimeErrorCode.KubeConfig,
       `cannot load a kubeconfig: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );
@@ -52,7 +50,7 @@ function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path;
 }
 
-function statusError(method: string, path: string, code: number, body: string): ControllerError {
+function statusError(method: string, path: string, code: number, body: string): RuntimeError {
   let message = body.slice(0, 2000);
   let reason: string | undefined;
   try {
@@ -60,29 +58,31 @@ function statusError(method: string, path: string, code: number, body: string): 
     if (status.message) message = status.message;
     reason = status.reason;
   } catch {}
-  const errorCode = code === 410 ? ControllerErrorCode.WatchExpired : ControllerErrorCode.ApiStatus;
-  return new ControllerError(errorCode, `${method} ${path}: ${code} ${reason ?? ""}: ${message}`, {
+  const errorCode = code === 410 ? RuntimeErrorCode.WatchExpired : RuntimeErrorCode.ApiStatus;
+  return new RuntimeError(errorCode, `${method} ${path}: ${code} ${reason ?? ""}: ${message}`, {
     statusCode: code,
     path: path.split("?")[0] as string,
     ...(reason ? { reason } : {}),
   });
 }
 
-/** A runtime failure (connection, credentials) as the controller's Connection error. */
+/** A failure to reach the server or to make credentials, as a Connection error (the request may be retried). */
 function connectionError(error: unknown): unknown {
   if (error instanceof RuntimeError)
-    return new ControllerError(ControllerErrorCode.Connection, error.message, { cause: error });
+    return new RuntimeError(RuntimeErrorCode.Connection, error.message, { cause: error });
   return error;
 }
 
 export class HttpKubeClient implements KubeClient {
   readonly #client: ApiClient;
+  readonly #watchIdleMs: number;
 
-  constructor(access: ClusterAccess, options: { userAgent?: string } = {}) {
+  constructor(access: ClusterAccess, options: { userAgent?: string; watchIdleMs?: number } = {}) {
     this.#client = new ApiClient(access, {
       userAgent: options.userAgent ?? USER_AGENT,
       timeoutMs: REQUEST_TIMEOUT_MS,
     });
+    this.#watchIdleMs = options.watchIdleMs ?? WATCH_IDLE_WITH_BOOKMARKS_MS;
   }
 
   async #open(method: string, path: string, req: ApiRequest = {}): Promise<IncomingMessage> {
@@ -113,7 +113,7 @@ export class HttpKubeClient implements KubeClient {
     try {
       return await this.#json("GET", path);
     } catch (error) {
-      if (error instanceof ControllerError && error.statusCode === 404) return undefined;
+      if (error instanceof RuntimeError && error.statusCode === 404) return undefined;
       throw error;
     }
   }
@@ -142,7 +142,7 @@ export class HttpKubeClient implements KubeClient {
     try {
       await this.#json("DELETE", path, { apiVersion: "v1", kind: "DeleteOptions", ...options });
     } catch (error) {
-      if (error instanceof ControllerError && error.statusCode === 404) return;
+      if (error instanceof RuntimeError && error.statusCode === 404) return;
       throw error;
     }
   }
@@ -157,10 +157,17 @@ export class HttpKubeClient implements KubeClient {
     const target = withQuery(path, { ...query, watch: true });
     let res: IncomingMessage;
     try {
-      // The server ends a watch after timeoutSeconds and sends bookmarks meanwhile; silence well past that is
-      // a dead connection.
+      // The server ends a watch after timeoutSeconds; silence well past that is a dead connection (a peer gone
+      // without a FIN: a cut link, a dropped NAT entry). With bookmarks asked for, the API server writes one
+      // every minute (measured on v1.37: the first 120 s after the watch began, then every 60 s), so three
+      // minutes of silence already mean a dead connection: a watch cut off by a network partition is noticed
+      // within 3 minutes of it, not only when its timeout has passed (up to 11 minutes).
       const serverTimeout = Number(query.timeoutSeconds ?? 600);
-      res = await this.#open("GET", target, { signal, timeoutMs: (serverTimeout + 60) * 1000 });
+      const idleMs = Math.min(
+        (serverTimeout + 60) * 1000,
+        query.allowWatchBookmarks ? this.#watchIdleMs : Number.POSITIVE_INFINITY,
+      );
+      res = await this.#open("GET", target, { signal, timeoutMs: idleMs });
     } catch (error) {
       if (signal.aborted) return;
       throw error;
@@ -171,9 +178,9 @@ export class HttpKubeClient implements KubeClient {
     try {
       await readLines(res, (line) => onEvent(JSON.parse(line) as WatchEvent), signal);
     } catch (error) {
-      if (error instanceof ControllerError) throw error;
+      if (error instanceof RuntimeError) throw error;
       const broke = error instanceof RuntimeError ? error.cause : error;
-      throw new ControllerError(ControllerErrorCode.Connection, `watch ${path} broke: ${String(broke)}`, {
+      throw new RuntimeError(RuntimeErrorCode.Connection, `watch ${path} broke: ${String(broke)}`, {
         cause: error,
       });
     }
