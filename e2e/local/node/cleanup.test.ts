@@ -11,7 +11,14 @@ import { cgroupsWithPrefix, processesUnder } from "./cgroups.ts";
 import { startCluster } from "./cluster.ts";
 import { pauseImage } from "./images/pause.ts";
 import { cgroupPrefix, clusterPlan } from "./plan.ts";
-import { isRunning, linkExists, netnsWithPrefix, type ProcessIdentity, processIdentity } from "./state.ts";
+import {
+  isRunning,
+  linkExists,
+  mountsUnder,
+  netnsWithPrefix,
+  type ProcessIdentity,
+  processIdentity,
+} from "./state.ts";
 
 /** Everything of cluster `index` still on the machine, in words; empty when nothing is. */
 function leftovers(
@@ -28,8 +35,9 @@ function leftovers(
   if (linkExists(plan.hostIface)) left.push(`link ${plan.hostIface}`);
   for (const cg of cgroupsWithPrefix(cgroupPrefix(plan.id))) left.push(`cgroup ${cg}`);
   for (const p of processes) if (isRunning(p)) left.push(`process ${p.pid}`);
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8");
-  if (mounts.includes(dir)) left.push(`mounts under ${dir}`);
+  // by path, not by text: another cluster's folder (`xn1` against `xn17`) is no leftover of this one
+  const mounts = mountsUnder(dir);
+  if (mounts.length) left.push(`mounts under ${dir}: ${mounts.join(", ")}`);
   const routes = readFileSync("/proc/net/route", "utf8");
   // the host's routes to the cluster network and the pods all go through the cluster's link
   if (routes.split("\n").some((l) => l.startsWith(`${plan.hostIface}\t`)))
@@ -104,7 +112,10 @@ describe("clean-up", { timeout: 300_000 }, () => {
     try {
       assert.deepEqual(leftovers(held.index, held.dir, held.controlPlane, processes), []);
       assert.ok(
-        cleaned.some((l) => l.includes(clusterPlan(held.index).id)),
+        cleaned.some(
+          (l) =>
+            l.endsWith(`: ${clusterPlan(held.index).id}`) || l.includes(`: ${clusterPlan(held.index).id} (`),
+        ),
         `the start says what it removed: ${cleaned.join("; ")}`,
       );
     } finally {

@@ -63,7 +63,7 @@ function pidFiles(dir: string): string[] {
 }
 
 /** Mount points at or below `dir` in this mount namespace, deepest first. */
-function mountsUnder(dir: string): string[] {
+export function mountsUnder(dir: string): string[] {
   return readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .map((line) => line.split(" ")[4] ?? "")
