@@ -231,8 +231,18 @@ describe("real nodes", { timeout: 180_000 }, () => {
     ).catch((err: Error) => {
       throw new Error(`${err.message}; kubectl get pods said last: ${seen}`);
     });
-    const describe = await kubectlOk(c, ["describe", "pod", "cannot-start"]);
-    assert.match(describe, /Reason:\s+CrashLoopBackOff/);
+    // describe is read apart from get, so it too may land between two back-offs (RunContainerError): polled
+    let describe = "";
+    await until(
+      "CrashLoopBackOff in kubectl describe",
+      async () => {
+        describe = await kubectlOk(c, ["describe", "pod", "cannot-start"]);
+        return /Reason:\s+CrashLoopBackOff/.test(describe);
+      },
+      120_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; kubectl describe said last: ${describe}`);
+    });
     assert.match(describe, /\/no\/such\/program: no such file or directory/);
     assert.match(describe, /Back-off restarting failed container main/);
     writeFileSync(join(c.dir, "describe-cannot-start.txt"), describe);
