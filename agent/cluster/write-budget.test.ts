@@ -10,7 +10,7 @@ import { reportInTurn, WriteBudget } from "./write-budget.ts";
 
 describe("a node's write budget", () => {
   it("holds up to its capacity, refills at its rate, and says when the next write may go", () => {
-    const b = new WriteBudget(2, 0, 3); // one every 30 s
+    const b = new WriteBudget(2, 0); // one every 30 s; full at the start
     assert.equal(b.take(0, 3), true);
     assert.equal(b.take(0, 3), true);
     assert.equal(b.take(0, 3), true);
@@ -84,7 +84,7 @@ describe("reports taking turns at a node's budget", () => {
         }),
     );
     for (const unit of units) unit.poll({ interfaces: [] } as unknown as Inventory, new Set());
-    const budget = new WriteBudget(1, 0, units.length);
+    const budget = new WriteBudget(1, 0);
     const minutes = 30;
     for (let t = 0; t <= minutes * 60_000; t += 1_000) {
       source.nowMs = t;
@@ -146,7 +146,7 @@ describe("reports taking turns at a node's budget", () => {
       ["a", "b"],
     );
 
-    const spent = new WriteBudget(1, 0, 1);
+    const spent = new WriteBudget(1, 0);
     assert.equal(spent.take(0, 1), true);
     const fresh = make("new", false);
     const next = reportInTurn([fresh], 0, spent);

@@ -9,20 +9,22 @@ export class WriteBudget {
   #tokens: number;
   #atMs: number;
 
-  /** `perMinute`: the writes a node may make per minute, on average (e.g. 1, or 0.5 for one every 2 min). */
-  constructor(perMinute: number, nowMs: number, capacity = 1) {
+  /**
+   * `perMinute`: the writes a node may make per minute, on average (e.g. 1, or 0.5 for one every 2 min). A new
+   * bucket is full: an agent that starts may write each report once at once.
+   */
+  constructor(perMinute: number, nowMs: number) {
     if (!(perMinute > 0) || !Number.isFinite(perMinute))
       throw new RangeError(`report writes per minute must be a positive number, not ${perMinute}`);
     this.#msPerToken = 60_000 / perMinute;
-    this.#tokens = capacity;
+    this.#tokens = Number.POSITIVE_INFINITY;
     this.#atMs = nowMs;
   }
 
   #refill(nowMs: number, capacity: number): void {
-    if (nowMs > this.#atMs) {
-      this.#tokens = Math.min(Math.max(1, capacity), this.#tokens + (nowMs - this.#atMs) / this.#msPerToken);
-      this.#atMs = nowMs;
-    }
+    const elapsed = Math.max(0, nowMs - this.#atMs);
+    this.#tokens = Math.min(Math.max(1, capacity), this.#tokens + elapsed / this.#msPerToken);
+    this.#atMs = Math.max(this.#atMs, nowMs);
   }
 
   /** Whether a write may go now. */
