@@ -9,10 +9,13 @@ function log(message: string): void {
   process.stderr.write(`kwok: ${message}\n`);
 }
 
-/** The -X flags of upstream's release build; "GA" marks a release, anything else a pre-release. */
+/**
+ * The -X flags of upstream's release build: Version is the git tag as it is (v0.8.0), which the Stages' Version
+ * function writes into nodeInfo (kwok-v0.8.0); "GA" marks a release, anything else a pre-release.
+ */
 function versionFlags(version: string): string[] {
   const pkg = "sigs.k8s.io/kwok/pkg/consts";
-  return [`-X=${pkg}.Version=${version.replace(/^v/, "")}`, `-X=${pkg}.PreRelease=GA`];
+  return [`-X=${pkg}.Version=${version}`, `-X=${pkg}.PreRelease=GA`];
 }
 
 async function build(target: KwokBuild): Promise<void> {
