@@ -195,30 +195,22 @@ describe("kwok on the real control plane", () => {
     });
   });
 
-  test("a deleted Node's pod and Lease go", async (t) => {
+  test("a deleted Node's Lease goes, and the DaemonSet wants one pod fewer", async () => {
     const gone = NODES[2] as string;
-    const pod = (await daemonPods(cp.client)).find((p) => p.spec.nodeName === gone);
-    assert.ok(pod, `no pod on ${gone}`);
-    const began = Date.now();
+    assert.ok(
+      (await daemonPods(cp.client)).some((p) => p.spec.nodeName === gone),
+      `no pod on ${gone}`,
+    );
     await call(cp.client, "DELETE", `/api/v1/nodes/${gone}`);
-
     // the Lease has the Node as owner: the garbage collector removes it at once
     await until(
       `the Lease of ${gone} gone`,
       async () =>
         !(await get(cp.client, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${gone}`)),
     );
-    // kwok lets go of a Node that is gone and does nothing to its pods; the controller manager's pod GC deletes
-    // pods bound to a missing Node once it has been missing for 40 s (checked every 20 s): 40 to 80 s
-    await until(
-      `the pod on ${gone} gone`,
-      async () => !(await get(cp.client, `/api/v1/namespaces/${NAMESPACE}/pods/${pod.metadata.name}`)),
-      100_000,
-      500,
-    );
-    t.diagnostic(`the pod on the deleted Node went ${Date.now() - began} ms after the Node`);
-    const left = await daemonPods(cp.client);
-    assert.deepEqual(left.map((p) => p.spec.nodeName).sort(), NODES.slice(0, 2));
+    // kwok lets go of a Node that is gone and does nothing to its pods: the controller manager's pod GC deletes
+    // pods bound to a missing Node once it has been missing for 40 s (checked every 20 s), which is upstream's
+    // to test, not waited for here
     await until("the DaemonSet's status: 2 desired", async () => {
       const ds = await get(cp.client, `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${DAEMONSET}`);
       return ds?.status?.desiredNumberScheduled === 2;
