@@ -37,7 +37,8 @@ export const SIZES = {
             intervalMs,
             reportWritesPerMinute: 1,
             changingMs: 300_000,
-            quietPeriods: 1,
+            // the quiet window (no writes when nothing changes) is the quick run's and the tests' to check
+            quietPeriods: 0,
           })),
         ),
       ),
@@ -73,7 +74,9 @@ const USAGE = `usage: npm run bench -- [--part per-packet,live] [--quick] [--out
   --quick   tiny sizes: checks that everything runs and counts exactly, in seconds; figures mean nothing
   --out     where to write <part>.json (default bench/results, or bench/results/quick with --quick)
   --layout  live part: where the receiver's NAPI runs (default: both: ${LAYOUTS.join(",")})
-  --nodes   scale part: only these node counts (default: 100, 1000 and 5000)
+  --nodes, --xdpcounters, --interval
+            scale part: only the runs of these node counts (100, 1000, 5000), XdpCounter counts (1, 3) and
+            report intervals (10s, 60s); default: all twelve
   Parts may also be named without --part: npm run bench -- scale`;
 
 function fail(text: string): never {
@@ -173,6 +176,8 @@ export async function main(argv: string[]): Promise<void> {
       out: { type: "string" },
       layout: { type: "string", default: LAYOUTS.join(",") },
       nodes: { type: "string" },
+      xdpcounters: { type: "string" },
+      interval: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -208,7 +213,22 @@ export async function main(argv: string[]): Promise<void> {
       if (!Number.isInteger(x) || x < 1) fail(`bad node count ${n}`);
       return x;
     });
-    await runParts(parts, { quick, layouts, out, log, signal, nodes });
+    const numbers = (text: string | undefined, what: string, scale = 1) =>
+      text?.split(",").map((n) => {
+        const x = Number(n.replace(/s$/, ""));
+        if (!Number.isFinite(x) || x <= 0) fail(`bad ${what} ${n}`);
+        return x * scale;
+      });
+    await runParts(parts, {
+      quick,
+      layouts,
+      out,
+      log,
+      signal,
+      nodes,
+      xdpCounters: numbers(values.xdpcounters, "XdpCounter count"),
+      intervalsMs: numbers(values.interval, "interval", 1000),
+    });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -224,6 +244,8 @@ async function runParts(
     log: (text: string) => void;
     signal: AbortSignal;
     nodes?: number[] | undefined;
+    xdpCounters?: number[] | undefined;
+    intervalsMs?: number[] | undefined;
   },
 ): Promise<void> {
   const { quick, layouts, out, log, signal } = o;
@@ -253,9 +275,13 @@ async function runParts(
       summary = summaryFootprint(r);
     } else if (part === "scale") {
       const sc = sizes.scale;
-      const plan = o.nodes ? sc.plan.filter((p) => o.nodes?.includes(p.nodes)) : sc.plan;
-      if (plan.length === 0)
-        fail(`--nodes: the plan has runs of ${[...new Set(sc.plan.map((p) => p.nodes))].join(", ")} nodes`);
+      const plan = sc.plan.filter(
+        (p) =>
+          (!o.nodes || o.nodes.includes(p.nodes)) &&
+          (!o.xdpCounters || o.xdpCounters.includes(p.xdpCounters)) &&
+          (!o.intervalsMs || o.intervalsMs.includes(p.intervalMs)),
+      );
+      if (plan.length === 0) fail("--nodes, --xdpcounters and --interval leave no run of the plan");
       const r = await runScale({
         plan,
         pps: sc.pps,

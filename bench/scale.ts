@@ -48,6 +48,7 @@ const NAMESPACE = "xdp-counter";
 /** The operator's defaults (operator/config/settings.ts): the agent DaemonSet and the agents' ConfigMap. */
 const DAEMONSET = "xdp-counter-agent";
 const SPECS = "xdp-counter-agent-specs";
+const AGENT_SERVICE_ACCOUNT = "xdp-counter-agent";
 /** etcd's default request limit (--max-request-bytes): no larger object can be stored. */
 export const ETCD_LIMIT_BYTES = 1_572_864;
 
@@ -595,6 +596,12 @@ export async function runScaleOnce(
       kind: "Namespace",
       metadata: { name: NAMESPACE },
     });
+    // The agents' service account, as the chart makes it: the DaemonSet's pods are admitted once it exists.
+    await must("POST", `/api/v1/namespaces/${NAMESPACE}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: AGENT_SERVICE_ACCOUNT },
+    });
     // The fake Nodes, made as nodes join; kwok makes them Ready and renews their Leases.
     const names = Array.from({ length: nodes }, (_, i) => nodeName(i + 1));
     const nodesFrom = Date.now();
@@ -774,8 +781,9 @@ export async function runScaleOnce(
       if (ms > 0) await sleep(ms, undefined, { signal: o.signal }).catch(() => undefined);
       if (o.signal?.aborted) throw new Error("interrupted");
     };
-    // Changing window: after every agent started and wrote (its creation, then its counters: 2 periods).
-    const w1 = [t0 + 2 * periodMs + 1000, t0 + 2 * periodMs + 1000 + changingMs] as const;
+    // Changing window: after every agent started (spread over a period) and wrote its counters once (a full
+    // bucket lets each report go at once after its creation).
+    const w1 = [t0 + periodMs + 5000, t0 + periodMs + 5000 + changingMs] as const;
     await wait(w1[0]);
     const metricsStart = await readMetrics(control);
     const auditFrom = control.auditEvents().length;
@@ -789,7 +797,11 @@ export async function runScaleOnce(
     for (const s of sources) s.freeze();
     // Each report's next write (within a period and its jitter) carries the frozen value, the one after it
     // rates of 0; the operator's status write follows within one more interval. Then quiet.
-    const settle = 2 * (1 + INTERVAL_JITTER) * periodMs + (1 + INTERVAL_JITTER) * intervalMs + 2000;
+    // Without a quiet window only the frozen counters' writes and the status after them are waited for.
+    const settle =
+      (plan.quietPeriods > 0 ? 2 : 1) * (1 + INTERVAL_JITTER) * periodMs +
+      (1 + INTERVAL_JITTER) * intervalMs +
+      2000;
     const quietMs = plan.quietPeriods * periodMs;
     const w2 = [w1[1] + settle, w1[1] + settle + quietMs] as const;
     await wait(w2[1]);
