@@ -582,7 +582,8 @@ export async function runScaleOnce(
         if (operator && operator.exitCode !== null) throw new Error(`the operator exited: ${operatorErr}`);
         if (kwok && !kwok.running) throw new Error(`kwok exited: ${kwok.logTail(20)}`);
         if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s: ${operatorErr}`);
-        await sleep(1000);
+        // a list of thousands of Nodes is megabytes: asked for at most every few seconds
+        await sleep(Math.max(1000, nodes));
       }
     };
     kwok = await startKwok({
