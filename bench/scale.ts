@@ -586,9 +586,11 @@ export async function runScaleOnce(
         await sleep(Math.max(1000, nodes));
       }
     };
+    // kwok's pid file in the control plane's folder: a benchmark SIGKILLed mid-run leaves kwok to the next
+    // control plane's start, which ends every process of an abandoned folder (e2e/local/controlplane/state.ts)
     kwok = await startKwok({
       kubeconfig,
-      stateDir: join(dir, "kwok"),
+      stateDir: control.dir,
       heartbeatSeconds: tuning.heartbeatSeconds,
       leaseDurationSeconds: tuning.leaseDurationSeconds,
     });

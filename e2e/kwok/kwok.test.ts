@@ -1,16 +1,17 @@
 // kwok on the project's real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler):
 // three fake Nodes become Ready and keep their Leases renewed and their status beating; a DaemonSet's pods are
-// placed by the real scheduler, one per Node, and kwok makes them Running and Ready; a deleted Node's pod goes
-// (the controller manager's pod garbage collector removes pods bound to a Node that no longer exists, after
-// its fixed 40 s quarantine); and stop() leaves no kwok process. Needs root and the control plane's binaries
-// (`bash .ci/install`).
+// placed by the real scheduler, one per Node, and kwok makes them Running and Ready; a deleted Node's Lease
+// goes; stop() leaves no kwok process, and neither does a run SIGKILLed with kwok beside its control plane.
+// Needs root and the control plane's binaries (`bash .ci/install`).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import type { ApiClient } from "../../runtime/index.ts";
-import { type ControlPlane, startControlPlane } from "../local/controlplane/index.ts";
+import { type ControlPlane, removeAbandoned, startControlPlane } from "../local/controlplane/index.ts";
 import { processIdentity } from "../local/process.ts";
 import { until } from "../local/wait.ts";
 import { fakeNodeManifest, type Kwok, startKwok } from "./index.ts";
@@ -225,4 +226,27 @@ describe("kwok on the real control plane", () => {
     assert.equal(processIdentity(pid), undefined, `kwok (pid ${pid}) still runs after stop()`);
     await kwok.stop(); // a second stop is harmless
   });
+});
+
+test("a run SIGKILLed with kwok's pid file in its control plane's folder leaves kwok to the next start's clean-up", async (t) => {
+  const root = mkdtempSync(join(tmpdir(), "xdp-counter-kwok-kill-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [join(import.meta.dirname, "testdata", "hold-kwok.ts"), root], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`hold-kwok.ts exited ${code} before it was ready`)));
+  });
+  const held = JSON.parse(line) as { dir: string; kwok: number };
+  const kwokId = processIdentity(held.kwok);
+  assert.ok(kwokId, "kwok runs");
+  child.kill("SIGKILL");
+  await exited;
+  assert.deepEqual(processIdentity(held.kwok), kwokId, "no handler runs on SIGKILL: kwok outlives its owner");
+  // what the next control plane's start does first
+  assert.deepEqual(removeAbandoned(root), [held.dir]);
+  await until("kwok gone", async () => processIdentity(held.kwok) === undefined, 10_000);
+  assert.equal(existsSync(held.dir), false);
 });
