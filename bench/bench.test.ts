@@ -2,7 +2,7 @@
 // result files' shape and the exactness assertions, never speed: CI machines differ, and timing is what
 // `npm run bench` is for. Needs root (XDP programs, network namespaces, which the parts remove themselves).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -11,7 +11,7 @@ import { BASELINES, type FootprintResult } from "./footprint.ts";
 import { CONFIGS, type LiveResult } from "./live.ts";
 import { MODES, type PerPacketResult, PROGRAMS } from "./per-packet.ts";
 import { main, SIZES } from "./run.ts";
-import type { ScaleResult } from "./scale.ts";
+import { CPU_USERS, type ScaleResult } from "./scale.ts";
 import { summarize } from "./stats.ts";
 import type { VariantsResult } from "./variants.ts";
 
@@ -21,6 +21,20 @@ const isSummary = (s: unknown, n: number): void => {
   assert.equal(x.n, n);
   assert.ok((x.min ?? 0) <= (x.median ?? 0) && (x.median ?? 0) <= (x.max ?? 0));
 };
+
+/** Processes running the kwok binary, by pid. */
+function kwokProcesses(): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/exe`).endsWith("/kwok");
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 const isMachine = (m: Record<string, unknown>): void => {
   assert.ok(Number.isInteger(m.nproc) && (m.nproc as number) >= 1);
@@ -139,24 +153,30 @@ test("npm run bench -- --quick --part footprint,scale: both run, clean up and wr
     assert.equal(run.objects.reports, run.nodes * run.xdpCounters, "one report per node and XdpCounter");
     assert.ok(run.objects.totalsExact, "the operator's totals are the sums of the frozen counters");
     assert.deepEqual(run.objects.readyNodes, Array(run.xdpCounters).fill(run.nodes));
+    assert.ok(
+      run.setup.nodesReadySeconds > 0 && run.setup.agentPodsReadySeconds > 0,
+      "kwok's nodes and pods",
+    );
     assert.ok(run.agents.writesPerSecond > 0);
     assert.equal(run.agents.quietCountersChanged, 0, "no counters changed while quiet");
-    assert.deepEqual(
-      run.agents.quietWatchEvents,
-      { configMap: 0, node: 0 },
-      "no spec changed: no watch event",
-    );
+    assert.equal(run.agents.steadyWatchEvents.configMap, 0, "no spec changed: no ConfigMap event");
     assert.ok(
       run.operator.statusWritesPerXdpCounterPerInterval <= 1.001,
       "at most one status write per interval",
     );
     assert.equal(run.operator.quietStatusWrites, 0, "no status write while nothing changes");
     assert.ok(run.objects.reportBytes > 500 && run.objects.xdpCounterBytes > 500);
-    isSummary(run.operator.rssMiB, run.operator.rssMiB.n);
-    // what kube-apiserver and etcd counted meanwhile: the agents' applies, and etcd's puts of them
-    const cp = run.controlPlane;
-    assert.ok((cp.requests["APPLY xdpcounterreports 200"] ?? 0) > 0);
-    assert.ok(cp.etcd.etcd_mvcc_put_total > 0);
-    assert.ok(cp.etcdAfter.etcd_mvcc_db_total_size_in_bytes > 0);
+    // what kube-apiserver and etcd counted in the changing window: the agents' applies, kwok's Leases
+    const w = run.api.writesPerSecond;
+    assert.ok(w.reports > 0 && w.leases > 0, JSON.stringify(w));
+    assert.ok(run.api.productShareOfLeases > 0);
+    assert.ok((run.api.reportRequestBytes ?? 0) > 500, "the API server saw the report bodies");
+    assert.ok(run.etcd.putsPerSecond > 0 && run.etcd.putBytesPerCompactionWindow > 0);
+    assert.ok(run.etcd.dbBytesAfter > 0);
+    for (const who of CPU_USERS) {
+      assert.ok(Number.isFinite(run.cpuPct[who]), `CPU of ${who}`);
+      assert.ok((run.rssMiB[who]?.median ?? 0) > 1, `RSS of ${who}`);
+    }
   }
+  assert.deepEqual(kwokProcesses(), [], "kwok stopped with its run");
 });

@@ -3,18 +3,32 @@
 // needs a user allowed to GET /metrics (the admin).
 import type { ControlPlane } from "../e2e/local/controlplane/index.ts";
 
-/** The etcd series read: the database's size on disk, its live part, and the puts it applied. */
+/**
+ * The etcd series read: the database's size on disk, its live part, the puts it applied and the bytes of their
+ * keys and values (what the history holds until the API server compacts it).
+ */
 export const ETCD_SERIES = [
   "etcd_mvcc_db_total_size_in_bytes",
   "etcd_mvcc_db_total_size_in_use_in_bytes",
   "etcd_mvcc_put_total",
+  "etcd_debugging_mvcc_total_put_size_in_bytes",
 ] as const;
 export type EtcdSeries = (typeof ETCD_SERIES)[number];
+
+/** A histogram's sum and count. */
+export interface SumCount {
+  sum: number;
+  count: number;
+}
 
 export interface ControlPlaneMetrics {
   etcd: Record<EtcdSeries, number>;
   /** apiserver_request_total summed by "<verb> <resource>[/<subresource>] <code>" */
   requests: Record<string, number>;
+  /** apiserver_request_body_size_bytes by "<verb> <resource>": the bytes clients sent */
+  requestBytes: Record<string, SumCount>;
+  /** apiserver_watch_events_sizes by resource: the watch events the API server sent, and their bytes */
+  watchEvents: Record<string, SumCount>;
 }
 
 export interface MetricsDelta {
@@ -24,6 +38,10 @@ export interface MetricsDelta {
   etcd: Record<EtcdSeries, number>;
   /** requests answered in between, by "<verb> <resource>[/<subresource>] <code>" (zero deltas left out) */
   requests: Record<string, number>;
+  /** request body bytes in between, by "<verb> <resource>" */
+  requestBytes: Record<string, SumCount>;
+  /** watch events sent in between, by resource */
+  watchEvents: Record<string, SumCount>;
 }
 
 interface Sample {
@@ -57,13 +75,38 @@ export async function readMetrics(cp: ControlPlane): Promise<ControlPlaneMetrics
   const api = await cp.client.call("GET", "/metrics");
   if (api.status !== 200) throw new Error(`GET /metrics: ${api.status} ${api.text.slice(0, 200)}`);
   const requests: Record<string, number> = {};
+  const requestBytes: Record<string, SumCount> = {};
+  const watchEvents: Record<string, SumCount> = {};
+  const add = (into: Record<string, SumCount>, key: string, part: "sum" | "count", value: number) => {
+    const entry = (into[key] ??= { sum: 0, count: 0 });
+    entry[part] += value;
+  };
   for (const s of parseMetrics(api.text)) {
-    if (s.name !== "apiserver_request_total") continue;
     const { verb, resource, subresource, code } = s.labels;
-    const key = `${verb} ${resource || "-"}${subresource ? `/${subresource}` : ""} ${code}`;
-    requests[key] = (requests[key] ?? 0) + s.value;
+    if (s.name === "apiserver_request_total") {
+      const key = `${verb} ${resource || "-"}${subresource ? `/${subresource}` : ""} ${code}`;
+      requests[key] = (requests[key] ?? 0) + s.value;
+    } else if (s.name === "apiserver_request_body_size_bytes_sum")
+      add(requestBytes, `${verb} ${resource || "-"}`, "sum", s.value);
+    else if (s.name === "apiserver_request_body_size_bytes_count")
+      add(requestBytes, `${verb} ${resource || "-"}`, "count", s.value);
+    else if (s.name === "apiserver_watch_events_sizes_sum") add(watchEvents, resource || "-", "sum", s.value);
+    else if (s.name === "apiserver_watch_events_sizes_count")
+      add(watchEvents, resource || "-", "count", s.value);
   }
-  return { etcd, requests };
+  return { etcd, requests, requestBytes, watchEvents };
+}
+
+function deltaSumCount(
+  before: Record<string, SumCount>,
+  after: Record<string, SumCount>,
+): Record<string, SumCount> {
+  const out: Record<string, SumCount> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const count = v.count - (before[k]?.count ?? 0);
+    if (count > 0) out[k] = { sum: v.sum - (before[k]?.sum ?? 0), count };
+  }
+  return out;
 }
 
 export function metricsDelta(before: ControlPlaneMetrics, after: ControlPlaneMetrics): MetricsDelta {
@@ -76,5 +119,12 @@ export function metricsDelta(before: ControlPlaneMetrics, after: ControlPlaneMet
     const d = v - (before.requests[k] ?? 0);
     if (d > 0) requests[k] = d;
   }
-  return { etcdBefore: before.etcd, etcdAfter: after.etcd, etcd, requests };
+  return {
+    etcdBefore: before.etcd,
+    etcdAfter: after.etcd,
+    etcd,
+    requests,
+    requestBytes: deltaSumCount(before.requestBytes, after.requestBytes),
+    watchEvents: deltaSumCount(before.watchEvents, after.watchEvents),
+  };
 }

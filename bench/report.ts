@@ -120,53 +120,55 @@ export function scaleTables(r: ScaleResult): string {
   const out: string[] = [];
   const n = (x: number): string => x.toLocaleString("en");
   const mib = (b: number): string => f(b / 2 ** 20, 1);
+  const pct = (x: number): string => `${f(x * 100, 1)} %`;
+  const k = r.method.kwok;
   out.push(
-    `Synthetic counters growing by ${r.method.ppsPerNode} packets/s per node and XdpCounter, then frozen; report interval ±${r.method.jitter * 100} % jitter; each XdpCounter polled every ${r.method.pollMs} ms for totals. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
+    `Synthetic counters growing by ${r.method.ppsPerNode} packets/s per node and XdpCounter, then frozen; report interval ±${r.method.jitter * 100} % jitter; each XdpCounter polled every ${r.method.pollMs} ms for totals. kwok: Node status every ${k.heartbeatSeconds} s, Leases of ${k.leaseDurationSeconds} s (renewed every ${k.leaseDurationSeconds / 4} s); the controller manager's node monitor grace period ${k.nodeMonitorGracePeriodSeconds} s. Machine: ${r.machine.nproc} CPUs, ${r.machine.cpuModel}, kernel ${r.machine.kernel}; ${r.machine.date}; load average at the end ${r.machine.loadAvg?.join(", ") ?? "not recorded"}.`,
     "",
-    "| nodes | XdpCounters (reports) | interval | report writes/s | per report per interval | body B (median) | request B/s | failed writes | apply answered in ms: median, min–max (IQR) | shortest gap between a report's writes (intervals) | quiet window: writes (counters changed), refused | watch events at the agents: run (quiet), ConfigMap + Node |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
+    "**API load** in the changing window (kube-apiserver's `apiserver_request_total` and `apiserver_request_body_size_bytes`; writes per second):",
+    "",
+    "| nodes | XdpCounters | interval | budget /min | report period | report writes/s | XdpCounter status writes/s | operator's other writes/s | node Lease writes/s | Node status writes/s | pod status writes/s | other writes/s | product ÷ Lease writes | product ÷ a kubelet's Lease writes | B per report write (server; client median) | watch events/s sent, by resource |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+  );
+  for (const x of r.runs) {
+    const w = x.api.writesPerSecond;
+    const watch = Object.entries(x.api.watchEventsPerSecond)
+      .sort((a, b) => b[1] - a[1])
+      .map(([res, v]) => `${res} ${f(v, 1)}`)
+      .join(", ");
+    out.push(
+      `| ${n(x.nodes)} | ${x.xdpCounters} | ${x.intervalMs / 1000} s | ${x.reportWritesPerMinute} | ${x.periodMs / 1000} s | ${f(w.reports, 2)} | ${f(w.xdpCounters, 2)} | ${f(w.operatorOther, 2)} | ${f(w.leases, 1)} | ${f(w.nodeStatus, 2)} | ${f(w.podStatus, 2)} | ${f(w.other, 2)} | ${pct(x.api.productShareOfLeases)} | ${pct(x.api.productShareOfKubeletLeases)} | ${x.api.reportRequestBytes ?? "—"}; ${x.agents.requestBytes.median} | ${watch || "—"} |`,
+    );
+  }
+  out.push(
+    "",
+    "**etcd** (its own `/metrics`: `etcd_mvcc_db_total_size_in_bytes`, `…_in_use_in_bytes`, `etcd_mvcc_put_total`, `etcd_debugging_mvcc_total_put_size_in_bytes`), and **CPU and RSS** of every process in the changing window:",
+    "",
+    "| nodes | XdpCounters | interval | DB MiB before → after (in use after) | puts/s | bytes put/s | bytes put per 5-minute compaction window | share of the 2 GiB quota | CPU % of one core: kube-apiserver, etcd, controller manager, scheduler, kwok, operator, agents | RSS MiB (median): kube-apiserver, etcd, controller manager, scheduler, kwok, operator (max), agents' process | load average at start |",
+    "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- | ---: |",
+  );
+  for (const x of r.runs) {
+    const e = x.etcd;
+    const c = x.cpuPct;
+    const m = x.rssMiB;
+    const med = (s: { median: number } | undefined) => (s ? f(s.median, 0) : "—");
+    out.push(
+      `| ${n(x.nodes)} | ${x.xdpCounters} | ${x.intervalMs / 1000} s | ${mib(e.dbBytesBefore)} → ${mib(e.dbBytesAfter)} (${mib(e.dbInUseBytesAfter)}) | ${f(e.putsPerSecond, 1)} | ${n(e.putBytesPerSecond)} | ${mib(e.putBytesPerCompactionWindow)} MiB | ${pct(e.shareOfQuotaPerCompactionWindow)} | ${f(c["kube-apiserver"], 0)}, ${f(c.etcd, 0)}, ${f(c["kube-controller-manager"], 0)}, ${f(c["kube-scheduler"], 0)}, ${f(c.kwok, 0)}, ${f(c.operator, 0)}, ${f(c.agents, 0)} | ${med(m["kube-apiserver"])}, ${med(m.etcd)}, ${med(m["kube-controller-manager"])}, ${med(m["kube-scheduler"])}, ${med(m.kwok)}, ${med(m.operator)} (${m.operator ? f(m.operator.max, 0) : "—"}), ${med(m.agents)} | ${f(x.loadAvgAtStart, 1)} |`,
+    );
+  }
+  out.push(
+    "",
+    "**The agents and the operator** (the agents' client counts every apply; the operator's writes from the API server's audit log):",
+    "",
+    "| nodes | XdpCounters | interval | setup: Nodes Ready, agent pods Ready (s) | report writes per report per period | failed writes | apply answered in ms: median, min–max | shortest gap between a report's writes (periods) | quiet: writes (counters changed), refused | agents' watch events, steady windows: ConfigMap + Node | status writes per XdpCounter per interval | status writes when quiet | report → totals ms: median, p99 (n) | never in totals | one report B | XdpCounter B (status B) | totals exact | ready nodes |",
+    "| ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- | --- |",
   );
   for (const x of r.runs) {
     const g = x.agents;
-    out.push(
-      `| ${n(x.nodes)} | ${x.xdpCounters} (${n(x.objects.reports)}) | ${x.intervalMs / 1000} s | ${f(g.writesPerSecond, 1)} | ${f(g.writesPerReportPerInterval, 3)} | ${g.requestBytes.median} | ${n(g.requestBytesPerSecond)} | ${n(g.failedWrites)} | ${f(g.answerMs.median, 0)}, ${spread(g.answerMs, 0)} | ${f(g.minGapIntervals, 2)} | ${g.quietWrites} (${g.quietCountersChanged}), ${g.quietFailedWrites} | ${g.watchEvents.configMap} + ${g.watchEvents.node} (${g.quietWatchEvents.configMap} + ${g.quietWatchEvents.node}) |`,
-    );
-  }
-  out.push(
-    "",
-    "| nodes | XdpCounters | one report B | XdpCounter B (status B) | totals exact | ready nodes | status writes per XdpCounter per interval | shortest gap between status writes (intervals) | status writes when quiet | report → totals ms: median, p95, p99, max | reports never seen in totals | operator RSS MiB: median, min–max |",
-    "| ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- |",
-  );
-  for (const x of r.runs) {
-    const l = x.operator.reportToTotalsMs;
     const o = x.operator;
+    const l = o.reportToTotalsMs;
     out.push(
-      `| ${n(x.nodes)} | ${x.xdpCounters} | ${n(x.objects.reportBytes)} | ${n(x.objects.xdpCounterBytes)} (${n(x.objects.statusBytes)}) | ${x.objects.totalsExact ? "yes" : "no"} | ${x.objects.readyNodes.join(", ")} | ${f(o.statusWritesPerXdpCounterPerInterval, 2)} | ${f(o.minStatusGapIntervals, 2)} | ${o.quietStatusWrites} | ${l ? `${f(l.median, 0)}, ${o.reportToTotalsP95Ms ?? "—"}, ${o.reportToTotalsP99Ms ?? "—"}, ${f(l.max, 0)} (n ${n(l.n)})` : "—"} | ${o.unresolved} | ${f(o.rssMiB.median, 1)}, ${f(o.rssMiB.min, 1)}–${f(o.rssMiB.max, 1)} |`,
-    );
-  }
-  out.push(
-    "",
-    `What the control plane counted from the agents' start to their stop (${r.runs[0]?.controlPlane.version} kube-apiserver's \`apiserver_request_total\`, etcd's \`etcd_mvcc_*\`):`,
-    "",
-    "| nodes | XdpCounters | report applies answered, by code | XdpCounter status patches, by code | other requests | etcd puts | etcd DB MiB: before → after (in use after) | CPU % of one core while changing: kube-apiserver, etcd, operator, agents (load average at start) |",
-    "| ---: | ---: | --- | --- | ---: | ---: | --- | --- |",
-  );
-  for (const x of r.runs) {
-    const cp = x.controlPlane;
-    const entries = Object.entries(cp.requests);
-    const by = (prefix: string): string =>
-      entries
-        .filter(([k]) => k.startsWith(prefix))
-        .map(([k, v]) => `${k.split(" ")[2]}: ${n(v)}`)
-        .join(", ") || "—";
-    const other = entries
-      .filter(
-        ([k]) => !k.startsWith("APPLY xdpcounterreports ") && !k.startsWith("PATCH xdpcounters/status "),
-      )
-      .reduce((a, [, v]) => a + v, 0);
-    const e = cp.etcdAfter;
-    out.push(
-      `| ${n(x.nodes)} | ${x.xdpCounters} | ${by("APPLY xdpcounterreports ")} | ${by("PATCH xdpcounters/status ")} | ${n(other)} | ${n(cp.etcd.etcd_mvcc_put_total)} | ${mib(cp.etcdBefore.etcd_mvcc_db_total_size_in_bytes)} → ${mib(e.etcd_mvcc_db_total_size_in_bytes)} (${mib(e.etcd_mvcc_db_total_size_in_use_in_bytes)}) | ${x.cpuPct ? `${f(x.cpuPct["kube-apiserver"], 0)}, ${f(x.cpuPct.etcd, 0)}, ${f(x.cpuPct.operator, 0)}, ${f(x.cpuPct.agents, 0)} (${f(x.loadAvgAtStart, 1)})` : "—"} |`,
+      `| ${n(x.nodes)} | ${x.xdpCounters} | ${x.intervalMs / 1000} s | ${f(x.setup.nodesReadySeconds, 0)}, ${f(x.setup.agentPodsReadySeconds, 0)} | ${f(g.writesPerReportPerPeriod, 3)} | ${n(g.failedWrites)} | ${f(g.answerMs.median, 0)}, ${spread(g.answerMs, 0)} | ${f(g.minGapPeriods, 2)} | ${g.quietWrites} (${g.quietCountersChanged}), ${g.quietFailedWrites} | ${g.steadyWatchEvents.configMap} + ${n(g.steadyWatchEvents.node)} | ${f(o.statusWritesPerXdpCounterPerInterval, 2)} | ${o.quietStatusWrites} | ${l ? `${f(l.median, 0)}, ${o.reportToTotalsP99Ms ?? "—"} (n ${n(l.n)})` : "—"} | ${o.unresolved} | ${n(x.objects.reportBytes)} | ${n(x.objects.xdpCounterBytes)} (${n(x.objects.statusBytes)}) | ${x.objects.totalsExact ? "yes" : "no"} | ${x.objects.readyNodes.join(", ")} |`,
     );
   }
   for (const x of r.runs) {

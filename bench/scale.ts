@@ -1,15 +1,17 @@
-// Part "scale": the control plane with many nodes, simulated (docs/adr/0021, 0022). N nodes, each the node's
-// own agent (agent/cluster/node-agent.ts: NodeAgent, in this one process, one KubeClient as each agent has one)
-// with synthetic counters instead of BPF, watch the agents' ConfigMap and their Node and write one
-// XdpCounterReport per XdpCounter by server-side apply into a real kube-apiserver and etcd
-// (e2e/local/controlplane, the API server alone: no controllers, no kubelets). The real operator runs as a child
-// process against the same server, so its memory is its own: it labels the nodes, writes the agents' ConfigMap and
-// the agent DaemonSet, and sums the reports into each XdpCounter's status. The bench plays the kubelets and the
-// DaemonSet controller: the Node objects (Ready) and the agent pods (Ready).
-// Measured: report writes per second and bytes per write, the operator's status writes (at most one per
-// interval, none idle), the size of one report and of the XdpCounter, the time from a node's report to totals
-// that include it, exact totals, the operator's RSS, the watch events the agents receive (none while no spec
-// changes), and what etcd and the API server count meanwhile (their /metrics).
+// Part "scale": the real control plane with many nodes, simulated by kwok (docs/adr/0021, 0022, 0027). A fresh
+// control plane (e2e/local/controlplane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, all
+// 1.37) and kwok (e2e/kwok) playing the kubelets of N fake Nodes: it keeps them Ready, renews their Leases and
+// sets the pods the real DaemonSet controller and scheduler put on them Running and Ready. The real operator runs
+// as a child process: it labels the nodes, writes the agents' ConfigMap and the agent DaemonSet, and sums the
+// reports into each XdpCounter's status. On each node the agent's own code (agent/cluster/node-agent.ts:
+// NodeAgent, in this one process, one KubeClient as each agent has one) runs with synthetic counters instead
+// of BPF: it watches the agents' ConfigMap and its Node and writes one XdpCounterReport per XdpCounter, under
+// the node's budget of report writes.
+// Measured: API requests per second by verb and resource (the product's apart from kwok's simulated kubelets),
+// request bytes per report write, etcd's database size and the bytes put per compaction window, the CPU and
+// RSS of every component, the operator's status writes (at most one per interval, none idle), the size of one
+// report and of the XdpCounter, the time from a node's report to totals that include it, exact totals, and
+// the watch events the agents receive (none while no spec changes).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -22,6 +24,7 @@ import type { CounterSource } from "../agent/cluster/counter-unit.ts";
 import { NodeAgent } from "../agent/cluster/node-agent.ts";
 import type { InterfaceState } from "../agent/cluster/reconciler.ts";
 import { type AgentConfig, CRD_PATH, REPORT_CRD_PATH } from "../api/v1alpha1/index.ts";
+import { fakeNodeManifest, type Kwok, startKwok } from "../e2e/kwok/index.ts";
 import { type ControlPlane, startControlPlane } from "../e2e/local/controlplane/index.ts";
 import { AGENT_NODE_LABEL } from "../operator/daemonset/index.ts";
 import { silentLogger } from "../runtime/index.ts";
@@ -35,7 +38,6 @@ import {
   reportsPath,
   type WatchEvent,
 } from "../runtime/kube/index.ts";
-import { agentPodManifest, agentPodStatus } from "../testing/operator.ts";
 import { type MetricsDelta, metricsDelta, readMetrics } from "./control-plane-metrics.ts";
 import { type Machine, machine } from "./machine.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
@@ -46,6 +48,7 @@ const NAMESPACE = "xdp-counter";
 /** The operator's defaults (operator/config/settings.ts): the agent DaemonSet and the agents' ConfigMap. */
 const DAEMONSET = "xdp-counter-agent";
 const SPECS = "xdp-counter-agent-specs";
+const AGENT_SERVICE_ACCOUNT = "xdp-counter-agent";
 /** etcd's default request limit (--max-request-bytes): no larger object can be stored. */
 export const ETCD_LIMIT_BYTES = 1_572_864;
 
@@ -127,7 +130,24 @@ function cpuSeconds(pid: number): number | undefined {
 }
 
 /** Who uses the CPU in a run (2 vCPUs for all of them, and other workloads besides). */
-export type CpuUser = "kube-apiserver" | "etcd" | "operator" | "agents";
+/** Who uses the CPU and memory in a run (2 vCPUs for all of them, and other workloads besides). */
+export const CPU_USERS = [
+  "kube-apiserver",
+  "etcd",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "operator",
+  "agents",
+] as const;
+export type CpuUser = (typeof CPU_USERS)[number];
+
+/** etcd's default quota (--quota-backend-bytes): past it, etcd refuses every write of the cluster. */
+export const ETCD_QUOTA_BYTES = 2 * 1024 ** 3;
+/** The API server's default --etcd-compaction-interval: etcd keeps every revision this long. */
+export const COMPACTION_WINDOW_MS = 300_000;
+/** The kubelet's Lease renewals per node per second (every 10 s: a quarter of the 40 s lease). */
+export const KUBELET_LEASE_WRITES_PER_NODE_PER_SECOND = 0.1;
 
 const nearestRank = (values: number[], q: number): number | undefined => {
   if (values.length === 0) return undefined;
@@ -135,23 +155,73 @@ const nearestRank = (values: number[], q: number): number | undefined => {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))];
 };
 
+/**
+ * The time between two writes of one report: its interval, or longer when the node's budget of report writes
+ * (docs/adr/0027) is shared by more reports than it allows at that interval.
+ */
+export function reportPeriodMs(
+  intervalMs: number,
+  xdpCounters: number,
+  reportWritesPerMinute: number,
+): number {
+  return Math.max(intervalMs, Math.ceil((xdpCounters * 60_000) / reportWritesPerMinute));
+}
+
+/** The write requests of a window, per second, grouped by whose load they are. */
+export interface ApiLoad {
+  /** every request, per second, by "<verb> <resource>[/<subresource>]" (every answer code together) */
+  requestsPerSecond: Record<string, number>;
+  /** writes (not GET, LIST, WATCH) per second: the product's reports and status, and the rest by resource */
+  writesPerSecond: {
+    reports: number;
+    xdpCounters: number;
+    /** the operator's other writes (ConfigMap, DaemonSet, node labels, Events), from the audit log */
+    operatorOther: number;
+    /** what the simulated kubelets write: node Leases, Node status, pod status */
+    leases: number;
+    nodeStatus: number;
+    podStatus: number;
+    other: number;
+  };
+  /** the product's writes (reports, XdpCounter status, the operator's others) over the node Leases' renewals */
+  productShareOfLeases: number;
+  /** the same share against a kubelet's renewals (one per node every 10 s), as on a real cluster */
+  productShareOfKubeletLeases: number;
+  /** the API server's apiserver_request_body_size_bytes for report writes: bytes per write */
+  reportRequestBytes: number | undefined;
+  /** watch events the API server sent per second, by resource */
+  watchEventsPerSecond: Record<string, number>;
+}
+
 export interface ScaleRun {
   nodes: number;
   xdpCounters: number;
   intervalMs: number;
-  /** intervals measured while every node's counters change, and with them frozen */
-  changingIntervals: number;
-  quietIntervals: number;
+  reportWritesPerMinute: number;
+  /** reportPeriodMs: how often one report can be written under the node's budget */
+  periodMs: number;
+  changingSeconds: number;
+  quietSeconds: number;
+  setup: {
+    controlPlaneStartMs: number;
+    /** from the first Node created to every Node Ready (kwok) */
+    nodesReadySeconds: number;
+    /** from the operator's DaemonSet to every agent pod Ready (DaemonSet controller, scheduler, kwok) */
+    agentPodsReadySeconds: number;
+    kwokHeartbeatSeconds: number;
+    kwokLeaseDurationSeconds: number;
+    nodeMonitorGracePeriodSeconds: number;
+  };
   agents: {
     /** report writes (server-side applies answered 2xx) per second in the changing window */
     writesPerSecond: number;
-    /** per node and XdpCounter per interval (the bound: 1 / (1 − jitter)) */
-    writesPerReportPerInterval: number;
+    /** per node and XdpCounter per period (the bound: about 1) */
+    writesPerReportPerPeriod: number;
     requestBytesPerSecond: number;
     /** JSON bytes of one apply's body */
     requestBytes: Summary;
-    /** the shortest time between two writes of one report, in intervals (the bound: ≥ 1 − jitter) */
-    minGapIntervals: number;
+    /** the shortest time between two writes of one report, in periods */
+    minGapPeriods: number;
     failedWrites: number;
     /** why writes failed (error messages, digits replaced by N), and how many times */
     failureReasons: Record<string, number>;
@@ -163,10 +233,11 @@ export interface ScaleRun {
     quietCountersChanged: number;
     /** applies the API server refused in the quiet window (retried with back-off) */
     quietFailedWrites: number;
-    quietWritesPerReportPerInterval: number;
-    /** watch events (ADDED, MODIFIED, DELETED) the agents' informers received, by watched kind */
+    /** watch events (ADDED, MODIFIED, DELETED) the agents' informers received, by watched kind, whole run */
     watchEvents: { configMap: number; node: number };
-    quietWatchEvents: { configMap: number; node: number };
+    /** in the changing and quiet windows (no spec changes): ConfigMap events are the product's, Node events
+     * the simulated kubelets' status heartbeats */
+    steadyWatchEvents: { configMap: number; node: number };
     /** watches opened (each informer's first and every resumption) and lists, over the run */
     watchesOpened: number;
     lists: number;
@@ -181,17 +252,15 @@ export interface ScaleRun {
     quietStatusWrites: number;
     /** the operator's other writes in the run: the ConfigMap, Nodes (labels), the DaemonSet, reports, events */
     otherWrites: Record<string, number>;
-    rssMiB: Summary;
     /** a node's report (its apply answered) to the first poll of the XdpCounter whose totals include it, ms */
     reportToTotalsMs: Summary | undefined;
-    reportToTotalsP95Ms: number | undefined;
     reportToTotalsP99Ms: number | undefined;
     /** reports with new counters whose values the totals never showed within the run */
     unresolved: number;
     pollMs: number;
   };
   objects: {
-    /** one report as the API server returns it (managedFields included), and as one XdpCounter's reports list it */
+    /** one report as the API server returns it (managedFields included) */
     reportBytes: number;
     /** the XdpCounter as the API server returns it */
     xdpCounterBytes: number;
@@ -203,13 +272,25 @@ export interface ScaleRun {
     readyNodes: number[];
     reportingNodes: number[];
   };
-  /** etcd's and the API server's /metrics from the agents' start to their stop */
-  controlPlane: MetricsDelta & { version: string; startMs: number };
-  /**
-   * CPU % of one core in the changing window, by process ("agents": the benchmark's own process, which runs
-   * every NodeAgent); and the machine's 1-minute load average when the agents started
-   */
+  /** the changing window's requests, from the API server's /metrics */
+  api: ApiLoad;
+  etcd: {
+    dbBytesBefore: number;
+    dbBytesAfter: number;
+    dbInUseBytesAfter: number;
+    putsPerSecond: number;
+    /** keys and values put per second (etcd_debugging_mvcc_total_put_size_in_bytes) */
+    putBytesPerSecond: number;
+    /** what one compaction window (5 minutes) of that history holds, and its share of the 2 GiB quota */
+    putBytesPerCompactionWindow: number;
+    shareOfQuotaPerCompactionWindow: number;
+  };
+  /** the changing window's /metrics deltas, whole */
+  controlPlane: MetricsDelta & { version: string };
+  /** CPU % of one core in the changing window, by process ("agents": the benchmark's own process) */
   cpuPct: Record<CpuUser, number>;
+  /** RSS MiB sampled every second in the changing window, by process */
+  rssMiB: Record<CpuUser, Summary | undefined>;
   loadAvgAtStart: number;
   wallSeconds: number;
 }
@@ -223,6 +304,7 @@ export interface ScaleResult {
     pollMs: number;
     jitter: number;
     ppsPerNode: number;
+    kwok: KwokTuning;
   };
   runs: ScaleRun[];
 }
@@ -346,21 +428,110 @@ class CountingClient implements KubeClient {
   }
 }
 
-export async function runScaleOnce(o: {
+export interface ScalePlan {
   nodes: number;
+  /** XdpCounters, each selecting every node */
   xdpCounters: number;
   intervalMs: number;
-  changingIntervals: number;
-  quietIntervals: number;
-  pps: number;
-  pollMs: number;
-  log: (text: string) => void;
-  signal?: AbortSignal;
-}): Promise<ScaleRun> {
+  /** the nodes' budget of report writes (the chart's agent.reportWritesPerMinute; the product's default: 1) */
+  reportWritesPerMinute: number;
+  /** the changing window, at least this long and at least one report period (full runs: one compaction window) */
+  changingMs: number;
+  /** the quiet window, in report periods */
+  quietPeriods: number;
+}
+
+/** kwok's kubelets for the run (docs: BENCHMARKS.md, "Control-plane scale"). */
+export interface KwokTuning {
+  heartbeatSeconds: number;
+  leaseDurationSeconds: number;
+  /** the controller manager's --node-monitor-grace-period: how late a Lease may be before a node is NotReady */
+  nodeMonitorGracePeriodSeconds: number;
+}
+
+export const DEFAULT_KWOK_TUNING: KwokTuning = {
+  // the kubelet's nodeStatusReportFrequency: an unchanged Node's status is written every 5 minutes
+  heartbeatSeconds: 300,
+  // a kubelet's: renewed every 10 s
+  leaseDurationSeconds: 40,
+  // raised from 50 s: on 2 vCPUs under a full load a renewal may be late without a node being gone
+  nodeMonitorGracePeriodSeconds: 300,
+};
+
+const isRead = (verb: string): boolean => verb === "GET" || verb === "LIST" || verb === "WATCH";
+
+/** The write requests of a window by whose load they are, from "<verb> <resource>[/<sub>] <code>" counts. */
+export function apiLoad(
+  delta: MetricsDelta,
+  seconds: number,
+  operatorOtherWrites: number,
+  nodes: number,
+): ApiLoad {
+  const requestsPerSecond: Record<string, number> = {};
+  const w = {
+    reports: 0,
+    xdpCounters: 0,
+    operatorOther: 0,
+    leases: 0,
+    nodeStatus: 0,
+    podStatus: 0,
+    other: 0,
+  };
+  for (const [key, n] of Object.entries(delta.requests)) {
+    const [verb = "", what = ""] = key.split(" ");
+    requestsPerSecond[`${verb} ${what}`] = (requestsPerSecond[`${verb} ${what}`] ?? 0) + n / seconds;
+    if (isRead(verb)) continue;
+    const resource = what.split("/")[0];
+    if (resource === "xdpcounterreports") w.reports += n;
+    else if (resource === "xdpcounters") w.xdpCounters += n;
+    else if (resource === "leases") w.leases += n;
+    else if (what === "nodes/status") w.nodeStatus += n;
+    else if (what === "pods/status") w.podStatus += n;
+    else w.other += n;
+  }
+  w.operatorOther = Math.min(operatorOtherWrites, w.other);
+  w.other -= w.operatorOther;
+  const perSecond = Object.fromEntries(
+    Object.entries(w).map(([k, v]) => [k, round(v / seconds, 2)]),
+  ) as ApiLoad["writesPerSecond"];
+  for (const k of Object.keys(requestsPerSecond)) requestsPerSecond[k] = round(requestsPerSecond[k] ?? 0, 2);
+  const product = w.reports + w.xdpCounters + w.operatorOther;
+  const applies = Object.entries(delta.requestBytes).filter(([k]) => k.endsWith(" xdpcounterreports"));
+  const bytes = applies.reduce((a, [, v]) => a + v.sum, 0);
+  const count = applies.reduce((a, [, v]) => a + v.count, 0);
+  return {
+    requestsPerSecond,
+    writesPerSecond: perSecond,
+    productShareOfLeases: w.leases > 0 ? round(product / w.leases, 3) : Number.NaN,
+    productShareOfKubeletLeases: round(
+      product / seconds / (nodes * KUBELET_LEASE_WRITES_PER_NODE_PER_SECOND),
+      3,
+    ),
+    reportRequestBytes: count > 0 ? Math.round(bytes / count) : undefined,
+    watchEventsPerSecond: Object.fromEntries(
+      Object.entries(delta.watchEvents).map(([k, v]) => [k, round(v.count / seconds, 2)]),
+    ),
+  };
+}
+
+export async function runScaleOnce(
+  plan: ScalePlan,
+  o: {
+    pps: number;
+    pollMs: number;
+    kwok?: KwokTuning;
+    log: (text: string) => void;
+    signal?: AbortSignal;
+  },
+): Promise<ScaleRun> {
   const started = Date.now();
-  const { nodes, intervalMs } = o;
+  const { nodes, intervalMs, reportWritesPerMinute } = plan;
+  const tuning = o.kwok ?? DEFAULT_KWOK_TUNING;
+  const periodMs = reportPeriodMs(intervalMs, plan.xdpCounters, reportWritesPerMinute);
+  const changingMs = Math.ceil(Math.max(plan.changingMs, periodMs) / periodMs) * periodMs;
   const dir = mkdtempSync(join(tmpdir(), "xdp-counter-bench-scale-"));
   let cp: ControlPlane | undefined;
+  let kwok: Kwok | undefined;
   let operator: ChildProcess | undefined;
   const stop = new AbortController();
   const runs: Promise<void>[] = [];
@@ -368,8 +539,23 @@ export async function runScaleOnce(o: {
   let polling = true;
   let sampler: ReturnType<typeof setInterval> | undefined;
   try {
-    // etcd and kube-apiserver only; the audit log (Metadata) tells the operator's writes apart
-    cp = await startControlPlane({ components: "apiserver", crds: [CRD_PATH, REPORT_CRD_PATH], audit: true });
+    // The whole control plane: the DaemonSet controller makes the agent pods, the scheduler binds them, the
+    // node lifecycle controller watches the Leases. The audit log (Metadata) tells the operator's writes apart;
+    // reads and what the controllers and simulated kubelets write are left out of it.
+    cp = await startControlPlane({
+      components: "all",
+      crds: [CRD_PATH, REPORT_CRD_PATH],
+      audit: true,
+      auditRules: [
+        { level: "None", verbs: ["get", "list", "watch"] },
+        { level: "None", users: ["system:kube-controller-manager", "system:kube-scheduler"] },
+        { level: "None", resources: [{ group: "coordination.k8s.io", resources: ["leases"] }] },
+        { level: "None", resources: [{ group: "", resources: ["nodes/status", "pods/status"] }] },
+      ],
+      extraFlags: {
+        "kube-controller-manager": [`--node-monitor-grace-period=${tuning.nodeMonitorGracePeriodSeconds}s`],
+      },
+    });
     const control = cp;
     const { kubeconfig } = control;
     let operatorErr = "";
@@ -394,44 +580,54 @@ export async function runScaleOnce(o: {
         const v = await fn();
         if (v !== undefined) return v;
         if (operator && operator.exitCode !== null) throw new Error(`the operator exited: ${operatorErr}`);
+        if (kwok && !kwok.running) throw new Error(`kwok exited: ${kwok.logTail(20)}`);
         if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s: ${operatorErr}`);
-        await sleep(200);
+        // a list of thousands of Nodes is megabytes: asked for at most every few seconds
+        await sleep(Math.max(1000, nodes));
       }
     };
+    // kwok's pid file in the control plane's folder: a benchmark SIGKILLed mid-run leaves kwok to the next
+    // control plane's start, which ends every process of an abandoned folder (e2e/local/controlplane/state.ts)
+    kwok = await startKwok({
+      kubeconfig,
+      stateDir: control.dir,
+      heartbeatSeconds: tuning.heartbeatSeconds,
+      leaseDurationSeconds: tuning.leaseDurationSeconds,
+    });
     await must("POST", "/api/v1/namespaces", {
       apiVersion: "v1",
       kind: "Namespace",
       metadata: { name: NAMESPACE },
     });
-    // pods are admitted once their namespace's `default` ServiceAccount exists (no controller makes it here)
+    // The agents' service account, as the chart makes it: the DaemonSet's pods are admitted once it exists.
     await must("POST", `/api/v1/namespaces/${NAMESPACE}/serviceaccounts`, {
       apiVersion: "v1",
       kind: "ServiceAccount",
-      metadata: { name: "default" },
+      metadata: { name: AGENT_SERVICE_ACCOUNT },
     });
-    // Nodes as they join: the API server's TaintNodesByCondition admission taints a new Node not-ready, its
-    // kubelet reports Ready and the node lifecycle controller lifts the taint (both played here).
+    // The fake Nodes, made as nodes join; kwok makes them Ready and renews their Leases.
     const names = Array.from({ length: nodes }, (_, i) => nodeName(i + 1));
+    const nodesFrom = Date.now();
     for (let i = 0; i < names.length; i += 50) {
       await Promise.all(
-        names.slice(i, i + 50).map(async (name) => {
-          await must("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name } });
-          await must(
-            "PATCH",
-            `/api/v1/nodes/${name}/status`,
-            { status: { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }] } },
-            "application/merge-patch+json",
-          );
-          await must(
-            "PATCH",
-            `/api/v1/nodes/${name}`,
-            { spec: { taints: null } },
-            "application/merge-patch+json",
-          );
-        }),
+        names.slice(i, i + 50).map((name) => must("POST", "/api/v1/nodes", fakeNodeManifest(name))),
       );
     }
-    const xdpcNames = Array.from({ length: o.xdpCounters }, (_, k) => xdpCounterName(k));
+    const readyNodes = async (): Promise<number> => {
+      const list = await must("GET", "/api/v1/nodes");
+      return (list.items ?? []).filter((n) =>
+        (
+          (n as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []
+        ).some((c) => c.type === "Ready" && c.status === "True"),
+      ).length;
+    };
+    await until(
+      `${nodes} Nodes Ready`,
+      async () => ((await readyNodes()) === nodes ? true : undefined),
+      60_000 + nodes * 60,
+    );
+    const nodesReadySeconds = (Date.now() - nodesFrom) / 1000;
+    const xdpcNames = Array.from({ length: plan.xdpCounters }, (_, k) => xdpCounterName(k));
     for (const [k, name] of xdpcNames.entries()) {
       await must("POST", XDPC, {
         apiVersion: "xdpcounter.dev/v1alpha1",
@@ -453,54 +649,53 @@ export async function runScaleOnce(o: {
         XDP_COUNTER_AGENT_IMAGE: "xdp-counter:bench",
         XDP_COUNTER_PORT: String(port),
         XDP_COUNTER_LOG_LEVEL: "warn",
+        XDP_COUNTER_AGENT_REPORT_WRITES_PER_MINUTE: String(reportWritesPerMinute),
       },
     });
     operator.stderr?.on("data", (d: Buffer) => {
       operatorErr = (operatorErr + d.toString()).slice(-4000);
     });
-    const opPid = operator.pid as number;
-    const rss: number[] = [];
-    sampler = setInterval(() => {
-      const k = rssKiB(opPid);
-      if (k !== undefined) rss.push(k / 1024);
-    }, 1000);
+    const pids: Record<Exclude<CpuUser, "agents">, number> = {
+      "kube-apiserver": control.pid("kube-apiserver"),
+      etcd: control.pid("etcd"),
+      "kube-controller-manager": control.pid("kube-controller-manager"),
+      "kube-scheduler": control.pid("kube-scheduler"),
+      kwok: kwok.pid,
+      operator: operator.pid as number,
+    };
     // The operator's DaemonSet, its ConfigMap with every spec, its label on every node.
-    const ds = await until("the operator did not create its DaemonSet", async () => {
+    const podsFrom = Date.now();
+    await until("the operator did not create its DaemonSet", async () => {
       const res = await call("GET", `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${DAEMONSET}`);
-      return res.status === 200 ? (res.body as Json) : undefined;
+      return res.status === 200 ? true : undefined;
     });
     await until("the operator did not write every spec into its ConfigMap", async () => {
       const res = await call("GET", `/api/v1/namespaces/${NAMESPACE}/configmaps/${SPECS}`);
       const data = (res.body as Json | undefined)?.data ?? {};
-      return res.status === 200 && Object.keys(data).length >= o.xdpCounters ? true : undefined;
+      return res.status === 200 && Object.keys(data).length >= plan.xdpCounters ? true : undefined;
     });
-    await until("the operator did not label every node", async () => {
-      const list = await must(
-        "GET",
-        `/api/v1/nodes?labelSelector=${encodeURIComponent(`${AGENT_NODE_LABEL}=true`)}`,
-      );
-      return (list.items ?? []).length === nodes ? true : undefined;
-    });
-    // The agent pods, Ready, as the DaemonSet controller and the kubelets would make them: the operator counts
-    // a node as ready while its pod is (docs/adr/0016).
-    const podsPath = `/api/v1/namespaces/${NAMESPACE}/pods`;
-    for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(
-        names.slice(i, i + 50).map(async (node) => {
-          await must(
-            "POST",
-            podsPath,
-            agentPodManifest({ name: DAEMONSET, uid: ds.metadata.uid }, node, "xdp-counter:bench"),
-          );
-          await must(
-            "PATCH",
-            `${podsPath}/${DAEMONSET}-${node}/status`,
-            agentPodStatus(true),
-            "application/merge-patch+json",
-          );
-        }),
-      );
-    }
+    await until(
+      "the operator did not label every node",
+      async () => {
+        const list = await must(
+          "GET",
+          `/api/v1/nodes?labelSelector=${encodeURIComponent(`${AGENT_NODE_LABEL}=true`)}`,
+        );
+        return (list.items ?? []).length === nodes ? true : undefined;
+      },
+      120_000 + nodes * 20,
+    );
+    // The agent pods: made by the DaemonSet controller, bound by the scheduler, Running and Ready by kwok.
+    await until(
+      `${nodes} agent pods Ready`,
+      async () => {
+        const ds = await must("GET", `/apis/apps/v1/namespaces/${NAMESPACE}/daemonsets/${DAEMONSET}`);
+        const st = (ds as { status?: { numberReady?: number } }).status;
+        return st?.numberReady === nodes ? true : undefined;
+      },
+      120_000 + nodes * 100,
+    );
+    const agentPodsReadySeconds = (Date.now() - podsFrom) / 1000;
     const get = async (name: string): Promise<Json | undefined> => {
       const res = await call("GET", `${XDPC}/${name}`);
       return res.status === 200 ? (res.body as Json) : undefined;
@@ -510,7 +705,8 @@ export async function runScaleOnce(o: {
         (await get(name))?.status?.desiredNodes === nodes ? true : undefined,
       );
     o.log(
-      `scale: ${nodes} nodes × ${o.xdpCounters} XdpCounters, operator pid ${opPid} ready, ${nodes} agent pods Ready; starting the agents`,
+      `scale: ${nodes} nodes × ${plan.xdpCounters} XdpCounters, every node Ready in ${round(nodesReadySeconds, 1)} s, ` +
+        `every agent pod in ${round(agentPodsReadySeconds, 1)} s; starting the agents (a report every ${periodMs / 1000} s)`,
     );
 
     // The agents: NodeAgent each, one client as each agent has one, synthetic counters.
@@ -521,18 +717,22 @@ export async function runScaleOnce(o: {
     );
     const sources: SyntheticCounters[] = [];
     const sourceOf = new Map<string, SyntheticCounters>();
-    const metricsBefore = await readMetrics(control);
-    const pids: Record<Exclude<CpuUser, "agents">, number> = {
-      "kube-apiserver": control.pid("kube-apiserver"),
-      etcd: control.pid("etcd"),
-      operator: opPid,
-    };
     const cpuNow = (): Record<CpuUser, number> => ({
-      "kube-apiserver": cpuSeconds(pids["kube-apiserver"]) ?? Number.NaN,
-      etcd: cpuSeconds(pids.etcd) ?? Number.NaN,
-      operator: cpuSeconds(pids.operator) ?? Number.NaN,
+      ...(Object.fromEntries(
+        Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) ?? Number.NaN]),
+      ) as Record<Exclude<CpuUser, "agents">, number>),
       agents: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     });
+    const rss = new Map<CpuUser, number[]>(CPU_USERS.map((u) => [u, []]));
+    let sampling = false;
+    sampler = setInterval(() => {
+      if (!sampling) return;
+      for (const [k, pid] of Object.entries(pids)) {
+        const kib = rssKiB(pid);
+        if (kib !== undefined) rss.get(k as CpuUser)?.push(kib / 1024);
+      }
+      rss.get("agents")?.push(process.memoryUsage().rss / 1024 ** 2);
+    }, 1000);
     const loadAvgAtStart = loadavg()[0] ?? 0;
     const t0 = Date.now();
     names.forEach((node, i) => {
@@ -543,18 +743,19 @@ export async function runScaleOnce(o: {
         specsName: SPECS,
         pinRoot: join(dir, "no-pins"),
         log: silentLogger,
+        reportWritesPerMinute,
         listInterfaces: async () => ({ interfaces: [], primary: undefined }),
         source: (config: AgentConfig) => {
           const k = xdpcNames.indexOf(config.xdpCounter);
-          const s = new SyntheticCounters(i * o.xdpCounters + k, o.pps, config.interfaces[0] ?? "eth0");
+          const s = new SyntheticCounters(i * plan.xdpCounters + k, o.pps, config.interfaces[0] ?? "eth0");
           sources.push(s);
           sourceOf.set(`${config.xdpCounter}/${node}`, s);
           return s;
         },
       });
-      // Started evenly over one interval, as agents of a DaemonSet rolled out over time would be.
+      // Started evenly over one period, as agents of a DaemonSet rolled out over time would be.
       runs.push(
-        sleep(Math.floor((i * intervalMs) / nodes), undefined, { signal: stop.signal })
+        sleep(Math.floor((i * periodMs) / nodes), undefined, { signal: stop.signal })
           .then(() => agent.run(stop.signal))
           .catch(() => undefined),
       );
@@ -578,68 +779,80 @@ export async function runScaleOnce(o: {
       }
     })();
 
-    const at = (k: number): number => t0 + k * intervalMs;
     const wait = async (until: number): Promise<void> => {
       const ms = until - Date.now();
       if (ms > 0) await sleep(ms, undefined, { signal: o.signal }).catch(() => undefined);
       if (o.signal?.aborted) throw new Error("interrupted");
     };
-    // Changing window: after every agent started (1 interval, and 1 s for its first writes), for changingIntervals.
-    const w1 = [at(1) + 1000, at(1 + o.changingIntervals) + 1000] as const;
+    // Changing window: after every agent started (spread over a period) and wrote its counters once (a full
+    // bucket lets each report go at once after its creation).
+    const w1 = [t0 + periodMs + 5000, t0 + periodMs + 5000 + changingMs] as const;
     await wait(w1[0]);
+    const metricsStart = await readMetrics(control);
+    const auditFrom = control.auditEvents().length;
     const cpuStart = cpuNow();
+    sampling = true;
     await wait(w1[1]);
+    sampling = false;
     const cpuEnd = cpuNow();
+    const metricsEnd = await readMetrics(control);
+    const auditTo = control.auditEvents().length;
     for (const s of sources) s.freeze();
-    // Each report's next write (within 1 + jitter intervals) carries the frozen value, the one after it rates of
-    // 0; the operator's status write follows within one more interval. Then quiet.
-    const settle = (3 * (1 + INTERVAL_JITTER) + 0.1) * intervalMs;
-    const w2 = [w1[1] + settle, w1[1] + settle + o.quietIntervals * intervalMs] as const;
+    // Each report's next write (within a period and its jitter) carries the frozen value, the one after it
+    // rates of 0; the operator's status write follows within one more interval. Then quiet.
+    // Without a quiet window only the frozen counters' writes and the status after them are waited for.
+    const settle =
+      (plan.quietPeriods > 0 ? 2 : 1) * (1 + INTERVAL_JITTER) * periodMs +
+      (1 + INTERVAL_JITTER) * intervalMs +
+      2000;
+    const quietMs = plan.quietPeriods * periodMs;
+    const w2 = [w1[1] + settle, w1[1] + settle + quietMs] as const;
     await wait(w2[1]);
     polling = false;
     await poller;
     stop.abort();
     await Promise.all(runs);
     clearInterval(sampler);
-    const metrics = metricsDelta(metricsBefore, await readMetrics(control));
 
     const finals = await Promise.all(xdpcNames.map((n) => get(n)));
     const reportList = await must("GET", REPORTS);
     const oneReport = await must("GET", `${REPORTS}/${xdpcNames[0]}.${names[0]}`);
     // The operator's writes, as the API server answered them.
-    const audit = control
-      .auditEvents()
-      .filter(
-        (e) => e.userAgent?.startsWith("xdp-counter-operator") && !["get", "list", "watch"].includes(e.verb),
-      );
-    const statusWrites = audit
-      .filter((e) => e.objectRef?.resource === "xdpcounters" && e.objectRef?.subresource === "status")
-      .map((e) => ({
-        t: Date.parse((e as { stageTimestamp?: string }).stageTimestamp ?? ""),
-        name: e.objectRef?.name ?? "",
-      }));
+    const isOperator = (e: { userAgent?: string; verb: string }) =>
+      e.userAgent?.startsWith("xdp-counter-operator") === true && !["get", "list", "watch"].includes(e.verb);
+    const events = control.auditEvents();
+    const audit = events.filter(isOperator);
+    const isStatus = (e: (typeof audit)[number]) =>
+      e.objectRef?.resource === "xdpcounters" && e.objectRef?.subresource === "status";
+    const statusWrites = audit.filter(isStatus).map((e) => ({
+      t: Date.parse((e as { stageTimestamp?: string }).stageTimestamp ?? ""),
+      name: e.objectRef?.name ?? "",
+    }));
     const otherWrites: Record<string, number> = {};
     for (const e of audit) {
-      if (e.objectRef?.resource === "xdpcounters" && e.objectRef?.subresource === "status") continue;
+      if (isStatus(e)) continue;
       const key = `${e.verb} ${e.objectRef?.resource ?? "-"}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ""}`;
       otherWrites[key] = (otherWrites[key] ?? 0) + 1;
     }
+    const operatorOtherInWindow = events
+      .slice(auditFrom, auditTo)
+      .filter((e) => isOperator(e) && !isStatus(e) && e.objectRef?.resource !== "xdpcounterreports").length;
 
     const inW = (t: number, w: readonly [number, number]): boolean => t >= w[0] && t < w[1];
     const w1s = (w1[1] - w1[0]) / 1000;
-    const reportsCount = nodes * o.xdpCounters;
+    const reportsCount = nodes * plan.xdpCounters;
     const changing = client.writes.filter((w) => inW(w.t, w1));
     const quiet = client.writes.filter((w) => inW(w.t, w2));
-    const gaps = (items: { t: number; key: string }[]): number => {
+    const gaps = (items: { t: number; key: string }[], unitMs: number): number => {
       const byKey = new Map<string, number[]>();
       for (const x of items) byKey.set(x.key, [...(byKey.get(x.key) ?? []), x.t]);
       let min = Number.POSITIVE_INFINITY;
       for (const ts of byKey.values())
         for (let i = 1; i < ts.length; i++) min = Math.min(min, (ts[i] ?? 0) - (ts[i - 1] ?? 0));
-      return Number.isFinite(min) ? min / intervalMs : 0;
+      return Number.isFinite(min) ? min / unitMs : 0;
     };
-    const events = (w?: readonly [number, number]) => {
-      const inside = w ? client.events.filter((e) => inW(e.t, w)) : client.events;
+    const watchEvents = (ws: (readonly [number, number])[]) => {
+      const inside = ws.length ? client.events.filter((e) => ws.some((w) => inW(e.t, w))) : client.events;
       return {
         configMap: inside.filter((e) => e.kind === "configMap").length,
         node: inside.filter((e) => e.kind === "node").length,
@@ -649,20 +862,36 @@ export async function runScaleOnce(o: {
       const expected = names.reduce((a, node) => a + (sourceOf.get(`${name}/${node}`)?.packets() ?? 0n), 0n);
       return finals[k]?.status?.totals?.packets?.pass === String(expected);
     });
+    const window = metricsDelta(metricsStart, metricsEnd);
+    const putBytesPerSecond = window.etcd.etcd_debugging_mvcc_total_put_size_in_bytes / w1s;
+    const putBytesPerCompactionWindow = Math.round((putBytesPerSecond * COMPACTION_WINDOW_MS) / 1000);
     const first = finals[0];
     const result: ScaleRun = {
       nodes,
-      xdpCounters: o.xdpCounters,
+      xdpCounters: plan.xdpCounters,
       intervalMs,
-      changingIntervals: o.changingIntervals,
-      quietIntervals: o.quietIntervals,
+      reportWritesPerMinute,
+      periodMs,
+      changingSeconds: w1s,
+      quietSeconds: quietMs / 1000,
+      setup: {
+        controlPlaneStartMs: Math.round(control.startMs),
+        nodesReadySeconds: round(nodesReadySeconds, 1),
+        agentPodsReadySeconds: round(agentPodsReadySeconds, 1),
+        kwokHeartbeatSeconds: tuning.heartbeatSeconds,
+        kwokLeaseDurationSeconds: tuning.leaseDurationSeconds,
+        nodeMonitorGracePeriodSeconds: tuning.nodeMonitorGracePeriodSeconds,
+      },
       agents: {
-        writesPerSecond: round(changing.length / w1s),
-        writesPerReportPerInterval: round(changing.length / reportsCount / o.changingIntervals, 3),
+        writesPerSecond: round(changing.length / w1s, 2),
+        writesPerReportPerPeriod: round(changing.length / reportsCount / (changingMs / periodMs), 3),
         requestBytesPerSecond: Math.round(changing.reduce((a, w) => a + w.bytes, 0) / w1s),
         requestBytes: roundSummary(summarize(changing.length ? changing.map((w) => w.bytes) : [0]), 0),
-        minGapIntervals: round(
-          gaps(client.writes.filter((w) => w.t >= w1[0]).map((w) => ({ t: w.t, key: w.report }))),
+        minGapPeriods: round(
+          gaps(
+            client.writes.filter((w) => w.t >= w1[0]).map((w) => ({ t: w.t, key: w.report })),
+            periodMs,
+          ),
           3,
         ),
         failedWrites: [...client.failures.values()].reduce((a, n) => a + n, 0),
@@ -671,27 +900,27 @@ export async function runScaleOnce(o: {
         quietWrites: quiet.length,
         quietCountersChanged: quiet.filter((w) => w.countersChanged).length,
         quietFailedWrites: client.failedAt.filter((t) => inW(t, w2)).length,
-        quietWritesPerReportPerInterval: round(quiet.length / reportsCount / o.quietIntervals, 3),
-        watchEvents: events(),
-        quietWatchEvents: events(w2),
+        watchEvents: watchEvents([]),
+        steadyWatchEvents: watchEvents([w1, w2]),
         watchesOpened: client.watchesOpened,
         lists: client.lists,
       },
       operator: {
         statusWritesPerSecond: round(statusWrites.filter((w) => inW(w.t, w1)).length / w1s, 3),
         statusWritesPerXdpCounterPerInterval: round(
-          statusWrites.filter((w) => inW(w.t, w1)).length / o.xdpCounters / o.changingIntervals,
+          statusWrites.filter((w) => inW(w.t, w1)).length / plan.xdpCounters / (changingMs / intervalMs),
           3,
         ),
         minStatusGapIntervals: round(
-          gaps(statusWrites.filter((w) => w.t >= t0).map((w) => ({ t: w.t, key: w.name }))),
+          gaps(
+            statusWrites.filter((w) => w.t >= t0).map((w) => ({ t: w.t, key: w.name })),
+            intervalMs,
+          ),
           3,
         ),
         quietStatusWrites: statusWrites.filter((w) => inW(w.t, w2)).length,
         otherWrites,
-        rssMiB: roundSummary(summarize(rss.length ? rss : [0]), 1),
         reportToTotalsMs: latencies.length ? roundSummary(summarize(latencies), 0) : undefined,
-        reportToTotalsP95Ms: nearestRank(latencies, 0.95),
         reportToTotalsP99Ms: nearestRank(latencies, 0.99),
         unresolved: [...client.pending.values()].reduce((a, q) => a + q.length, 0),
         pollMs: o.pollMs,
@@ -705,18 +934,34 @@ export async function runScaleOnce(o: {
         readyNodes: finals.map((f) => f?.status?.readyNodes ?? 0),
         reportingNodes: finals.map((f) => f?.status?.reportingNodes ?? 0),
       },
-      controlPlane: { version: control.version, startMs: Math.round(control.startMs), ...metrics },
+      api: apiLoad(window, w1s, operatorOtherInWindow, nodes),
+      etcd: {
+        dbBytesBefore: window.etcdBefore.etcd_mvcc_db_total_size_in_bytes,
+        dbBytesAfter: window.etcdAfter.etcd_mvcc_db_total_size_in_bytes,
+        dbInUseBytesAfter: window.etcdAfter.etcd_mvcc_db_total_size_in_use_in_bytes,
+        putsPerSecond: round(window.etcd.etcd_mvcc_put_total / w1s, 2),
+        putBytesPerSecond: Math.round(putBytesPerSecond),
+        putBytesPerCompactionWindow,
+        shareOfQuotaPerCompactionWindow: round(putBytesPerCompactionWindow / ETCD_QUOTA_BYTES, 4),
+      },
+      controlPlane: { version: control.version, ...window },
       cpuPct: Object.fromEntries(
-        (Object.keys(cpuStart) as CpuUser[]).map((k) => [
-          k,
-          round(((cpuEnd[k] - cpuStart[k]) / w1s) * 100, 1),
-        ]),
+        CPU_USERS.map((k) => [k, round(((cpuEnd[k] - cpuStart[k]) / w1s) * 100, 1)]),
       ) as Record<CpuUser, number>,
+      rssMiB: Object.fromEntries(
+        CPU_USERS.map((k) => {
+          const xs = rss.get(k) ?? [];
+          return [k, xs.length ? roundSummary(summarize(xs), 1) : undefined];
+        }),
+      ) as Record<CpuUser, Summary | undefined>,
       loadAvgAtStart: round(loadAvgAtStart, 2),
       wallSeconds: round((Date.now() - started) / 1000, 1),
     };
     o.log(
-      `scale: ${nodes} nodes × ${o.xdpCounters}: ${result.agents.writesPerSecond} report writes/s, ${result.operator.statusWritesPerSecond} status writes/s, report ${result.objects.reportBytes} B, XdpCounter ${result.objects.xdpCounterBytes} B, operator RSS ${result.operator.rssMiB.median} MiB`,
+      `scale: ${nodes} nodes × ${plan.xdpCounters} at ${intervalMs / 1000} s, ${reportWritesPerMinute}/min: ` +
+        `${result.agents.writesPerSecond} report writes/s (${result.api.productShareOfLeases} of the Lease writes), ` +
+        `etcd ${Math.round(putBytesPerCompactionWindow / 1024 ** 2)} MiB per compaction window, totals exact: ${totalsExact}, ` +
+        `operator RSS ${result.rssMiB.operator?.median} MiB`,
     );
     return result;
   } finally {
@@ -731,18 +976,11 @@ export async function runScaleOnce(o: {
       await Promise.race([exited, sleep(5000)]);
       if (op.exitCode === null && op.signalCode === null) op.kill("SIGKILL");
     }
+    // kwok first: its Nodes and pods go with the control plane's etcd
+    await kwok?.stop();
     await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-export interface ScalePlan {
-  nodes: number;
-  /** XdpCounters, each selecting every node (older results lack it: one) */
-  xdpCounters?: number;
-  intervalMs: number;
-  changingIntervals: number;
-  quietIntervals: number;
 }
 
 export async function runScale(o: {
@@ -750,19 +988,19 @@ export async function runScale(o: {
   pps: number;
   pollMs: number;
   quick: boolean;
+  kwok?: KwokTuning;
   log: (text: string) => void;
   signal?: AbortSignal;
 }): Promise<ScaleResult> {
   const runs: ScaleRun[] = [];
   for (const p of o.plan) {
     runs.push(
-      await runScaleOnce({
-        ...p,
-        xdpCounters: p.xdpCounters ?? 1,
+      await runScaleOnce(p, {
         pps: o.pps,
         pollMs: o.pollMs,
+        ...(o.kwok ? { kwok: o.kwok } : {}),
         log: o.log,
-        signal: o.signal,
+        ...(o.signal ? { signal: o.signal } : {}),
       }),
     );
   }
@@ -770,7 +1008,13 @@ export async function runScale(o: {
     part: "scale",
     quick: o.quick,
     machine: machine(),
-    method: { plan: [...o.plan], pollMs: o.pollMs, jitter: INTERVAL_JITTER, ppsPerNode: o.pps },
+    method: {
+      plan: [...o.plan],
+      pollMs: o.pollMs,
+      jitter: INTERVAL_JITTER,
+      ppsPerNode: o.pps,
+      kwok: o.kwok ?? DEFAULT_KWOK_TUNING,
+    },
     runs,
   };
 }

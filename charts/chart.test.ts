@@ -204,6 +204,16 @@ describe("default values", () => {
     assert.equal(find(template("operator:\n  replicas: 2\n"), "Deployment").spec.replicas, 2);
   });
 
+  it("gives each node a budget of one report write a minute by default, which reaches the agents", () => {
+    const config = parseOperatorConfig(operatorEnv(template()));
+    assert.equal(config.agentReportWritesPerMinute, 1);
+    const agent = renderAgentDaemonSet(config).spec.template.spec.containers[0];
+    assert.deepEqual(
+      agent?.env.find((e) => e.name === "XDP_COUNTER_REPORT_WRITES_PER_MINUTE"),
+      { name: "XDP_COUNTER_REPORT_WRITES_PER_MINUTE", value: "1" },
+    );
+  });
+
   // The agent and the operator declare the rules they need beside the code that makes the calls; the chart
   // is checked against those declarations, exactly: nothing missing, nothing more.
   it("gives the operator exactly the rules operator/controller/rbac.ts declares", () => {
@@ -480,6 +490,7 @@ describe("edge-case values", () => {
         "  port: 9999",
         "  priorityClassName: system-node-critical",
         "  maxUnavailable: 2",
+        "  reportWritesPerMinute: 0.5",
         "  terminationGracePeriodSeconds: 90",
         "  resources:",
         "    requests: {cpu: 0.5, memory: 100Mi}",
@@ -504,6 +515,7 @@ describe("edge-case values", () => {
     assert.equal(config.agentPort, 9999);
     assert.equal(config.agentPriorityClassName, "system-node-critical");
     assert.equal(config.agentMaxUnavailable, 2);
+    assert.equal(config.agentReportWritesPerMinute, 0.5);
     assert.equal(config.agentTerminationGracePeriodSeconds, 90);
     assert.equal(config.agentServiceAccount, "existing-agent");
     const agent = renderAgentDaemonSet(config).spec.template.spec.containers[0];
@@ -544,6 +556,11 @@ describe("values the schema refuses", () => {
     ["a log level not in the list", "operator:\n  logLevel: loud\n", /at '\/operator\/logLevel'/],
     ["zero maxUnavailable", "agent:\n  maxUnavailable: 0\n", /at '\/agent\/maxUnavailable'/],
     ["a percentage above 100", 'agent:\n  maxUnavailable: "150%"\n', /at '\/agent\/maxUnavailable'/],
+    [
+      "no report writes at all",
+      "agent:\n  reportWritesPerMinute: 0\n",
+      /at '\/agent\/reportWritesPerMinute'/,
+    ],
     [
       "a bad quantity",
       "agent:\n  resources:\n    limits:\n      memory: lots\n",

@@ -123,7 +123,8 @@ try {
   await createReleaseNamespace(c);
   log(
     `helm install ${RELEASE} charts/xdp-counter --namespace ${NAMESPACE} --wait ` +
-      `(image ${local.image.name}, imported into the nodes: pullPolicy Never)`,
+      `--set agent.reportWritesPerMinute=600 (image ${local.image.name}, imported into the nodes: ` +
+      "pullPolicy Never; reports every second on two nodes, beyond the default budget of one a minute)",
   );
   await must("helm install", helmInstall(local));
   installed = true;

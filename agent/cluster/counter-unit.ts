@@ -128,10 +128,18 @@ export class CounterUnit {
       this.#log.info("ready: the selected interfaces are attached", { xdpcounter: this.name });
   }
 
-  /** Starts a report write when one is due and none is running; never waits for the API server. */
-  maybeReport(nowMs: number): void {
+  /**
+   * Starts a report write when one is due and none is running; never waits for the API server. With the node's
+   * budget, a due report whose node has no write left waits (it stays due, so the longest waiting goes
+   * first); the first write, which creates the report before anything is attached, never waits.
+   */
+  maybeReport(
+    nowMs: number,
+    budget?: { available(nowMs: number): boolean; take(nowMs: number): void },
+  ): void {
     if (this.#reporting || nowMs < this.#nextReportMs) return;
-    this.#reporting = this.#report(nowMs).finally(() => {
+    if (budget && this.#reported && !budget.available(nowMs)) return;
+    this.#reporting = this.#report(nowMs, this.#reported ? budget : undefined).finally(() => {
       this.#reporting = undefined;
       this.#wake();
     });
@@ -142,7 +150,7 @@ export class CounterUnit {
     return this.#reporting ? Number.POSITIVE_INFINITY : this.#nextReportMs;
   }
 
-  async #report(nowMs: number): Promise<void> {
+  async #report(nowMs: number, budget?: { take(nowMs: number): void }): Promise<void> {
     const states = this.#reported ? this.#source.states() : [];
     const rates = this.#meter.sample(interfaceTotals(states), nowMs);
     const body = buildReport({
@@ -161,6 +169,8 @@ export class CounterUnit {
       this.#nextReportMs = nowMs + jitteredInterval(intervalMs, this.#random);
       return;
     }
+    // spent only on a write that goes out (before the first await: no other unit runs in between)
+    budget?.take(nowMs);
     try {
       await this.#sink.apply(body);
       if (this.#failures > 0)

@@ -59,6 +59,7 @@ export async function runAgent(argv: string[], env: NodeJS.ProcessEnv = process.
     specsName: flags.specs,
     pinRoot: flags.pinRoot,
     pollMs: flags.pollMs,
+    reportWritesPerMinute: flags.reportWritesPerMinute,
     log,
   });
   const stop = new AbortController();

@@ -28,6 +28,7 @@ import { renderMetrics } from "./metrics.ts";
 import { Reconciler } from "./reconciler.ts";
 import { reportObject } from "./report.ts";
 import { countsOn, type NodeFacts, nodeFacts } from "./selection.ts";
+import { reportInTurn, WriteBudget } from "./write-budget.ts";
 
 export const DEFAULT_POLL_MS = 5_000;
 export const AGENT_FIELD_MANAGER = "xdp-counter-agent";
@@ -49,6 +50,8 @@ export interface NodeAgentOptions {
   objectPath?: string;
   listInterfaces?: () => Promise<Inventory>;
   random?: () => number;
+  /** The node's report writes per minute, for all its XdpCounters together (docs/adr/0027); unset: no limit. */
+  reportWritesPerMinute?: number;
   /** Where an XdpCounter's counters come from: a Reconciler (the default), or a stand-in in benchmarks. */
   source?: (config: AgentConfig, heldBy: (iface: string) => string | undefined) => CounterSource;
 }
@@ -68,6 +71,7 @@ export class NodeAgent {
     string,
     { unit: CounterUnit; why: string; notBeforeMs: number; running: boolean }
   >();
+  readonly #budget: WriteBudget | undefined;
   #lastLoopMs = Date.now();
   #wake: (() => void) | undefined;
   #specErrors = "";
@@ -77,6 +81,8 @@ export class NodeAgent {
   constructor(options: NodeAgentOptions) {
     this.#o = options;
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    if (options.reportWritesPerMinute !== undefined)
+      this.#budget = new WriteBudget(options.reportWritesPerMinute, Date.now());
     const wake = () => this.#wake?.();
     const handlers = { onAdd: wake, onUpdate: wake, onDelete: wake };
     this.#specs = new Informer({
@@ -151,11 +157,11 @@ export class NodeAgent {
           nextPoll = Date.now() + this.#pollMs;
         }
         const now = Date.now();
-        for (const unit of this.#units.values()) unit.maybeReport(now);
+        const reportAt = reportInTurn([...this.#units.values()], now, this.#budget);
         this.#startCleanups(now);
         const next = Math.min(
           nextPoll,
-          ...[...this.#units.values()].map((unit) => unit.nextReportMs),
+          reportAt,
           ...[...this.#cleaning.values()].map((c) => (c.running ? Number.POSITIVE_INFINITY : c.notBeforeMs)),
         );
         await this.#sleepUntil(next, signal);

@@ -19,8 +19,13 @@ export interface AgentFlags {
   /** the agents' ConfigMap */
   specs: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** the node's report writes per minute, all XdpCounters together (docs/adr/0027) */
+  reportWritesPerMinute: number;
   help: boolean;
 }
+
+/** The node's default budget: one report write a minute, a sixth of its kubelet's Lease renewals. */
+export const DEFAULT_REPORT_WRITES_PER_MINUTE = 1;
 
 const DEFAULT_NAMESPACE = "xdp-system";
 const DEFAULT_RELEASE = "xdp-counter";
@@ -39,6 +44,10 @@ Options:
   --host ADDR         address to listen on                                                [0.0.0.0]
   --pin-root DIR      where pins live (env XDP_COUNTER_PIN_ROOT)               [${DEFAULT_PIN_ROOT}]
   --poll-interval D   how often to look at the node's interfaces, e.g. 1s, 5s              [5s]
+  --report-writes-per-minute N
+                      the node's report writes per minute, for all its XdpCounters together; a
+                      report due when the budget is spent waits its turn
+                      (env XDP_COUNTER_REPORT_WRITES_PER_MINUTE)                          [${DEFAULT_REPORT_WRITES_PER_MINUTE}]
   --log-level L       debug, info, warn or error                                          [info]
   -h, --help          this help
 `;
@@ -62,6 +71,7 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv): AgentFl
         namespace: { type: "string" },
         specs: { type: "string" },
         "log-level": { type: "string" },
+        "report-writes-per-minute": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -89,6 +99,17 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv): AgentFl
   if (!(LEVELS as readonly string[]).includes(logLevel)) {
     throw new AgentError(AgentErrorCode.InvalidConfig, `--log-level must be one of ${LEVELS.join(", ")}`);
   }
+  const budgetText =
+    (values["report-writes-per-minute"] as string | undefined) ??
+    env.XDP_COUNTER_REPORT_WRITES_PER_MINUTE ??
+    String(DEFAULT_REPORT_WRITES_PER_MINUTE);
+  const reportWritesPerMinute = Number(budgetText);
+  if (!/^\d+(\.\d+)?$/.test(budgetText) || !(reportWritesPerMinute > 0) || reportWritesPerMinute > 6000) {
+    throw new AgentError(
+      AgentErrorCode.InvalidConfig,
+      `--report-writes-per-minute ${JSON.stringify(budgetText)} must be a number above 0 and at most 6000, such as 1 or 0.5`,
+    );
+  }
   const namespace = (values.namespace as string | undefined) ?? env.POD_NAMESPACE ?? DEFAULT_NAMESPACE;
   const specs =
     (values.specs as string | undefined) ??
@@ -112,6 +133,7 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv): AgentFl
     pinRoot: (values["pin-root"] as string | undefined) ?? env.XDP_COUNTER_PIN_ROOT ?? DEFAULT_PIN_ROOT,
     pollMs,
     logLevel: logLevel as AgentFlags["logLevel"],
+    reportWritesPerMinute,
     help: values.help === true,
   };
 }

@@ -112,7 +112,7 @@ describe("CRD", () => {
     assert.deepEqual(at(schema, "spec").default, {});
     assert.equal(at(schema, "spec", "action").default, "pass");
     assert.equal(at(schema, "spec", "attachMode").default, "auto");
-    assert.equal(at(schema, "spec", "reportInterval").default, "10s");
+    assert.equal(at(schema, "spec", "reportInterval").default, "1m");
     assert.equal(at(schema, "spec", "reportInterval").pattern, DURATION_PATTERN);
     const rules = at(schema, "spec", "reportInterval")["x-kubernetes-validations"] as { rule: string }[];
     assert.match(

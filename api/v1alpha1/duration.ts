@@ -6,7 +6,7 @@ import { ApiError, ApiErrorCode } from "./errors.ts";
 
 export const MIN_REPORT_INTERVAL_MS = 1_000;
 export const MAX_REPORT_INTERVAL_MS = 3_600_000;
-export const DEFAULT_REPORT_INTERVAL = "10s";
+export const DEFAULT_REPORT_INTERVAL = "1m";
 
 /**
  * Hours, minutes and seconds in that order, each at most 4 digits. The first component present has no

@@ -15,7 +15,7 @@ describe("XdpCounter spec", () => {
       interfaces: [],
       attachMode: "auto",
       action: "pass",
-      reportInterval: "10s",
+      reportInterval: "1m",
     });
   });
 
@@ -26,7 +26,7 @@ describe("XdpCounter spec", () => {
       metadata: { name: "a" },
     });
     assert.equal(parsed.spec.action, "pass");
-    assert.equal(parsed.spec.reportInterval, "10s");
+    assert.equal(parsed.spec.reportInterval, "1m");
   });
 
   it("keeps what is given", () => {

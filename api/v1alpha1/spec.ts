@@ -61,7 +61,7 @@ export const xdpCounterSpec = z
     reportInterval: reportInterval
       .default(DEFAULT_REPORT_INTERVAL)
       .describe(
-        "How often each agent writes its node's counters into status, as a duration such as 10s, 1m30s or 1h; between 1s and 1h.",
+        "How often each node's agent writes its report of this XdpCounter, as a duration such as 30s, 1m30s or 1h; between 1s and 1h. A node writes at most the operator's report writes per minute for all its XdpCounters together (the chart's agent.reportWritesPerMinute, 1 by default): a report waits its turn when they ask for more.",
       ),
   })
   .describe(

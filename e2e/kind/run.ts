@@ -211,6 +211,9 @@ async function main(): Promise<void> {
     `image.tag=${tag}`,
     "--set",
     "image.pullPolicy=Never",
+    // reports every second (one write a minute per node by default, docs/adr/0027)
+    "--set",
+    "agent.reportWritesPerMinute=600",
     "--wait",
     "--timeout",
     "5m",

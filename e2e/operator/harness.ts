@@ -474,12 +474,16 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * An XdpCounter as `kubectl apply -f -` takes it. Its reportInterval is 10 s unless `spec` says otherwise: the
+ * tests wait seconds, not the default minute, for the status writes it spaces.
+ */
 export function xdpCounterYaml(name: string, spec: Record<string, unknown>): string {
   return JSON.stringify({
     apiVersion: "xdpcounter.dev/v1alpha1",
     kind: "XdpCounter",
     metadata: { name },
-    spec,
+    spec: { reportInterval: "10s", ...spec },
   });
 }
 

@@ -33,6 +33,7 @@ describe("operator configuration", () => {
       agentPriorityClassName: undefined,
       agentTerminationGracePeriodSeconds: 30,
       agentMaxUnavailable: "10%",
+      agentReportWritesPerMinute: 1,
     });
   });
 
@@ -62,11 +63,13 @@ describe("operator configuration", () => {
       "9999",
       '--agent-command=["node","agent/main.ts"]',
       "--agent-max-unavailable=2",
+      "--agent-report-writes-per-minute=0.5",
     ]);
     assert.equal(config.namespace, "other");
     assert.equal(config.agentPort, 9999);
     assert.deepEqual(config.agentCommand, ["node", "agent/main.ts"]);
     assert.equal(config.agentMaxUnavailable, 2);
+    assert.equal(config.agentReportWritesPerMinute, 0.5);
   });
 
   it("names every bad setting by variable and flag", () => {

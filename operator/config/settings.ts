@@ -178,6 +178,17 @@ export const SETTINGS = {
     schema: maxUnavailable.default("10%"),
     description: "How many agents a rollout may replace at once: a count or a percentage of the nodes.",
   },
+  agentReportWritesPerMinute: {
+    env: ["XDP_COUNTER_AGENT_REPORT_WRITES_PER_MINUTE"],
+    flag: "agent-report-writes-per-minute",
+    schema: z.coerce
+      .number("must be a number")
+      .gt(0, "must be above 0")
+      .max(6000, "must be at most 6000")
+      .default(1),
+    description:
+      "Report writes per minute of each node, all XdpCounters together (docs/adr/0027): the API load each node adds.",
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

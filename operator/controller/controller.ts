@@ -24,6 +24,7 @@ import { allXdpCounterKeys, nodeChangeMatters, reportChangeMatters } from "./key
 import type { OperatorMetrics } from "./metrics.ts";
 import { AGENTS_KEY, type ReconcileDeps, reconcile } from "./reconcile.ts";
 import { kubeWriter, type ReconcileWriter } from "./reconcile-api.ts";
+import { slimNode, slimReport } from "./slim.ts";
 
 export type ControllerOptions = {
   client: KubeClient;
@@ -75,7 +76,13 @@ export class Controller {
     };
     const namespace = options.config.namespace;
     this.xdpCounters = new Informer({ ...common, name: "xdpcounters", path: xdpCountersPath() });
-    this.reports = new Informer({ ...common, name: "xdpcounterreports", path: reportsPath() });
+    // Nodes and reports are the caches that grow with the cluster: only the fields read are kept (slim.ts).
+    this.reports = new Informer({
+      ...common,
+      name: "xdpcounterreports",
+      path: reportsPath(),
+      transform: slimReport,
+    });
     this.daemonSets = new Informer({
       ...common,
       name: "daemonsets",
@@ -88,7 +95,7 @@ export class Controller {
       path: configMapsPath(namespace),
       fieldSelector: `metadata.name=${options.config.agentSpecs}`,
     });
-    this.nodes = new Informer({ ...common, name: "nodes", path: nodesPath() });
+    this.nodes = new Informer({ ...common, name: "nodes", path: nodesPath(), transform: slimNode });
     // Only what tells whether a node's agent is alive and ready is kept: one small record per node.
     this.agentPods = new Informer({
       ...common,

@@ -99,6 +99,12 @@ describe("renderAgentDaemonSet", () => {
     );
     assert.equal(env(ds).XDP_COUNTER_AGENT_PORT, String(container?.ports[0]?.containerPort));
     assert.equal(env(ds).XDP_COUNTER_CONFIG, undefined, "no XdpCounter's spec in the template");
+    assert.equal(env(ds).XDP_COUNTER_REPORT_WRITES_PER_MINUTE, String(config.agentReportWritesPerMinute));
+    assert.equal(
+      env(renderAgentDaemonSet({ ...config, agentReportWritesPerMinute: 0.5 }))
+        .XDP_COUNTER_REPORT_WRITES_PER_MINUTE,
+      "0.5",
+    );
   });
 
   it("depends on no XdpCounter: the same rendering for the same settings", () => {

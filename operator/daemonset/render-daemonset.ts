@@ -61,6 +61,7 @@ export type RenderConfig = Pick<
   | "agentPriorityClassName"
   | "agentTerminationGracePeriodSeconds"
   | "agentMaxUnavailable"
+  | "agentReportWritesPerMinute"
 >;
 
 function probe(path: string, port: number, failureThreshold: number): Probe {
@@ -98,6 +99,8 @@ export function renderAgentDaemonSet(config: RenderConfig, owner?: Owner): Daemo
           { name: "XDP_COUNTER_AGENT_SPECS", value: config.agentSpecs },
           // The port the probes and the metrics scrape use: the agent must listen where they look.
           { name: "XDP_COUNTER_AGENT_PORT", value: String(config.agentPort) },
+          // The node's budget of report writes, for all its XdpCounters (docs/adr/0027).
+          { name: "XDP_COUNTER_REPORT_WRITES_PER_MINUTE", value: String(config.agentReportWritesPerMinute) },
           { name: "NODE_OPTIONS", value: AGENT_NODE_OPTIONS },
         ],
         ports: [{ name: "http", containerPort: config.agentPort, protocol: "TCP" }],

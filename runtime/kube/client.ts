@@ -121,9 +121,13 @@ export class HttpKubeClient implements KubeClient {
   async list(path: string, query?: Query): Promise<ListResult> {
     const list = (await this.#json("GET", withQuery(path, query))) as unknown as {
       items?: KubeObject[];
-      metadata?: { resourceVersion?: string };
+      metadata?: { resourceVersion?: string; continue?: string };
     };
-    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
+    return {
+      items: list.items ?? [],
+      resourceVersion: list.metadata?.resourceVersion ?? "",
+      ...(list.metadata?.continue ? { continue: list.metadata.continue } : {}),
+    };
   }
 
   create(path: string, body: unknown): Promise<KubeObject> {

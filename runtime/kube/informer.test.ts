@@ -205,3 +205,63 @@ test("a transform shapes what is cached and what handlers see, on lists and on w
   assert.deepEqual(informer.list(), [{ metadata: { name: "b", resourceVersion: "11" } }]);
   await informer.stop();
 });
+
+test("a list is read in pages of pageSize, each transformed, and handlers run once the last page is in", async () => {
+  const all = ["a", "b", "c", "d", "e"].map((name, i) => ({
+    metadata: { name, resourceVersion: String(10 + i) },
+    status: { large: "x".repeat(100) },
+  }));
+  const queries: Query[] = [];
+  const client: KubeClient = {
+    get: async () => undefined,
+    delete: async () => undefined,
+    list: async (_path, query = {}) => {
+      queries.push(query);
+      const from = Number(query.continue ?? 0);
+      const to = Math.min(all.length, from + Number(query.limit));
+      return {
+        items: structuredClone(all.slice(from, to)),
+        resourceVersion: "20",
+        ...(to < all.length ? { continue: String(to) } : {}),
+      };
+    },
+    watch: async (_path, _query, _onEvent, signal) => {
+      if (signal.aborted) return;
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+    },
+    create: async () => {
+      throw new Error("unused");
+    },
+    replace: async () => {
+      throw new Error("unused");
+    },
+    patch: async () => {
+      throw new Error("unused");
+    },
+  };
+  const informer = new Informer({
+    name: "paged",
+    client,
+    path: "/api/v1/nodes",
+    labelSelector: "a=b",
+    pageSize: 2,
+    transform: (o) => ({ metadata: o.metadata }),
+  });
+  const seenAtAdd: number[] = [];
+  informer.addHandlers({ onAdd: () => seenAtAdd.push(queries.length) });
+  informer.start();
+  await informer.waitForSync();
+  await informer.stop();
+  assert.deepEqual(queries, [
+    { labelSelector: "a=b", limit: 2 },
+    { labelSelector: "a=b", limit: 2, continue: "2" },
+    { labelSelector: "a=b", limit: 2, continue: "4" },
+  ]);
+  assert.deepEqual(
+    informer.list().map((o) => [o.metadata.name, o.status]),
+    ["a", "b", "c", "d", "e"].map((n) => [n, undefined]),
+    "every page's objects, transformed",
+  );
+  assert.deepEqual(seenAtAdd, [3, 3, 3, 3, 3], "no handler before the last page");
+  assert.equal(informer.resourceVersion, "20");
+});

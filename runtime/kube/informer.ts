@@ -56,7 +56,14 @@ export type InformerOptions = {
    * of objects of which a few fields matter should hold only those fields.
    */
   transform?: (obj: KubeObject) => KubeObject;
+  /**
+   * Objects per page of a list (`limit`, then `continue`), each transformed before the next is read: a list
+   * of thousands of Nodes is tens of megabytes at once. Default 500, as client-go's reflector pages.
+   */
+  pageSize?: number;
 };
+
+const DEFAULT_PAGE_SIZE = 500;
 
 const DEFAULT_INFORMER_BACKOFF: BackoffOptions = { baseMs: 200, maxMs: 30_000, jitter: 0.2 };
 
@@ -145,11 +152,24 @@ export class Informer {
   }
 
   async #list(reason: string): Promise<void> {
-    const { items, resourceVersion } = await this.#options.client.list(this.#options.path, this.#selector());
-    const seen = new Set<string>();
     const transform = this.#options.transform;
-    for (const raw of items) {
-      const item = transform ? transform(raw) : raw;
+    const limit = this.#options.pageSize ?? DEFAULT_PAGE_SIZE;
+    // every page before any handler runs: a list that fails halfway changes nothing
+    const items: KubeObject[] = [];
+    let resourceVersion = "";
+    let next: string | undefined;
+    do {
+      const page = await this.#options.client.list(this.#options.path, {
+        ...this.#selector(),
+        limit,
+        ...(next ? { continue: next } : {}),
+      });
+      for (const raw of page.items) items.push(transform ? transform(raw) : raw);
+      resourceVersion = page.resourceVersion;
+      next = page.continue;
+    } while (next);
+    const seen = new Set<string>();
+    for (const item of items) {
       const key = objectKey(item.metadata);
       seen.add(key);
       this.#upsert(key, item);

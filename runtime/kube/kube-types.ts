@@ -24,7 +24,8 @@ export type KubeObject = {
   [key: string]: unknown;
 };
 
-export type ListResult = { items: KubeObject[]; resourceVersion: string };
+/** A list, or one page of it: `continue` is set when more pages follow (asked for with `limit`). */
+export type ListResult = { items: KubeObject[]; resourceVersion: string; continue?: string };
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
 export type WatchEvent = { type: WatchEventType; object: KubeObject };

@@ -71,6 +71,11 @@ export interface ControlPlaneOptions {
    * what, the answer's code), "Request" (also the body sent: for a patch, the patch).
    */
   audit?: boolean | "Metadata" | "Request";
+  /**
+   * Audit policy rules placed before the catch-all rule at the audit level, e.g. `{ level: "None", verbs:
+   * ["get", "list", "watch"] }` to leave reads out of a long run's log.
+   */
+  auditRules?: readonly object[];
 }
 
 /** One request as the API server's audit log records it (audit.k8s.io/v1 Event, Metadata level). */
@@ -135,13 +140,13 @@ export interface ControlPlane extends AsyncDisposable {
 
 const execFileAsync = promisify(execFile);
 const DEFAULT_SERVICE_RANGE = "10.96.0.0/16";
-// Every request, once, when its response is complete, at one level for all.
-const auditPolicy = (level: "Metadata" | "Request") =>
+// Every request, once, when its response is complete, at one level for all (after the caller's own rules).
+const auditPolicy = (level: "Metadata" | "Request", before: readonly object[] = []) =>
   JSON.stringify({
     apiVersion: "audit.k8s.io/v1",
     kind: "Policy",
     omitStages: ["RequestReceived", "ResponseStarted", "Panic"],
-    rules: [{ level }],
+    rules: [...before, { level }],
   });
 const ATTEMPTS = 3;
 
@@ -275,7 +280,10 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     const auditFlags: string[] = [];
     if (options.audit) {
       const policy = join(dir, "audit-policy.json");
-      writeFileSync(policy, auditPolicy(options.audit === "Request" ? "Request" : "Metadata"));
+      writeFileSync(
+        policy,
+        auditPolicy(options.audit === "Request" ? "Request" : "Metadata", options.auditRules),
+      );
       // blocking: the event is written before the request's handler returns (no batching delay)
       auditFlags.push(
         `--audit-policy-file=${policy}`,

@@ -259,6 +259,9 @@ describe("the chart on real nodes", { timeout: 300_000 }, () => {
       `image.tag=${tag}`,
       "--set",
       "image.pullPolicy=Never",
+      // reports every second or two for the tests (one write a minute per node by default, docs/adr/0027)
+      "--set",
+      "agent.reportWritesPerMinute=600",
       "--wait",
       "--timeout",
       "120s",
