@@ -78,8 +78,9 @@ export async function readMetrics(cp: ControlPlane): Promise<ControlPlaneMetrics
   const requestBytes: Record<string, SumCount> = {};
   const watchEvents: Record<string, SumCount> = {};
   const add = (into: Record<string, SumCount>, key: string, part: "sum" | "count", value: number) => {
-    const entry = (into[key] ??= { sum: 0, count: 0 });
+    const entry = into[key] ?? { sum: 0, count: 0 };
     entry[part] += value;
+    into[key] = entry;
   };
   for (const s of parseMetrics(api.text)) {
     const { verb, resource, subresource, code } = s.labels;

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { type FootprintResult, runFootprint } from "./footprint.ts";
 import { LAYOUTS, type Layout, type LiveResult, runLive } from "./live.ts";
 import { type PerPacketResult, runPerPacket } from "./per-packet.ts";
-import { runScale, type ScalePlan, type ScaleResult } from "./scale.ts";
+import { runScale, type ScaleResult } from "./scale.ts";
 import { runVariants, type VariantsResult } from "./variants.ts";
 
 export const PARTS = ["per-packet", "live", "variants", "footprint", "scale"] as const;
