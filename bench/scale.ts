@@ -683,7 +683,7 @@ export async function runScaleOnce(
         );
         return (list.items ?? []).length === nodes ? true : undefined;
       },
-      120_000 + nodes * 20,
+      120_000 + nodes * 60,
     );
     // The agent pods: made by the DaemonSet controller, bound by the scheduler, Running and Ready by kwok.
     await until(

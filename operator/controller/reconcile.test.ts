@@ -19,7 +19,7 @@ import {
 } from "../daemonset/index.ts";
 import { FINALIZER } from "../finalizer/index.ts";
 import { DESIRED_HASH_ANNOTATION, desiredHash } from "./desired-daemonset.ts";
-import { AGENTS_KEY, type ReconcileDeps, ReconcileOutcome, reconcile } from "./reconcile.ts";
+import { AGENTS_KEY, eachLimited, type ReconcileDeps, ReconcileOutcome, reconcile } from "./reconcile.ts";
 
 const config = parseOperatorConfig({
   XDP_COUNTER_NAMESPACE: "xdp",
@@ -747,3 +747,34 @@ function apiStatus403(): RuntimeError {
     { statusCode: 403, path: "/apis/apps/v1/namespaces/xdp-counter/daemonsets/xdp-counter-agent" },
   );
 }
+
+it("eachLimited runs every item, never more than the limit at once, and raises the first error after the rest", async () => {
+  let running = 0;
+  let most = 0;
+  const done: number[] = [];
+  const items = Array.from({ length: 20 }, (_, i) => i);
+  await eachLimited(items, 3, async (i) => {
+    running++;
+    most = Math.max(most, running);
+    await new Promise((r) => setTimeout(r, (i * 7) % 5));
+    running--;
+    done.push(i);
+  });
+  assert.equal(most, 3);
+  assert.deepEqual(
+    [...done].sort((a, b) => a - b),
+    items,
+  );
+
+  const tried: number[] = [];
+  await assert.rejects(
+    eachLimited(items, 4, async (i) => {
+      tried.push(i);
+      if (i === 2) throw new Error("refused: 2");
+      await new Promise((r) => setTimeout(r, 1));
+    }),
+    /refused: 2/,
+  );
+  assert.ok(tried.length < items.length, "no new item starts after a failure");
+  assert.equal(running, 0);
+});

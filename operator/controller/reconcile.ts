@@ -98,6 +98,30 @@ export type ReconcileResult = {
   deletedReports?: number;
 };
 
+/** Node label writes in flight at once. */
+export const LABEL_CONCURRENCY = 8;
+
+/**
+ * Runs `fn` on every item, at most `limit` at a time; rejects with the first error once the calls started
+ * have settled (a failed write fails the reconcile, which is retried).
+ */
+export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>) {
+  let next = 0;
+  let failed: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed.error;
+}
+
 export function toNodeInfo(node: KubeObject): NodeInfo {
   const spec = (node.spec ?? {}) as { taints?: Taint[] };
   const info: NodeInfo = { name: node.metadata.name };
@@ -244,14 +268,17 @@ async function reconcileAgents(deps: ReconcileDeps): Promise<ReconcileResult> {
     );
     for (const node of infos) if (countsOn(x.spec, node, counting.has(node.name))) wanted.add(node.name);
   }
-  let labelledNodes = 0;
-  for (const node of nodes) {
-    const has = node.metadata.labels?.[AGENT_NODE_LABEL] === AGENT_NODE_LABEL_VALUE;
-    const want = wanted.has(node.metadata.name);
-    if (has === want) continue;
-    await write.labelNode(node.metadata.name, want ? AGENT_NODE_LABEL_VALUE : null);
-    labelledNodes++;
-  }
+  const relabel = nodes.filter(
+    (node) =>
+      (node.metadata.labels?.[AGENT_NODE_LABEL] === AGENT_NODE_LABEL_VALUE) !==
+      wanted.has(node.metadata.name),
+  );
+  // A few at a time: one after the other, a new cluster of 5,000 nodes took minutes to label; all at once
+  // would be a burst the API server's priority and fairness queues for this client.
+  await eachLimited(relabel, LABEL_CONCURRENCY, (node) =>
+    write.labelNode(node.metadata.name, wanted.has(node.metadata.name) ? AGENT_NODE_LABEL_VALUE : null),
+  );
+  const labelledNodes = relabel.length;
   if (daemonSetError !== undefined) throw daemonSetError;
   return { outcome: ReconcileOutcome.Synced, wroteDaemonSet, wroteSpecs, labelledNodes, deletedReports };
 }
