@@ -553,7 +553,13 @@ export async function runScaleOnce(
         { level: "None", resources: [{ group: "", resources: ["nodes/status", "pods/status"] }] },
       ],
       extraFlags: {
-        "kube-controller-manager": [`--node-monitor-grace-period=${tuning.nodeMonitorGracePeriodSeconds}s`],
+        "kube-controller-manager": [
+          `--node-monitor-grace-period=${tuning.nodeMonitorGracePeriodSeconds}s`,
+          // thousands of Nodes made at once: the node lifecycle controller lifts their not-ready taints at
+          // its client's rate (20/s by default), which the whole setup waits for
+          "--kube-api-qps=100",
+          "--kube-api-burst=200",
+        ],
       },
     });
     const control = cp;
@@ -613,18 +619,21 @@ export async function runScaleOnce(
         names.slice(i, i + 50).map((name) => must("POST", "/api/v1/nodes", fakeNodeManifest(name))),
       );
     }
+    // Ready, and without the not-ready taint the controller manager puts on a new Node until it sees it Ready:
+    // an XdpCounter without tolerations does not select a tainted node, as the scheduler would not place on it.
+    type N = { spec?: { taints?: unknown[] }; status?: { conditions?: { type: string; status: string }[] } };
     const readyNodes = async (): Promise<number> => {
       const list = await must("GET", "/api/v1/nodes");
-      return (list.items ?? []).filter((n) =>
-        (
-          (n as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []
-        ).some((c) => c.type === "Ready" && c.status === "True"),
+      return (list.items ?? []).filter(
+        (n) =>
+          ((n as N).status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True") &&
+          ((n as N).spec?.taints ?? []).length === 0,
       ).length;
     };
     await until(
-      `${nodes} Nodes Ready`,
+      `${nodes} Nodes Ready and untainted`,
       async () => ((await readyNodes()) === nodes ? true : undefined),
-      60_000 + nodes * 60,
+      60_000 + nodes * 100,
     );
     const nodesReadySeconds = (Date.now() - nodesFrom) / 1000;
     const xdpcNames = Array.from({ length: plan.xdpCounters }, (_, k) => xdpCounterName(k));
