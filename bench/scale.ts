@@ -798,14 +798,12 @@ export async function runScaleOnce(
     const w1 = [t0 + periodMs + 5000, t0 + periodMs + 5000 + changingMs] as const;
     await wait(w1[0]);
     const metricsStart = await readMetrics(control);
-    const auditFrom = control.auditEvents().length;
     const cpuStart = cpuNow();
     sampling = true;
     await wait(w1[1]);
     sampling = false;
     const cpuEnd = cpuNow();
     const metricsEnd = await readMetrics(control);
-    const auditTo = control.auditEvents().length;
     for (const s of sources) s.freeze();
     // Each report's next write (within a period and its jitter) carries the frozen value, the one after it
     // rates of 0; the operator's status write follows within one more interval. Then quiet.
@@ -829,25 +827,24 @@ export async function runScaleOnce(
     // The operator's writes, as the API server answered them.
     const isOperator = (e: { userAgent?: string; verb: string }) =>
       e.userAgent?.startsWith("xdp-counter-operator") === true && !["get", "list", "watch"].includes(e.verb);
-    const events = control.auditEvents();
-    const audit = events.filter(isOperator);
+    const audit = control.auditEvents().filter(isOperator);
+    const answeredAt = (e: (typeof audit)[number]) =>
+      Date.parse((e as { stageTimestamp?: string }).stageTimestamp ?? "");
     const isStatus = (e: (typeof audit)[number]) =>
       e.objectRef?.resource === "xdpcounters" && e.objectRef?.subresource === "status";
-    const statusWrites = audit.filter(isStatus).map((e) => ({
-      t: Date.parse((e as { stageTimestamp?: string }).stageTimestamp ?? ""),
-      name: e.objectRef?.name ?? "",
-    }));
+    const statusWrites = audit
+      .filter(isStatus)
+      .map((e) => ({ t: answeredAt(e), name: e.objectRef?.name ?? "" }));
     const otherWrites: Record<string, number> = {};
     for (const e of audit) {
       if (isStatus(e)) continue;
       const key = `${e.verb} ${e.objectRef?.resource ?? "-"}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ""}`;
       otherWrites[key] = (otherWrites[key] ?? 0) + 1;
     }
-    const operatorOtherInWindow = events
-      .slice(auditFrom, auditTo)
-      .filter((e) => isOperator(e) && !isStatus(e) && e.objectRef?.resource !== "xdpcounterreports").length;
-
     const inW = (t: number, w: readonly [number, number]): boolean => t >= w[0] && t < w[1];
+    const operatorOtherInWindow = audit.filter(
+      (e) => !isStatus(e) && e.objectRef?.resource !== "xdpcounterreports" && inW(answeredAt(e), w1),
+    ).length;
     const w1s = (w1[1] - w1[0]) / 1000;
     const reportsCount = nodes * plan.xdpCounters;
     const changing = client.writes.filter((w) => inW(w.t, w1));

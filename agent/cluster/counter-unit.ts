@@ -10,6 +10,7 @@ import { jitteredInterval, reportBackoff, shouldReport } from "./backoff.ts";
 import { type AgentHealth, emptyHealth } from "./metrics.ts";
 import type { Reconciler } from "./reconciler.ts";
 import { buildReport, changeKey, interfaceTotals, RateMeter, type ReportBody } from "./report.ts";
+import type { ReportTurn } from "./write-budget.ts";
 
 /** What a unit needs from its counters: a Reconciler, or a stand-in with the same surface. */
 export type CounterSource = Pick<
@@ -133,10 +134,7 @@ export class CounterUnit {
    * budget, a due report whose node has no write left waits (it stays due, so the longest waiting goes
    * first); the first write, which creates the report before anything is attached, never waits.
    */
-  maybeReport(
-    nowMs: number,
-    budget?: { available(nowMs: number): boolean; take(nowMs: number): void },
-  ): void {
+  maybeReport(nowMs: number, budget?: ReportTurn): void {
     if (this.#reporting || nowMs < this.#nextReportMs) return;
     if (budget && this.#reported && !budget.available(nowMs)) return;
     this.#reporting = this.#report(nowMs, this.#reported ? budget : undefined).finally(() => {
@@ -150,7 +148,7 @@ export class CounterUnit {
     return this.#reporting ? Number.POSITIVE_INFINITY : this.#nextReportMs;
   }
 
-  async #report(nowMs: number, budget?: { take(nowMs: number): void }): Promise<void> {
+  async #report(nowMs: number, budget?: Pick<ReportTurn, "take">): Promise<void> {
     const states = this.#reported ? this.#source.states() : [];
     const rates = this.#meter.sample(interfaceTotals(states), nowMs);
     const body = buildReport({

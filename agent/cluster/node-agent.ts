@@ -16,6 +16,7 @@ import { messageOf } from "../../runtime/index.ts";
 import {
   configMapsPath,
   Informer,
+  informerEventLevel,
   type KubeClient,
   type KubeObject,
   nodesPath,
@@ -101,15 +102,7 @@ export class NodeAgent {
     this.#node.addHandlers(handlers);
     for (const informer of [this.#specs, this.#node]) {
       informer.onEvent((event) => {
-        const level =
-          event.type === "give-up"
-            ? "error"
-            : event.type === "disconnect" || event.type === "gone"
-              ? "warn"
-              : event.type === "connect" || event.type === "relist"
-                ? "info"
-                : "debug";
-        options.log[level](`watch ${event.type}`, { ...event });
+        options.log[informerEventLevel(event.type)](`watch ${event.type}`, { ...event });
       });
     }
   }

@@ -58,30 +58,37 @@ class Sink implements ReportSink {
   async remove(): Promise<void> {}
 }
 
+/** An XdpCounter's unit on node-1, at 10 s, writing into `sink` from `source`. */
+function unitOf(
+  name: string,
+  o: { source: CounterSource; sink: ReportSink; reported: boolean; random: () => number },
+): CounterUnit {
+  return new CounterUnit({
+    config: {
+      xdpCounter: name,
+      uid: `${name}-uid`,
+      generation: 1,
+      mode: "count",
+      interfaces: ["eth0"],
+      attachMode: "auto",
+      action: "pass",
+      reportIntervalMs: 10_000,
+      nodeName: "node-1",
+    },
+    source: o.source,
+    sink: o.sink,
+    log: silentLogger,
+    reported: o.reported,
+    random: o.random,
+  });
+}
+
 describe("reports taking turns at a node's budget", () => {
   it("three XdpCounters at 10 s under one write a minute: the node writes at its budget, each in turn", async () => {
     const sink = new Sink();
     const source = new Growing();
-    const units = ["a", "b", "c"].map(
-      (name, k) =>
-        new CounterUnit({
-          config: {
-            xdpCounter: name,
-            uid: `${name}-uid`,
-            generation: 1,
-            mode: "count",
-            interfaces: ["eth0"],
-            attachMode: "auto",
-            action: "pass",
-            reportIntervalMs: 10_000,
-            nodeName: "node-1",
-          },
-          source,
-          sink,
-          log: silentLogger,
-          reported: true,
-          random: () => (k + 1) / 4,
-        }),
+    const units = ["a", "b", "c"].map((name, k) =>
+      unitOf(name, { source, sink, reported: true, random: () => (k + 1) / 4 }),
     );
     for (const unit of units) unit.poll({ interfaces: [] } as unknown as Inventory, new Set());
     const budget = new WriteBudget(1, 0);
@@ -119,24 +126,7 @@ describe("reports taking turns at a node's budget", () => {
     const sink = new Sink();
     const source = new Growing();
     const make = (name: string, reported: boolean) =>
-      new CounterUnit({
-        config: {
-          xdpCounter: name,
-          uid: `${name}-uid`,
-          generation: 1,
-          mode: "count",
-          interfaces: ["eth0"],
-          attachMode: "auto",
-          action: "pass",
-          reportIntervalMs: 10_000,
-          nodeName: "node-1",
-        },
-        source,
-        sink,
-        log: silentLogger,
-        reported,
-        random: () => 0.5,
-      });
+      unitOf(name, { source, sink, reported, random: () => 0.5 });
     const free = [make("a", true), make("b", true)];
     for (const unit of free) unit.poll({ interfaces: [] } as unknown as Inventory, new Set());
     reportInTurn(free, 0);

@@ -47,11 +47,19 @@ export class WriteBudget {
   }
 }
 
+/** One report's view of its node's budget at the moment it falls due. */
+export interface ReportTurn {
+  /** whether a write may go now */
+  available(nowMs: number): boolean;
+  /** spends one write */
+  take(nowMs: number): void;
+}
+
 /** What takes turns at a budget: a CounterUnit. */
 export interface BudgetedReporter {
   /** when its next report is due (+∞ while one is being written) */
   readonly nextReportMs: number;
-  maybeReport(nowMs: number, budget?: { available(nowMs: number): boolean; take(nowMs: number): void }): void;
+  maybeReport(nowMs: number, budget?: ReportTurn): void;
 }
 
 /**
@@ -66,7 +74,7 @@ export function reportInTurn(
 ): number {
   // one token per XdpCounter at most: after a quiet spell each may write once without waiting
   const capacity = units.length;
-  const spend = budget && {
+  const spend: ReportTurn | undefined = budget && {
     available: (t: number) => budget.available(t, capacity),
     take: (t: number) => void budget.take(t, capacity),
   };

@@ -6,7 +6,7 @@ import { XDPCOUNTER_LABEL, type XdpCounterReport } from "../../api/v1alpha1/inde
 import { messageOf } from "../../runtime/errors.ts";
 import type { Logger } from "../../runtime/index.ts";
 import type { BackoffOptions } from "../../runtime/kube/backoff.ts";
-import { Informer, type InformerEvent } from "../../runtime/kube/informer.ts";
+import { Informer, type InformerEvent, informerEventLevel } from "../../runtime/kube/informer.ts";
 import type { KubeClient, KubeObject } from "../../runtime/kube/kube-types.ts";
 import {
   configMapsPath,
@@ -174,15 +174,7 @@ export class Controller {
     for (const informer of this.#informers()) {
       informer.onEvent((event) => {
         metrics.informerEvents.inc({ informer: event.informer, event: event.type });
-        const level =
-          event.type === "give-up"
-            ? "error"
-            : event.type === "disconnect" || event.type === "gone"
-              ? "warn"
-              : event.type === "connect" || event.type === "relist"
-                ? "info"
-                : "debug";
-        options.log[level](`watch ${event.type}`, { ...event });
+        options.log[informerEventLevel(event.type)](`watch ${event.type}`, { ...event });
         for (const listener of this.#listeners) listener(event);
       });
     }

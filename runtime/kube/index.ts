@@ -10,6 +10,7 @@ export {
   type InformerEventName,
   type InformerHandlers,
   type InformerOptions,
+  informerEventLevel,
 } from "./informer.ts";
 export {
   type DeleteOptions,

@@ -30,6 +30,15 @@ export type InformerEvent = {
   delayMs?: number;
 };
 
+/** The log level of an informer event: give-up an error, a broken or expired watch a warning, a (re)connect
+ * or relist info, the rest (bookmarks, resyncs) debug. */
+export function informerEventLevel(type: InformerEventName): "error" | "warn" | "info" | "debug" {
+  if (type === "give-up") return "error";
+  if (type === "disconnect" || type === "gone") return "warn";
+  if (type === "connect" || type === "relist") return "info";
+  return "debug";
+}
+
 export type InformerHandlers = {
   onAdd?(obj: KubeObject): void;
   onUpdate?(old: KubeObject, obj: KubeObject): void;
