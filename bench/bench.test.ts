@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { AGENT_NODE_OPTIONS } from "../operator/index.ts";
 import { BASELINES, type FootprintResult } from "./footprint.ts";
 import { CONFIGS, type LiveResult } from "./live.ts";
+import { memoryCgroupsOf } from "./memory-cgroup.ts";
 import { MODES, type PerPacketResult, PROGRAMS } from "./per-packet.ts";
 import { main, SIZES } from "./run.ts";
 import { CPU_USERS, type ScaleResult } from "./scale.ts";
@@ -177,6 +178,15 @@ test("npm run bench -- --quick --part footprint,scale: both run, clean up and wr
       assert.ok(Number.isFinite(run.cpuPct[who]), `CPU of ${who}`);
       assert.ok((run.rssMiB[who]?.median ?? 0) > 1, `RSS of ${who}`);
     }
+    // the operator ran under its container's limit in the chart, and its heap was read from its own metrics
+    assert.equal(run.operatorMemory.limitMiB, 256);
+    assert.equal(run.operatorMemory.oomKills, 0);
+    const heap = run.operatorHeapUsedMiB?.median ?? 0;
+    assert.ok(
+      heap > 1 && heap < (run.rssMiB.operator?.max ?? 0),
+      `operator heap ${heap} MiB, within its RSS`,
+    );
   }
+  assert.deepEqual(memoryCgroupsOf(), [], "the operator's memory cgroup removed with its run");
   assert.deepEqual(kwokProcesses(), [], "kwok stopped with its run");
 });

@@ -18,6 +18,7 @@ import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parse as parseYaml } from "yaml";
 import { type Counters, zeroCounters } from "../agent/bpf/index.ts";
 import { INTERVAL_JITTER } from "../agent/cluster/backoff.ts";
 import type { CounterSource } from "../agent/cluster/counter-unit.ts";
@@ -38,8 +39,14 @@ import {
   reportsPath,
   type WatchEvent,
 } from "../runtime/kube/index.ts";
-import { type MetricsDelta, metricsDelta, readMetrics } from "./control-plane-metrics.ts";
+import { type MetricsDelta, metricsDelta, parseMetrics, readMetrics } from "./control-plane-metrics.ts";
 import { type Machine, machine } from "./machine.ts";
+import {
+  createMemoryCgroup,
+  type MemoryCgroup,
+  memoryQuantityBytes,
+  removeStaleMemoryCgroups,
+} from "./memory-cgroup.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 
 const XDPC = "/apis/xdpcounter.dev/v1alpha1/xdpcounters";
@@ -107,6 +114,17 @@ async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+/** The operator's V8 heap in use, from its own /metrics (prom-client's default metrics). */
+async function operatorHeapUsed(port: number): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return undefined;
+    return parseMetrics(await res.text()).find((s) => s.name === "nodejs_heap_size_used_bytes")?.value;
+  } catch {
+    return undefined;
+  }
 }
 
 function rssKiB(pid: number): number | undefined {
@@ -291,6 +309,10 @@ export interface ScaleRun {
   cpuPct: Record<CpuUser, number>;
   /** RSS MiB sampled every second in the changing window, by process */
   rssMiB: Record<CpuUser, Summary | undefined>;
+  /** the operator's V8 heap in use (its own nodejs_heap_size_used_bytes), MiB, sampled every 2 s in the window */
+  operatorHeapUsedMiB: Summary | undefined;
+  /** the memory limit the operator ran under (the chart's, in a cgroup of its own), its peak there, OOM kills */
+  operatorMemory: { limitMiB: number; cgroupPeakMiB: number | undefined; oomKills: number };
   loadAvgAtStart: number;
   wallSeconds: number;
 }
@@ -458,6 +480,17 @@ export const DEFAULT_KWOK_TUNING: KwokTuning = {
   nodeMonitorGracePeriodSeconds: 300,
 };
 
+/** The operator container's memory limit in the chart's default values: the limit it runs under here. */
+export function chartOperatorMemoryLimitBytes(): number {
+  const file = join(import.meta.dirname, "..", "charts", "xdp-counter", "values.yaml");
+  const values = parseYaml(readFileSync(file, "utf8")) as {
+    operator?: { resources?: { limits?: { memory?: string } } };
+  };
+  const limit = values.operator?.resources?.limits?.memory;
+  if (!limit) throw new Error(`${file} sets no operator.resources.limits.memory`);
+  return memoryQuantityBytes(limit);
+}
+
 const isRead = (verb: string): boolean => verb === "GET" || verb === "LIST" || verb === "WATCH";
 
 /** The write requests of a window by whose load they are, from "<verb> <resource>[/<sub>] <code>" counts. */
@@ -526,6 +559,7 @@ export async function runScaleOnce(
 ): Promise<ScaleRun> {
   const started = Date.now();
   const { nodes, intervalMs, reportWritesPerMinute } = plan;
+  const operatorLimitBytes = chartOperatorMemoryLimitBytes();
   const tuning = o.kwok ?? DEFAULT_KWOK_TUNING;
   const periodMs = reportPeriodMs(intervalMs, plan.xdpCounters, reportWritesPerMinute);
   const changingMs = Math.ceil(Math.max(plan.changingMs, periodMs) / periodMs) * periodMs;
@@ -533,6 +567,7 @@ export async function runScaleOnce(
   let cp: ControlPlane | undefined;
   let kwok: Kwok | undefined;
   let operator: ChildProcess | undefined;
+  let memory: MemoryCgroup | undefined;
   const stop = new AbortController();
   const runs: Promise<void>[] = [];
   // Stopped in `finally` too, or an interrupted run would keep polling and sampling forever.
@@ -648,7 +683,14 @@ export async function runScaleOnce(
 
     // The operator, as a process of its own.
     const port = await freePort();
-    operator = spawn(process.execPath, [join(import.meta.dirname, "..", "operator", "main.ts")], {
+    // Under the memory limit of its container in the chart, in a cgroup of its own: V8 sizes its heap from it.
+    removeStaleMemoryCgroups();
+    memory = createMemoryCgroup("operator", operatorLimitBytes);
+    const [sh, ...argv] = memory.startIn([
+      process.execPath,
+      join(import.meta.dirname, "..", "operator", "main.ts"),
+    ]);
+    operator = spawn(sh as string, argv, {
       stdio: ["ignore", "ignore", "pipe"],
       env: {
         PATH: process.env.PATH ?? "",
@@ -733,6 +775,8 @@ export async function runScaleOnce(
       agents: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     });
     const rss = new Map<CpuUser, number[]>(CPU_USERS.map((u) => [u, []]));
+    const heapUsed: number[] = [];
+    let ticks = 0;
     let sampling = false;
     sampler = setInterval(() => {
       if (!sampling) return;
@@ -741,6 +785,11 @@ export async function runScaleOnce(
         if (kib !== undefined) rss.get(k as CpuUser)?.push(kib / 1024);
       }
       rss.get("agents")?.push(process.memoryUsage().rss / 1024 ** 2);
+      if (++ticks % 2 === 0) {
+        void operatorHeapUsed(port).then((b) => {
+          if (b !== undefined && sampling) heapUsed.push(b / 1024 ** 2);
+        });
+      }
     }, 1000);
     const loadAvgAtStart = loadavg()[0] ?? 0;
     const t0 = Date.now();
@@ -821,6 +870,7 @@ export async function runScaleOnce(
     await Promise.all(runs);
     clearInterval(sampler);
 
+    const peak = memory.peakBytes();
     const finals = await Promise.all(xdpcNames.map((n) => get(n)));
     const reportList = await must("GET", REPORTS);
     const oneReport = await must("GET", `${REPORTS}/${xdpcNames[0]}.${names[0]}`);
@@ -960,6 +1010,12 @@ export async function runScaleOnce(
           return [k, xs.length ? roundSummary(summarize(xs), 1) : undefined];
         }),
       ) as Record<CpuUser, Summary | undefined>,
+      operatorHeapUsedMiB: heapUsed.length ? roundSummary(summarize(heapUsed), 1) : undefined,
+      operatorMemory: {
+        limitMiB: round(operatorLimitBytes / 1024 ** 2, 1),
+        cgroupPeakMiB: peak === undefined ? undefined : round(peak / 1024 ** 2, 1),
+        oomKills: memory.oomKills(),
+      },
       loadAvgAtStart: round(loadAvgAtStart, 2),
       wallSeconds: round((Date.now() - started) / 1000, 1),
     };
@@ -967,7 +1023,8 @@ export async function runScaleOnce(
       `scale: ${nodes} nodes × ${plan.xdpCounters} at ${intervalMs / 1000} s, ${reportWritesPerMinute}/min: ` +
         `${result.agents.writesPerSecond} report writes/s (${result.api.productShareOfLeases} of the Lease writes), ` +
         `etcd ${Math.round(putBytesPerCompactionWindow / 1024 ** 2)} MiB per compaction window, totals exact: ${totalsExact}, ` +
-        `operator RSS ${result.rssMiB.operator?.median} MiB`,
+        `operator RSS ${result.rssMiB.operator?.median} MiB under its ${result.operatorMemory.limitMiB} MiB limit ` +
+        `(heap in use ${result.operatorHeapUsedMiB?.median} MiB, OOM kills ${result.operatorMemory.oomKills})`,
     );
     return result;
   } finally {
@@ -980,7 +1037,15 @@ export async function runScaleOnce(
       const exited = new Promise((r) => op.once("exit", r));
       op.kill("SIGTERM");
       await Promise.race([exited, sleep(5000)]);
-      if (op.exitCode === null && op.signalCode === null) op.kill("SIGKILL");
+      if (op.exitCode === null && op.signalCode === null) {
+        op.kill("SIGKILL");
+        await exited;
+      }
+    }
+    try {
+      memory?.remove();
+    } catch (err) {
+      o.log(`scale: the operator's memory cgroup ${memory?.path} stays: ${(err as Error).message}`);
     }
     // kwok first: its Nodes and pods go with the control plane's etcd
     await kwok?.stop();
