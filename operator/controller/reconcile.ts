@@ -318,6 +318,15 @@ async function reconcileXdpCounter(name: string, deps: ReconcileDeps): Promise<R
     xdpc = { ...xdpc, metadata: { ...xdpc.metadata, ...pickMeta(updated) } };
   }
 
+  // The status is written at most once per interval (below). Until the next write is due no event can change
+  // what is written, so the sums over every node's report wait for it too: at 5,000 nodes a report arrives
+  // every few milliseconds, and summing them all again for each kept the operator's worker busy throughout.
+  // A deletion is never held back.
+  const intervalMs = parseDuration(xdpc.spec.reportInterval);
+  const last = deps.statusWrites.get(name);
+  const wait = last === undefined || deleting ? 0 : last + intervalMs - deps.now().getTime();
+  if (wait > 0) return { outcome: ReconcileOutcome.Throttled, requeueAfterMs: wait };
+
   const nodes = deps.read.listNodes().map(toNodeInfo);
   const reports = deps.read.listReports(name);
   const readyAgents = readyAgentNodes(deps.read.listAgentPods());
@@ -349,13 +358,7 @@ async function reconcileXdpCounter(name: string, deps: ReconcileDeps): Promise<R
   let resourceVersion = xdpc.metadata.resourceVersion;
   let wroteStatus = false;
   if (patch) {
-    // At most once per interval: the reports themselves change at most that often per node.
-    const intervalMs = parseDuration(xdpc.spec.reportInterval);
-    const last = deps.statusWrites.get(name);
-    const wait = last === undefined || deleting ? 0 : last + intervalMs - now.getTime();
-    if (wait > 0) {
-      return { outcome: ReconcileOutcome.Throttled, requeueAfterMs: wait, deletedReports };
-    }
+    // At most once per interval (checked above): the reports themselves change at most that often per node.
     const updated = await deps.write.patchXdpCounterStatus(name, patch);
     deps.statusWrites.set(name, now.getTime());
     resourceVersion = updated.metadata.resourceVersion ?? resourceVersion;
