@@ -3,7 +3,25 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { CLI } from "./cli.ts";
-import { inNs, nsExec } from "./netns.ts";
+import { inNs, nsExec, VethPair } from "./netns.ts";
+
+/** What a test (node:test's TestContext) offers for clean-ups run after it, failed or not. */
+export type AfterTest = { after: (fn: () => Promise<void>) => void };
+
+/** A veth pair (a test node's namespace and the traffic peer's), destroyed after the test. */
+export async function pairFor(t: AfterTest): Promise<VethPair> {
+  const pair = await VethPair.create();
+  t.after(() => pair.destroy());
+  return pair;
+}
+
+/** The agent, SIGKILLed after the test if it still runs. */
+export function track(t: AfterTest, agent: AgentProcess): AgentProcess {
+  t.after(async () => {
+    await agent.stop("SIGKILL");
+  });
+  return agent;
+}
 
 export type LogLine = { level: string; msg: string } & Record<string, unknown>;
 

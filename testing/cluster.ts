@@ -245,6 +245,24 @@ export class TestCluster {
     return out;
   }
 
+  /** The report of `name` on `node` once `ok` holds for it; `what` names the wait in a timeout's message. */
+  async reportWhere(
+    name: string,
+    node: string,
+    ok: (report: Report) => boolean,
+    what: string,
+    timeoutMs = 15_000,
+  ): Promise<Report> {
+    return eventually(
+      async () => {
+        const report = (await this.reports(name))[node];
+        return report && ok(report) ? report : undefined;
+      },
+      `${what} (node ${node} of ${name})`,
+      timeoutMs,
+    );
+  }
+
   /** A Node object (the agent's owner for its reports), with an InternalIP and labels; created once. */
   async ensureNode(
     name: string,

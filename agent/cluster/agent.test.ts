@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type AgentProcess, fetchInNs, startAgent } from "../../testing/agent.ts";
-import { eventually, type Report, TestCluster } from "../../testing/cluster.ts";
+import { fetchInNs, pairFor, startAgent, track } from "../../testing/agent.ts";
+import { eventually, TestCluster } from "../../testing/cluster.ts";
 import { sh, VethPair } from "../../testing/netns.ts";
 
 let cluster: TestCluster;
@@ -21,36 +21,6 @@ after(async () => {
 
 let names = 0;
 const uniqueName = (what: string): string => `${what}-${process.pid}-${names++}`;
-
-async function pairFor(t: { after: (fn: () => Promise<void>) => void }): Promise<VethPair> {
-  const pair = await VethPair.create();
-  t.after(() => pair.destroy());
-  return pair;
-}
-
-function track(t: { after: (fn: () => Promise<void>) => void }, agent: AgentProcess): AgentProcess {
-  t.after(async () => {
-    await agent.stop("SIGKILL");
-  });
-  return agent;
-}
-
-async function entryWhere(
-  name: string,
-  node: string,
-  ok: (e: Report) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<Report> {
-  return eventually(
-    async () => {
-      const e = (await cluster.reports(name))[node];
-      return e && ok(e) ? e : undefined;
-    },
-    `${what} (node ${node} of ${name})`,
-    timeoutMs,
-  );
-}
 
 /**
  * An XdpCounter with `spec` published in an agents' ConfigMap of its own, and its Node; `start` runs an
@@ -100,7 +70,7 @@ test("counts exact packets, reports them, exposes them, and survives SIGKILL + r
   assert.ok(existsSync(join(pinRoot, name, pair.node.iface, "link")), "the link is pinned");
 
   const sent1 = await pair.send(1000, 100);
-  let entry = await entryWhere(
+  let entry = await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.pass === String(sent1),
@@ -142,7 +112,7 @@ test("counts exact packets, reports them, exposes them, and survives SIGKILL + r
   assert.equal(second.logs.find((l) => l.msg === "counter attached")?.outcome, "adopted");
   assert.equal(await pair.xdpProgId(pair.node), progId, "the same program, adopted, not replaced");
   const sent3 = await pair.send(250, 64);
-  entry = await entryWhere(
+  entry = await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.pass === String(sent1 + sent2 + sent3),
@@ -184,7 +154,7 @@ test("a spec change detaches dropped interfaces and keeps the kept one counting 
   const kept = await pair.xdpProgId(pair.node);
   assert.ok(kept > 0 && (await progIdOf(pair.node.ns, extra)) > 0, "both attached");
   const sent1 = await pair.send(300, 80);
-  await entryWhere(
+  await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.pass === String(sent1) && e.interfaces.length === 2,
@@ -198,7 +168,7 @@ test("a spec change detaches dropped interfaces and keeps the kept one counting 
   assert.ok(!existsSync(join(x.pinRoot, name, extra)), "and unpinned");
   assert.equal(await pair.xdpProgId(pair.node), kept, "the kept interface keeps its program");
   const sent2 = await pair.send(200, 80);
-  const entry = await entryWhere(
+  const entry = await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.pass === String(sent1 + sent2) && e.generation === generation,
@@ -217,7 +187,12 @@ test("a named interface missing on the node is a status error, attached once it 
   const x = await counterFor(pair, "late", { interfaces: [pair.node.iface, late], reportInterval: "1s" });
   const { name, node } = x;
   track(t, x.start());
-  let entry = await entryWhere(name, node, (e) => e.interfaces.length === 2, "both interfaces reported");
+  let entry = await cluster.reportWhere(
+    name,
+    node,
+    (e) => e.interfaces.length === 2,
+    "both interfaces reported",
+  );
   assert.equal(entry.phase, "Counting", "the node counts on the interface it has");
   assert.deepEqual(
     entry.interfaces.map((i) => [i.name, i.attached, i.reason ?? null]),
@@ -229,7 +204,7 @@ test("a named interface missing on the node is a status error, attached once it 
   assert.match(entry.interfaces[1]?.error ?? "", new RegExp(`no interface ${late} on node ${node}`));
 
   await extraInterface(pair, "l");
-  entry = await entryWhere(
+  entry = await cluster.reportWhere(
     name,
     node,
     (e) => e.interfaces[1]?.attached === true,
@@ -239,7 +214,7 @@ test("a named interface missing on the node is a status error, attached once it 
   assert.ok((await progIdOf(pair.node.ns, late)) > 0);
 
   await sh("ip", ["-n", pair.node.ns, "link", "del", late]);
-  entry = await entryWhere(
+  entry = await cluster.reportWhere(
     name,
     node,
     (e) => e.interfaces[1]?.attached === false,
@@ -266,7 +241,12 @@ test("action drop is refused on the default-route interface and on the Node's In
   // Default spec: the default-route interface.
   const x = await counterFor(pair, "drop", { action: "drop", reportInterval: "1s" });
   const agent = track(t, x.start());
-  let entry = await entryWhere(x.name, x.node, (e) => e.interfaces.length === 1, "the refusal reported");
+  let entry = await cluster.reportWhere(
+    x.name,
+    x.node,
+    (e) => e.interfaces.length === 1,
+    "the refusal reported",
+  );
   assert.equal(entry.phase, "Error");
   assert.equal(entry.interfaces[0]?.name, pair.node.iface);
   assert.equal(entry.interfaces[0]?.reason, "DropRefused");
@@ -284,7 +264,7 @@ test("action drop is refused on the default-route interface and on the Node's In
     { internalIp: pair.node.ip },
   );
   const agent2 = track(t, x2.start());
-  entry = await entryWhere(
+  entry = await cluster.reportWhere(
     x2.name,
     x2.node,
     (e) => e.interfaces.length === 1,
@@ -308,7 +288,12 @@ test("action drop is refused on the default-route interface and on the Node's In
   track(t, x3.start());
   await eventually(async () => ((await pair.xdpProgId(pair.node)) > 0 ? true : undefined), "drop attached");
   const sent = await pair.send(400, 64);
-  entry = await entryWhere(x3.name, x3.node, (e) => e.packets.drop === String(sent), "drops counted");
+  entry = await cluster.reportWhere(
+    x3.name,
+    x3.node,
+    (e) => e.packets.drop === String(sent),
+    "drops counted",
+  );
   assert.equal(entry.phase, "Counting");
   assert.equal(entry.packets.pass, undefined, "nothing passed: the action is left out of the report");
 });
@@ -323,7 +308,12 @@ test("a foreign XDP program is never replaced, and the status names it", async (
   const x = await counterFor(pair, "foreign", { interfaces: [pair.node.iface, other], reportInterval: "1s" });
   const { name, node } = x;
   const agent = track(t, x.start());
-  const entry = await entryWhere(name, node, (e) => e.interfaces.length === 2, "the conflict reported");
+  const entry = await cluster.reportWhere(
+    name,
+    node,
+    (e) => e.interfaces.length === 2,
+    "the conflict reported",
+  );
   assert.equal(entry.phase, "Counting", "the other interface counts");
   const f = entry.interfaces.find((i) => i.name === other);
   assert.equal(f?.attached, false);
@@ -366,7 +356,7 @@ test("a glob never selects virtual devices (veths here), and the node says why i
   const agent = track(t, x.start());
   const late = await extraInterface(pair, "g");
   await new Promise((r) => setTimeout(r, 1_000)); // several polls
-  const entry = await entryWhere(name, node, (e) => e.phase === "Error", "nothing selected");
+  const entry = await cluster.reportWhere(name, node, (e) => e.phase === "Error", "nothing selected");
   assert.match(entry.error ?? "", /matches spec.interfaces .*globs select only physical interfaces/);
   assert.deepEqual(entry.interfaces, []);
   assert.equal(await pair.xdpProgId(pair.node), 0);
@@ -386,13 +376,18 @@ test("changing the action swaps the program behind the link and keeps the counte
   const agent = track(t, x.start());
   await agent.waitForLog((l) => l.msg.startsWith("ready"));
   const sentPass = await pair.send(600, 64);
-  await entryWhere(name, node, (e) => e.packets.pass === String(sentPass), "passes counted");
+  await cluster.reportWhere(name, node, (e) => e.packets.pass === String(sentPass), "passes counted");
 
   await x.update({ action: "drop" });
   const swapped = await agent.waitForLog((l) => l.msg === "counter attached" && l.action === "drop");
   assert.equal(swapped.outcome, "replaced");
   const sentDrop = await pair.send(400, 64);
-  const entry = await entryWhere(name, node, (e) => e.packets.drop === String(sentDrop), "drops counted");
+  const entry = await cluster.reportWhere(
+    name,
+    node,
+    (e) => e.packets.drop === String(sentDrop),
+    "drops counted",
+  );
   assert.equal(entry.packets.pass, String(sentPass), "the pass count is kept");
   assert.equal(agent.child.exitCode, null, "the same agent process");
 });
@@ -407,7 +402,12 @@ test("an interface renamed while counting keeps its counter and totals under the
   await agent.waitForLog((l) => l.msg.startsWith("ready"));
   const progId = await progIdOf(pair.node.ns, old);
   const sent1 = await pair.send(300, 64);
-  await entryWhere(name, node, (e) => e.packets.pass === String(sent1), "counted under the old name");
+  await cluster.reportWhere(
+    name,
+    node,
+    (e) => e.packets.pass === String(sent1),
+    "counted under the old name",
+  );
 
   await sh("ip", ["-n", pair.node.ns, "link", "set", old, "down"]);
   await sh("ip", ["-n", pair.node.ns, "link", "set", old, "name", renamed]);
@@ -416,7 +416,7 @@ test("an interface renamed while counting keeps its counter and totals under the
     (l) => l.msg === "interface renamed: its counter follows" && l.interface === renamed,
   );
   const sent2 = await pair.send(200, 64);
-  const entry = await entryWhere(
+  const entry = await cluster.reportWhere(
     name,
     node,
     (e) => BigInt(e.interfaces.find((i) => i.name === renamed)?.packets.pass ?? 0) >= BigInt(sent1 + sent2),
@@ -467,7 +467,7 @@ test("attachMode auto on a jumbo-frame node: native on the MTU 9000 veth, generi
   ]);
   const toMacvlan = await pair.send(300, 64, { dstMac: mac });
   const vethPackets = jumbo.sent + BigInt(toMacvlan);
-  const entry = await entryWhere(
+  const entry = await cluster.reportWhere(
     name,
     node,
     (e) =>
@@ -512,7 +512,7 @@ test("one agent counts for several XdpCounters: side by side on different interf
     );
   await cluster.publishSpecs(a.specs, [a.name, b, c, shared]);
 
-  const held = await entryWhere(
+  const held = await cluster.reportWhere(
     shared,
     node,
     (e) => e.interfaces[0]?.reason === "HeldByXdpCounter",
@@ -524,9 +524,14 @@ test("one agent counts for several XdpCounters: side by side on different interf
 
   // each counts its own interface's traffic, exactly; the shared one only in a
   const onFirst = await pair.send(700, 64);
-  await entryWhere(a.name, node, (e) => e.packets.pass === String(onFirst), `${a.name} counts its interface`);
+  await cluster.reportWhere(
+    a.name,
+    node,
+    (e) => e.packets.pass === String(onFirst),
+    `${a.name} counts its interface`,
+  );
   for (const name of [b, c]) {
-    const e = await entryWhere(name, node, (r) => r.phase === "Counting", `${name} counts`);
+    const e = await cluster.reportWhere(name, node, (r) => r.phase === "Counting", `${name} counts`);
     assert.equal(e.interfaces[0]?.attached, true);
     assert.equal(e.packets.pass ?? "0", "0", "nothing crossed its interface");
   }
@@ -545,7 +550,7 @@ test("one agent counts for several XdpCounters: side by side on different interf
     "a's report deleted",
   );
   assert.ok(!existsSync(join(a.pinRoot, a.name)), "a's pins are gone");
-  await entryWhere(
+  await cluster.reportWhere(
     shared,
     node,
     (e) => e.interfaces[0]?.attached === true,
@@ -553,7 +558,7 @@ test("one agent counts for several XdpCounters: side by side on different interf
   );
   assert.notEqual(await pair.xdpProgId(pair.node), progId, "its own program, not a's");
   const more = await pair.send(150, 64);
-  await entryWhere(
+  await cluster.reportWhere(
     shared,
     node,
     (e) => e.packets.pass === String(more),
@@ -577,7 +582,7 @@ test("a node no longer selected is cleaned: detached, unpinned, its report delet
   const agent = track(t, x.start());
   await agent.waitForLog((l) => l.msg.startsWith("ready"));
   const sent = await pair.send(500, 64);
-  await entryWhere(x.name, x.node, (e) => e.packets.pass === String(sent), "counted");
+  await cluster.reportWhere(x.name, x.node, (e) => e.packets.pass === String(sent), "counted");
 
   await cluster.labelNode(x.node, { pool: null });
   await eventually(
@@ -593,6 +598,11 @@ test("a node no longer selected is cleaned: detached, unpinned, its report delet
     "attached again",
   );
   const again = await pair.send(80, 64);
-  await entryWhere(x.name, x.node, (e) => e.packets.pass === String(again), "counting again, from zero");
+  await cluster.reportWhere(
+    x.name,
+    x.node,
+    (e) => e.packets.pass === String(again),
+    "counting again, from zero",
+  );
   assert.equal(agent.child.exitCode, null, "the same agent process");
 });

@@ -10,10 +10,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { reportName } from "../../api/v1alpha1/index.ts";
-import { type AgentProcess, fetchInNs, startAgent } from "../../testing/agent.ts";
+import { fetchInNs, pairFor, startAgent, track } from "../../testing/agent.ts";
 import { CLI } from "../../testing/cli.ts";
-import { AGENT_NAMESPACE, eventually, type Report, TestCluster } from "../../testing/cluster.ts";
-import { nsExec, VethPair } from "../../testing/netns.ts";
+import { AGENT_NAMESPACE, eventually, TestCluster } from "../../testing/cluster.ts";
+import { nsExec, type VethPair } from "../../testing/netns.ts";
 import { AGENT_RBAC_RULES, agentNamespaceRules, agentReportPolicy } from "./rbac.ts";
 
 let cluster: TestCluster;
@@ -26,38 +26,6 @@ after(async () => {
 
 let names = 0;
 const uniqueName = (what: string): string => `${what}-${process.pid}-${names++}`;
-type T = { after: (fn: () => Promise<void>) => void };
-
-async function pairFor(t: T): Promise<VethPair> {
-  const pair = await VethPair.create();
-  t.after(() => pair.destroy());
-  return pair;
-}
-
-function track(t: T, agent: AgentProcess): AgentProcess {
-  t.after(async () => {
-    await agent.stop("SIGKILL");
-  });
-  return agent;
-}
-
-async function reportWhere(
-  name: string,
-  node: string,
-  ok: (e: Report) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-) {
-  return eventually(
-    async () => {
-      const e = (await cluster.reports(name))[node];
-      return e && ok(e) ? e : undefined;
-    },
-    `${what} (node ${node} of ${name})`,
-    timeoutMs,
-  );
-}
-
 async function reportGone(name: string, node: string): Promise<void> {
   await eventually(
     async () => ((await cluster.reports(name))[node] ? undefined : true),
@@ -97,13 +65,13 @@ test("two agents on two nodes write their own reports by server-side apply, owne
     await agent.waitForLog((l) => l.msg.startsWith("ready"));
   }
   const [sentA, sentB] = [await a.send(700, 90), await b.send(300, 150)];
-  const ra = await reportWhere(
+  const ra = await cluster.reportWhere(
     name,
     nodes[0] as string,
     (r) => r.packets.pass === String(sentA),
     "node a's count",
   );
-  const rb = await reportWhere(
+  const rb = await cluster.reportWhere(
     name,
     nodes[1] as string,
     (r) => r.packets.pass === String(sentB),
@@ -137,7 +105,7 @@ test("unchanged reports are not rewritten; an API outage is retried with backoff
   );
   await agent.waitForLog((l) => l.msg.startsWith("ready"));
   const sent1 = await pair.send(1000, 64);
-  await reportWhere(
+  await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.pass === String(sent1) && !e.rates?.packetsPerSecond.pass,
@@ -170,7 +138,7 @@ test("unchanged reports are not rewritten; an API outage is retried with backoff
   );
 
   bridge.setDown(false);
-  const report = await reportWhere(
+  const report = await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.pass === String(sent1 + sent2),
@@ -222,7 +190,12 @@ test("an XdpCounter being deleted: its counters are detached and unpinned, then 
   const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
   const pinRoot = cluster.pinRoot();
   const agent = track(t, startAgent({ ns: pair.node.ns, node, specs, kubeconfig, pinRoot }));
-  await reportWhere(name, node, (e) => e.phase === "Counting" && e.interfaces.length === 1, "counting");
+  await cluster.reportWhere(
+    name,
+    node,
+    (e) => e.phase === "Counting" && e.interfaces.length === 1,
+    "counting",
+  );
   assert.ok((await pair.xdpProgId(pair.node)) > 0);
   // what the operator does while the finalizer holds the object: the same spec, in mode clean
   await cluster.call(
@@ -255,7 +228,7 @@ test("an XdpCounter gone from the specs is cleaned up the same way", async (t) =
   const { path: kubeconfig } = await cluster.kubeconfigFor(pair.node.ns);
   const pinRoot = cluster.pinRoot();
   const agent = track(t, startAgent({ ns: pair.node.ns, node, specs, kubeconfig, pinRoot }));
-  await reportWhere(name, node, (e) => e.interfaces[0]?.attached === true, "attached");
+  await cluster.reportWhere(name, node, (e) => e.interfaces[0]?.attached === true, "attached");
   await cluster.deleteXdpCounter(name);
   await cluster.publishSpecs(specs, []);
   await reportGone(name, node);
@@ -328,7 +301,7 @@ test("an agent restarted while the API server is unreachable keeps counting, and
   const first = track(t, startAgent({ ns: pair.node.ns, node, specs, kubeconfig, pinRoot }));
   await first.waitForLog((l) => l.msg.startsWith("ready"));
   const sent1 = await pair.send(300, 70);
-  await reportWhere(name, node, (e) => e.packets.pass === String(sent1), "counted");
+  await cluster.reportWhere(name, node, (e) => e.packets.pass === String(sent1), "counted");
   await first.stop("SIGKILL");
   bridge.setDown(true);
   const second = track(t, startAgent({ ns: pair.node.ns, node, specs, kubeconfig, pinRoot }));
@@ -337,7 +310,7 @@ test("an agent restarted while the API server is unreachable keeps counting, and
   await new Promise((r) => setTimeout(r, 1_500));
   assert.ok((await pair.xdpProgId(pair.node)) > 0, "still attached while the agent knows no spec");
   bridge.setDown(false);
-  const report = await reportWhere(
+  const report = await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.pass === String(sent1 + sent2),
@@ -422,7 +395,7 @@ test("as its ServiceAccount the agent needs exactly its rules, and may write onl
   );
   await agent.waitForLog((l) => l.msg.startsWith("ready"), 20_000);
   const sent = await pair.send(100, 64);
-  await reportWhere(
+  await cluster.reportWhere(
     name,
     node,
     (e) => e.packets.drop === String(sent),
