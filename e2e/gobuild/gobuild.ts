@@ -122,7 +122,7 @@ export interface GoBinary {
 
 /**
  * Builds `binaries` (static, CGO_ENABLED=0, -trimpath) into a temporary folder beside `dir`, writes
- * `build.json` (`info` and each binary's seconds) into it, and renames it to `dir`; `built()` says whether
+ * `build.json` (`info` and, for each binary, the seconds of the build that made it) into it, and renames it to `dir`; `built()` says whether
  * `dir` is complete (another build may finish first, or a finished folder may have lost a binary).
  */
 export async function buildInto(opts: {
@@ -148,26 +148,31 @@ export async function buildInto(opts: {
   };
   process.once("exit", removeScratch);
 
+  // One `go build` per module, tags and flags, with every binary of it: while one binary links (on one core)
+  // the next compiles, where one build per binary would leave the second core idle through each link.
   const times: Record<string, number> = {};
-  for (const binary of opts.binaries) {
+  for (const group of buildGroups(opts.binaries)) {
     const began = Date.now();
+    const [first] = group;
+    if (!first) continue;
     await runGo(
       go,
       [
         "build",
         "-trimpath",
         "-buildvcs=false",
-        `-tags=${binary.tags.join(",")}`,
-        `-ldflags=${binary.ldflags.join(" ")}`,
+        `-tags=${first.tags.join(",")}`,
+        `-ldflags=${first.ldflags.join(" ")}`,
         "-o",
-        join(scratch, "bin", binary.name),
-        binary.pkg,
+        group.length === 1 ? join(scratch, "bin", first.name) : `${join(scratch, "bin")}/`,
+        ...group.map((b) => b.pkg),
       ],
-      binary.moduleDir,
+      first.moduleDir,
       { ...env, CGO_ENABLED: "0" },
     );
-    times[binary.name] = Date.now() - began;
-    log(`${binary.name.padEnd(24)} ${seconds(times[binary.name] ?? 0)}`);
+    const names = group.map((b) => b.name);
+    for (const name of names) times[name] = Date.now() - began;
+    log(`${names.join(", ").padEnd(24)} ${seconds(Date.now() - began)}`);
   }
   const perBinary = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v / 100) / 10]));
   writeFileSync(
@@ -187,6 +192,24 @@ export async function buildInto(opts: {
     removeScratch();
   }
   process.off("exit", removeScratch);
+}
+
+/**
+ * The binaries that one `go build` can make together: same module, tags and ldflags, each named as Go names a
+ * package's binary (the import path's last element). The others are built one by one, under their own names.
+ */
+export function buildGroups(binaries: readonly GoBinary[]): GoBinary[][] {
+  const groups = new Map<string, GoBinary[]>();
+  const alone: GoBinary[][] = [];
+  for (const b of binaries) {
+    if (b.pkg.split("/").at(-1) !== b.name) {
+      alone.push([b]);
+      continue;
+    }
+    const key = JSON.stringify([b.moduleDir, b.tags, b.ldflags]);
+    groups.set(key, [...(groups.get(key) ?? []), b]);
+  }
+  return [...groups.values(), ...alone];
 }
 
 /** Runs a build script's main: one line on failure, exit 1; Ctrl-C removes the temporary folder. */
