@@ -179,8 +179,8 @@ test("npm run bench -- --quick --part footprint,scale: both run, clean up and wr
       assert.ok((run.rssMiB[who]?.median ?? 0) > 1, `RSS of ${who}`);
     }
     // the operator ran under its container's limit in the chart, and its heap was read from its own metrics
-    assert.equal(run.operatorMemory.limitMiB, 256);
-    assert.equal(run.operatorMemory.oomKills, 0);
+    assert.equal(run.operatorMemory?.limitMiB, 256);
+    assert.equal(run.operatorMemory?.oomKills, 0);
     const heap = run.operatorHeapUsedMiB?.median ?? 0;
     assert.ok(
       heap > 1 && heap < (run.rssMiB.operator?.max ?? 0),

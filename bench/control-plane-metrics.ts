@@ -65,15 +65,36 @@ export function parseMetrics(text: string): Sample[] {
   return out;
 }
 
+/**
+ * `read`, again after a refused connection or an error status: an API server saturated by thousands of
+ * nodes drops a connection now and then (its TLS handshake times out), and one lost scrape would end the run.
+ */
+export async function retried<T>(what: string, read: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (i >= attempts) throw new Error(`${what}, ${attempts} times: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 1000 * i));
+    }
+  }
+}
+
 export async function readMetrics(cp: ControlPlane): Promise<ControlPlaneMetrics> {
-  const etcdRes = await fetch(`${cp.etcdUrl}/metrics`);
-  if (!etcdRes.ok) throw new Error(`GET ${cp.etcdUrl}/metrics: ${etcdRes.status}`);
-  const etcdSamples = parseMetrics(await etcdRes.text());
+  const etcdText = await retried(`GET ${cp.etcdUrl}/metrics`, async () => {
+    const res = await fetch(`${cp.etcdUrl}/metrics`);
+    if (!res.ok) throw new Error(`status ${res.status}`);
+    return res.text();
+  });
+  const etcdSamples = parseMetrics(etcdText);
   const etcd = Object.fromEntries(
     ETCD_SERIES.map((s) => [s, etcdSamples.find((x) => x.name === s)?.value ?? Number.NaN]),
   ) as Record<EtcdSeries, number>;
-  const api = await cp.client.call("GET", "/metrics");
-  if (api.status !== 200) throw new Error(`GET /metrics: ${api.status} ${api.text.slice(0, 200)}`);
+  const api = await retried("GET /metrics", async () => {
+    const res = await cp.client.call("GET", "/metrics");
+    if (res.status !== 200) throw new Error(`status ${res.status} ${res.text.slice(0, 200)}`);
+    return res;
+  });
   const requests: Record<string, number> = {};
   const requestBytes: Record<string, SumCount> = {};
   const watchEvents: Record<string, SumCount> = {};

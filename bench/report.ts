@@ -116,6 +116,14 @@ export function footprintTables(r: FootprintResult): string {
   return out.join("\n");
 }
 
+/** The operator's limit, heap and OOM kills; runs from before the limit was set have none. */
+function operatorMemory(x: ScaleResult["runs"][number]): string {
+  const heap = x.operatorHeapUsedMiB;
+  const limit = x.operatorMemory;
+  if (!limit) return "no limit";
+  return `${f(limit.limitMiB, 0)}, ${heap ? `${f(heap.median, 0)} (${f(heap.max, 0)})` : "—"}, ${limit.oomKills}`;
+}
+
 export function scaleTables(r: ScaleResult): string {
   const out: string[] = [];
   const n = (x: number): string => x.toLocaleString("en");
@@ -146,8 +154,8 @@ export function scaleTables(r: ScaleResult): string {
     "",
     "**etcd** (its own `/metrics`: `etcd_mvcc_db_total_size_in_bytes`, `…_in_use_in_bytes`, `etcd_mvcc_put_total`, `etcd_debugging_mvcc_total_put_size_in_bytes`), and **CPU and RSS** of every process in the changing window:",
     "",
-    "| nodes | XdpCounters | interval | DB MiB before → after (in use after) | puts/s | bytes put/s | bytes put per 5-minute compaction window | share of the 2 GiB quota | CPU % of one core: kube-apiserver, etcd, controller manager, scheduler, kwok, operator, agents | RSS MiB (median): kube-apiserver, etcd, controller manager, scheduler, kwok, operator (max), agents' process | load average at start |",
-    "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- | ---: |",
+    "| nodes | XdpCounters | interval | DB MiB before → after (in use after) | puts/s | bytes put/s | bytes put per 5-minute compaction window | share of the 2 GiB quota | CPU % of one core: kube-apiserver, etcd, controller manager, scheduler, kwok, operator, agents | RSS MiB (median): kube-apiserver, etcd, controller manager, scheduler, kwok, operator (max), agents' process | operator: memory limit, V8 heap in use MiB median (max), OOM kills | load average at start |",
+    "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |",
   );
   for (const x of r.runs) {
     const e = x.etcd;
@@ -155,7 +163,7 @@ export function scaleTables(r: ScaleResult): string {
     const m = x.rssMiB;
     const med = (s: { median: number } | undefined) => (s ? f(s.median, 0) : "—");
     out.push(
-      `| ${n(x.nodes)} | ${x.xdpCounters} | ${x.intervalMs / 1000} s | ${mib(e.dbBytesBefore)} → ${mib(e.dbBytesAfter)} (${mib(e.dbInUseBytesAfter)}) | ${f(e.putsPerSecond, 1)} | ${n(e.putBytesPerSecond)} | ${mib(e.putBytesPerCompactionWindow)} MiB | ${pct(e.shareOfQuotaPerCompactionWindow)} | ${f(c["kube-apiserver"], 0)}, ${f(c.etcd, 0)}, ${f(c["kube-controller-manager"], 0)}, ${f(c["kube-scheduler"], 0)}, ${f(c.kwok, 0)}, ${f(c.operator, 0)}, ${f(c.agents, 0)} | ${med(m["kube-apiserver"])}, ${med(m.etcd)}, ${med(m["kube-controller-manager"])}, ${med(m["kube-scheduler"])}, ${med(m.kwok)}, ${med(m.operator)} (${m.operator ? f(m.operator.max, 0) : "—"}), ${med(m.agents)} | ${f(x.loadAvgAtStart, 1)} |`,
+      `| ${n(x.nodes)} | ${x.xdpCounters} | ${x.intervalMs / 1000} s | ${mib(e.dbBytesBefore)} → ${mib(e.dbBytesAfter)} (${mib(e.dbInUseBytesAfter)}) | ${f(e.putsPerSecond, 1)} | ${n(e.putBytesPerSecond)} | ${mib(e.putBytesPerCompactionWindow)} MiB | ${pct(e.shareOfQuotaPerCompactionWindow)} | ${f(c["kube-apiserver"], 0)}, ${f(c.etcd, 0)}, ${f(c["kube-controller-manager"], 0)}, ${f(c["kube-scheduler"], 0)}, ${f(c.kwok, 0)}, ${f(c.operator, 0)}, ${f(c.agents, 0)} | ${med(m["kube-apiserver"])}, ${med(m.etcd)}, ${med(m["kube-controller-manager"])}, ${med(m["kube-scheduler"])}, ${med(m.kwok)}, ${med(m.operator)} (${m.operator ? f(m.operator.max, 0) : "—"}), ${med(m.agents)} | ${operatorMemory(x)} | ${f(x.loadAvgAtStart, 1)} |`,
     );
   }
   out.push(

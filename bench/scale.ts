@@ -39,7 +39,13 @@ import {
   reportsPath,
   type WatchEvent,
 } from "../runtime/kube/index.ts";
-import { type MetricsDelta, metricsDelta, parseMetrics, readMetrics } from "./control-plane-metrics.ts";
+import {
+  type MetricsDelta,
+  metricsDelta,
+  parseMetrics,
+  readMetrics,
+  retried,
+} from "./control-plane-metrics.ts";
 import { type Machine, machine } from "./machine.ts";
 import {
   createMemoryCgroup,
@@ -310,9 +316,12 @@ export interface ScaleRun {
   /** RSS MiB sampled every second in the changing window, by process */
   rssMiB: Record<CpuUser, Summary | undefined>;
   /** the operator's V8 heap in use (its own nodejs_heap_size_used_bytes), MiB, sampled every 2 s in the window */
-  operatorHeapUsedMiB: Summary | undefined;
-  /** the memory limit the operator ran under (the chart's, in a cgroup of its own), its peak there, OOM kills */
-  operatorMemory: { limitMiB: number; cgroupPeakMiB: number | undefined; oomKills: number };
+  operatorHeapUsedMiB?: Summary | undefined;
+  /**
+   * the memory limit the operator ran under (the chart's, in a cgroup of its own), its peak there, OOM kills;
+   * absent from the runs made before it had one
+   */
+  operatorMemory?: { limitMiB: number; cgroupPeakMiB: number | undefined; oomKills: number };
   loadAvgAtStart: number;
   wallSeconds: number;
 }
@@ -600,11 +609,15 @@ export async function runScaleOnce(
     const control = cp;
     const { kubeconfig } = control;
     let operatorErr = "";
-    const call = (method: string, path: string, body?: unknown, contentType?: string) =>
-      control.client.call(method, path, {
-        ...(body === undefined ? {} : { body }),
-        ...(contentType ? { contentType } : {}),
-      });
+    const call = (method: string, path: string, body?: unknown, contentType?: string) => {
+      const send = () =>
+        control.client.call(method, path, {
+          ...(body === undefined ? {} : { body }),
+          ...(contentType ? { contentType } : {}),
+        });
+      // a read is asked again when a saturated API server drops its connection; a write is not (it may be done)
+      return method === "GET" ? retried(`${method} ${path}`, send) : send();
+    };
     const must = async (
       method: string,
       path: string,
@@ -725,6 +738,7 @@ export async function runScaleOnce(
       const data = (res.body as Json | undefined)?.data ?? {};
       return res.status === 200 && Object.keys(data).length >= plan.xdpCounters ? true : undefined;
     });
+    let lastProgress = Date.now();
     await until(
       "the operator did not label every node",
       async () => {
@@ -732,9 +746,19 @@ export async function runScaleOnce(
           "GET",
           `/api/v1/nodes?labelSelector=${encodeURIComponent(`${AGENT_NODE_LABEL}=true`)}`,
         );
-        return (list.items ?? []).length === nodes ? true : undefined;
+        const labelled = (list.items ?? []).length;
+        if (Date.now() - lastProgress >= 30_000) {
+          lastProgress = Date.now();
+          const rss = rssKiB(operator?.pid ?? 0);
+          o.log(
+            `scale: ${labelled} of ${nodes} nodes labelled for an agent` +
+              (rss === undefined ? "" : ` (operator RSS ${Math.round(rss / 1024)} MiB)`),
+          );
+        }
+        return labelled === nodes ? true : undefined;
       },
-      120_000 + nodes * 60,
+      // some 15 labels/s with every agent pod being made at once on this machine's 2 cores at 5,000 nodes
+      120_000 + nodes * 120,
     );
     // The agent pods: made by the DaemonSet controller, bound by the scheduler, Running and Ready by kwok.
     await until(
@@ -1023,8 +1047,8 @@ export async function runScaleOnce(
       `scale: ${nodes} nodes × ${plan.xdpCounters} at ${intervalMs / 1000} s, ${reportWritesPerMinute}/min: ` +
         `${result.agents.writesPerSecond} report writes/s (${result.api.productShareOfLeases} of the Lease writes), ` +
         `etcd ${Math.round(putBytesPerCompactionWindow / 1024 ** 2)} MiB per compaction window, totals exact: ${totalsExact}, ` +
-        `operator RSS ${result.rssMiB.operator?.median} MiB under its ${result.operatorMemory.limitMiB} MiB limit ` +
-        `(heap in use ${result.operatorHeapUsedMiB?.median} MiB, OOM kills ${result.operatorMemory.oomKills})`,
+        `operator RSS ${result.rssMiB.operator?.median} MiB under its ${operatorLimitBytes / 1024 ** 2} MiB limit ` +
+        `(heap in use ${result.operatorHeapUsedMiB?.median} MiB, OOM kills ${memory.oomKills()})`,
     );
     return result;
   } finally {
