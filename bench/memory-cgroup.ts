@@ -6,6 +6,7 @@
 // memory.oom_control) are both handled.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { inCgroups } from "../e2e/local/node/cgroups.ts";
 
 const ROOT = "/sys/fs/cgroup";
 const PREFIX = "xdp-counter-bench-";
@@ -117,13 +118,7 @@ export function createMemoryCgroup(what: string, limitBytes: number): MemoryCgro
   return {
     path,
     limitBytes,
-    startIn: (argv) => [
-      "/bin/sh",
-      "-c",
-      `echo $$ > '${join(path, "cgroup.procs")}' && exec "$@"`,
-      "sh",
-      ...argv,
-    ],
+    startIn: (argv) => inCgroups([join(path, "cgroup.procs")], argv),
     peakBytes: () => {
       const text = read(legacy ? "memory.max_usage_in_bytes" : "memory.peak");
       return text === undefined ? undefined : Number(text.trim());

@@ -895,6 +895,7 @@ export async function runScaleOnce(
     clearInterval(sampler);
 
     const peak = memory.peakBytes();
+    const oomKills = memory.oomKills();
     const finals = await Promise.all(xdpcNames.map((n) => get(n)));
     const reportList = await must("GET", REPORTS);
     const oneReport = await must("GET", `${REPORTS}/${xdpcNames[0]}.${names[0]}`);
@@ -1038,7 +1039,7 @@ export async function runScaleOnce(
       operatorMemory: {
         limitMiB: round(operatorLimitBytes / 1024 ** 2, 1),
         cgroupPeakMiB: peak === undefined ? undefined : round(peak / 1024 ** 2, 1),
-        oomKills: memory.oomKills(),
+        oomKills,
       },
       loadAvgAtStart: round(loadAvgAtStart, 2),
       wallSeconds: round((Date.now() - started) / 1000, 1),
@@ -1048,7 +1049,7 @@ export async function runScaleOnce(
         `${result.agents.writesPerSecond} report writes/s (${result.api.productShareOfLeases} of the Lease writes), ` +
         `etcd ${Math.round(putBytesPerCompactionWindow / 1024 ** 2)} MiB per compaction window, totals exact: ${totalsExact}, ` +
         `operator RSS ${result.rssMiB.operator?.median} MiB under its ${operatorLimitBytes / 1024 ** 2} MiB limit ` +
-        `(heap in use ${result.operatorHeapUsedMiB?.median} MiB, OOM kills ${memory.oomKills()})`,
+        `(heap in use ${result.operatorHeapUsedMiB?.median} MiB, OOM kills ${oomKills})`,
     );
     return result;
   } finally {

@@ -122,8 +122,9 @@ export interface GoBinary {
 
 /**
  * Builds `binaries` (static, CGO_ENABLED=0, -trimpath) into a temporary folder beside `dir`, writes
- * `build.json` (`info` and, for each binary, the seconds of the build that made it) into it, and renames it to `dir`; `built()` says whether
- * `dir` is complete (another build may finish first, or a finished folder may have lost a binary).
+ * `build.json` (`info` and, for each binary, the seconds of the build that made it) into it, and renames it
+ * to `dir`; `built()` says whether `dir` is complete (another build may finish first, or a finished folder
+ * may have lost a binary).
  */
 export async function buildInto(opts: {
   go: string;

@@ -322,9 +322,10 @@ async function reconcileXdpCounter(name: string, deps: ReconcileDeps): Promise<R
   // what is written, so the sums over every node's report wait for it too: at 5,000 nodes a report arrives
   // every few milliseconds, and summing them all again for each kept the operator's worker busy throughout.
   // A deletion is never held back.
+  const now = deps.now();
   const intervalMs = parseDuration(xdpc.spec.reportInterval);
   const last = deps.statusWrites.get(name);
-  const wait = last === undefined || deleting ? 0 : last + intervalMs - deps.now().getTime();
+  const wait = last === undefined || deleting ? 0 : last + intervalMs - now.getTime();
   if (wait > 0) return { outcome: ReconcileOutcome.Throttled, requeueAfterMs: wait };
 
   const nodes = deps.read.listNodes().map(toNodeInfo);
@@ -338,7 +339,6 @@ async function reconcileXdpCounter(name: string, deps: ReconcileDeps): Promise<R
     deletedReports++;
   }
 
-  const now = deps.now();
   const generation = xdpc.metadata.generation ?? 0;
   const conditions = computeConditions(
     xdpc.status?.conditions,

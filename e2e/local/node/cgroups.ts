@@ -54,6 +54,16 @@ export function mountHierarchiesScript(hierarchies: Hierarchy[]): string {
   return lines.join("\n");
 }
 
+/**
+ * argv that joins the cgroups whose `cgroup.procs` files are given, then execs `argv`: sh writes its own pid
+ * (which exec keeps) into each, so the process is in them from its first instruction; sh exits 125 if one
+ * cannot be joined.
+ */
+export function inCgroups(procsFiles: readonly string[], argv: readonly string[]): string[] {
+  const join = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+  return ["/bin/sh", "-c", join, "sh", ...procsFiles, "--", ...argv];
+}
+
 /** The folders of a cgroup in every hierarchy. */
 export function cgroupDirs(path: string, hierarchies: Hierarchy[] = hostHierarchies()): string[] {
   return hierarchies.map((h) => join(h.mountpoint, path));
