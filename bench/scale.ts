@@ -585,7 +585,7 @@ export async function runScaleOnce(
   try {
     // The whole control plane: the DaemonSet controller makes the agent pods, the scheduler binds them, the
     // node lifecycle controller watches the Leases. The audit log (Metadata) tells the operator's writes apart;
-    // reads and what the controllers and simulated kubelets write are left out of it.
+    // reads, what the controllers and simulated kubelets write and the agents' report writes are left out of it.
     cp = await startControlPlane({
       components: "all",
       crds: [CRD_PATH, REPORT_CRD_PATH],
@@ -595,6 +595,12 @@ export async function runScaleOnce(
         { level: "None", users: ["system:kube-controller-manager", "system:kube-scheduler"] },
         { level: "None", resources: [{ group: "coordination.k8s.io", resources: ["leases"] }] },
         { level: "None", resources: [{ group: "", resources: ["nodes/status", "pods/status"] }] },
+        // the agents' report writes, counted from the API server's metrics; the operator only deletes reports
+        {
+          level: "None",
+          verbs: ["create", "patch", "update"],
+          resources: [{ group: "xdpcounter.dev", resources: ["xdpcounterreports"] }],
+        },
       ],
       extraFlags: {
         "kube-controller-manager": [

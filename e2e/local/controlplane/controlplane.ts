@@ -289,6 +289,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
         `--audit-policy-file=${policy}`,
         `--audit-log-path=${auditLog}`,
         "--audit-log-mode=blocking",
+        // the log is rotated at 100 MB by default (its writer's default for --audit-log-maxsize 0), after which
+        // audit.log holds only what came since; a benchmark at thousands of nodes writes more than that
+        "--audit-log-maxsize=1048576",
       );
     }
     const kubeconfig = writeKubeconfig(join(dir, "admin.kubeconfig"), url, pki.caPem, pki.admin, "admin");
