@@ -378,6 +378,9 @@ class CountingClient implements KubeClient {
   /** last pass packets written per report, and the running sum per XdpCounter */
   readonly #last = new Map<string, bigint>();
   readonly sums = new Map<string, bigint>();
+  /** reports written at least twice: created, then counting (an agent's first two writes follow each other) */
+  readonly countingReports = new Set<string>();
+  readonly #created = new Set<string>();
   readonly pending = new Map<string, { t: number; sum: bigint }[]>();
 
   constructor(inner: KubeClient) {
@@ -439,6 +442,8 @@ class CountingClient implements KubeClient {
       const before = this.#last.get(name);
       const countersChanged = before !== p;
       this.writes.push({ t: Date.now(), report: name, bytes, countersChanged });
+      if (this.#created.has(name)) this.countingReports.add(name);
+      else this.#created.add(name);
       if (countersChanged) {
         const sum = (this.sums.get(xdpc) ?? 0n) + p - (before ?? 0n);
         this.sums.set(xdpc, sum);
@@ -872,9 +877,21 @@ export async function runScaleOnce(
       if (ms > 0) await sleep(ms, undefined, { signal: o.signal }).catch(() => undefined);
       if (o.signal?.aborted) throw new Error("interrupted");
     };
-    // Changing window: after every agent started (spread over a period) and wrote its counters once (a full
-    // bucket lets each report go at once after its creation).
-    const w1 = [t0 + periodMs + 5000, t0 + periodMs + 5000 + changingMs] as const;
+    // Changing window: after every agent started (spread over a period) and wrote its counters once. An agent's
+    // first write creates its report and the next follows at once (a full bucket lets each report go at once),
+    // so the window starts after both, also when a saturated API server answers them late.
+    await wait(t0 + periodMs + 5000);
+    const allCountingBy = Date.now() + 2 * periodMs;
+    while (client.countingReports.size < nodes * plan.xdpCounters) {
+      if (Date.now() > allCountingBy)
+        throw new Error(
+          `${client.countingReports.size} of ${nodes * plan.xdpCounters} reports written twice (created, then counting) ` +
+            `${round((Date.now() - t0) / 1000, 0)} s after the agents started`,
+        );
+      await wait(Date.now() + 500);
+    }
+    const w1Start = Date.now() + 1000;
+    const w1 = [w1Start, w1Start + changingMs] as const;
     await wait(w1[0]);
     const metricsStart = await readMetrics(control);
     const cpuStart = cpuNow();
