@@ -24,7 +24,15 @@ import { INTERVAL_JITTER } from "../agent/cluster/backoff.ts";
 import type { CounterSource } from "../agent/cluster/counter-unit.ts";
 import { NodeAgent } from "../agent/cluster/node-agent.ts";
 import type { InterfaceState } from "../agent/cluster/reconciler.ts";
-import { type AgentConfig, CRD_PATH, REPORT_CRD_PATH } from "../api/v1alpha1/index.ts";
+import {
+  type AgentConfig,
+  API_VERSION,
+  CRD_PATH,
+  GROUP,
+  PLURAL,
+  REPORT_CRD_PATH,
+  REPORT_PLURAL,
+} from "../api/v1alpha1/index.ts";
 import { fakeNodeManifest, type Kwok, startKwok } from "../e2e/kwok/index.ts";
 import { type ControlPlane, startControlPlane } from "../e2e/local/controlplane/index.ts";
 import { AGENT_NODE_LABEL } from "../operator/daemonset/index.ts";
@@ -55,8 +63,8 @@ import {
 } from "./memory-cgroup.ts";
 import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 
-const XDPC = "/apis/xdpcounter.dev/v1alpha1/xdpcounters";
-const REPORTS = "/apis/xdpcounter.dev/v1alpha1/xdpcounterreports";
+const XDPC = `/apis/${API_VERSION}/${PLURAL}`;
+const REPORTS = `/apis/${API_VERSION}/${REPORT_PLURAL}`;
 const NAMESPACE = "xdp-counter";
 /** The operator's defaults (operator/config/settings.ts): the agent DaemonSet and the agents' ConfigMap. */
 const DAEMONSET = "xdp-counter-agent";
@@ -380,7 +388,6 @@ class CountingClient implements KubeClient {
   readonly sums = new Map<string, bigint>();
   /** reports written at least twice: created, then counting (an agent's first two writes follow each other) */
   readonly countingReports = new Set<string>();
-  readonly #created = new Set<string>();
   readonly pending = new Map<string, { t: number; sum: bigint }[]>();
 
   constructor(inner: KubeClient) {
@@ -442,8 +449,7 @@ class CountingClient implements KubeClient {
       const before = this.#last.get(name);
       const countersChanged = before !== p;
       this.writes.push({ t: Date.now(), report: name, bytes, countersChanged });
-      if (this.#created.has(name)) this.countingReports.add(name);
-      else this.#created.add(name);
+      if (before !== undefined) this.countingReports.add(name);
       if (countersChanged) {
         const sum = (this.sums.get(xdpc) ?? 0n) + p - (before ?? 0n);
         this.sums.set(xdpc, sum);
@@ -573,6 +579,7 @@ export async function runScaleOnce(
 ): Promise<ScaleRun> {
   const started = Date.now();
   const { nodes, intervalMs, reportWritesPerMinute } = plan;
+  const reportsCount = nodes * plan.xdpCounters;
   const operatorLimitBytes = chartOperatorMemoryLimitBytes();
   const tuning = o.kwok ?? DEFAULT_KWOK_TUNING;
   const periodMs = reportPeriodMs(intervalMs, plan.xdpCounters, reportWritesPerMinute);
@@ -604,7 +611,7 @@ export async function runScaleOnce(
         {
           level: "None",
           verbs: ["create", "patch", "update"],
-          resources: [{ group: "xdpcounter.dev", resources: ["xdpcounterreports"] }],
+          resources: [{ group: GROUP, resources: [REPORT_PLURAL] }],
         },
       ],
       extraFlags: {
@@ -639,14 +646,21 @@ export async function runScaleOnce(
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text.slice(0, 500)}`);
       return res.body as Json;
     };
-    const until = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000) => {
+    const until = async <T>(
+      what: string | (() => string),
+      fn: () => Promise<T | undefined>,
+      timeoutMs = 120_000,
+    ) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const v = await fn();
         if (v !== undefined) return v;
         if (operator && operator.exitCode !== null) throw new Error(`the operator exited: ${operatorErr}`);
         if (kwok && !kwok.running) throw new Error(`kwok exited: ${kwok.logTail(20)}`);
-        if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s: ${operatorErr}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${typeof what === "string" ? what : what()} within ${timeoutMs / 1000} s: ${operatorErr}`,
+          );
         // a list of thousands of Nodes is megabytes: asked for at most every few seconds
         await sleep(Math.max(1000, nodes));
       }
@@ -881,15 +895,12 @@ export async function runScaleOnce(
     // first write creates its report and the next follows at once (a full bucket lets each report go at once),
     // so the window starts after both, also when a saturated API server answers them late.
     await wait(t0 + periodMs + 5000);
-    const allCountingBy = Date.now() + 2 * periodMs;
-    while (client.countingReports.size < nodes * plan.xdpCounters) {
-      if (Date.now() > allCountingBy)
-        throw new Error(
-          `${client.countingReports.size} of ${nodes * plan.xdpCounters} reports written twice (created, then counting) ` +
-            `${round((Date.now() - t0) / 1000, 0)} s after the agents started`,
-        );
-      await wait(Date.now() + 500);
-    }
+    await until(
+      () =>
+        `${client.countingReports.size} of ${reportsCount} reports written twice (created, then counting)`,
+      async () => (client.countingReports.size >= reportsCount ? true : undefined),
+      2 * periodMs,
+    );
     const w1Start = Date.now() + 1000;
     const w1 = [w1Start, w1Start + changingMs] as const;
     await wait(w1[0]);
@@ -944,7 +955,6 @@ export async function runScaleOnce(
       (e) => !isStatus(e) && e.objectRef?.resource !== "xdpcounterreports" && inW(answeredAt(e), w1),
     ).length;
     const w1s = (w1[1] - w1[0]) / 1000;
-    const reportsCount = nodes * plan.xdpCounters;
     const changing = client.writes.filter((w) => inW(w.t, w1));
     const quiet = client.writes.filter((w) => inW(w.t, w2));
     const gaps = (items: { t: number; key: string }[], unitMs: number): number => {
