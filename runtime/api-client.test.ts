@@ -170,6 +170,44 @@ test("a kept-alive connection the server dropped is replaced, and the request se
   client.close();
 });
 
+test("when the server dropped several kept-alive connections, the retry goes on a new one", async () => {
+  // two requests at once leave two idle connections, which the server then takes for closed
+  let hold: (() => void)[] | undefined = [];
+  const closed = new Set<unknown>();
+  const s = await serve((req, res) => {
+    if (hold) {
+      hold.push(() => json(res, 200, { ok: true }));
+      if (hold.length === 2) for (const answer of hold.splice(0)) answer();
+      return;
+    }
+    if (closed.has(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
+    json(res, 200, { ok: true });
+  });
+  const client = new ApiClient(access(s.url), { userAgent: "t" });
+  try {
+    const both = await Promise.all([client.call("GET", "/a"), client.call("GET", "/b")]);
+    assert.deepEqual(
+      both.map((r) => r.status),
+      [200, 200],
+    );
+    assert.equal(s.connections.length, 2);
+    hold = undefined;
+    for (const c of s.connections) closed.add(c);
+    // without dropping the idle connections first, the retry would be sent on the other closed one
+    assert.equal((await client.call("GET", "/c")).status, 200);
+    assert.equal(s.connections.length, 3, "the retry opened a new connection");
+    assert.deepEqual(
+      s.requests.map((r) => r.url),
+      ["/a", "/b", "/c", "/c"],
+    );
+  } finally {
+    client.close();
+  }
+});
+
 test("streaming: lines as they come, the end, an abort, and a broken stream", async () => {
   let open: ServerResponse | undefined;
   const s = await serve((_req, res) => {

@@ -66,8 +66,7 @@ export class ApiClient {
     if (this.#agent && this.#tls === tls) return this.#agent;
     // New TLS settings (a plugin's rotated client certificate): idle connections go, requests running on the
     // old pool (a watch) finish there.
-    for (const sockets of Object.values(this.#agent?.freeSockets ?? {}))
-      for (const s of sockets ?? []) s.destroy();
+    if (this.#agent) dropIdle(this.#agent);
     this.#tls = tls;
     this.#agent = this.#https
       ? new HttpsAgent({ keepAlive: true, ...tls })
@@ -113,7 +112,10 @@ export class ApiClient {
       const { error, reused } = first as { error: unknown; reused: boolean };
       const code = (error as { code?: string }).code;
       // The server closed an idle kept-alive connection just as we sent on it: send once more, on a new one.
+      // The other idle connections are dropped first: a server closes idle connections by age, so those
+      // kept since the same time are likely closed too, and the pool would hand the retry one of them.
       if (reused && code && STALE_SOCKET.has(code) && !req.signal?.aborted) {
+        dropIdle(options.agent as HttpAgent);
         try {
           return await this.#send(url, options, payload, timeoutMs);
         } catch (second) {
@@ -163,6 +165,11 @@ export class ApiClient {
     this.#agent = undefined;
     this.#tls = undefined;
   }
+}
+
+/** Closes a pool's idle connections; requests running on it go on. */
+function dropIdle(agent: HttpAgent): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
 }
 
 function connectionError(method: string, path: string, error: unknown): RuntimeError {
