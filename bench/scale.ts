@@ -389,6 +389,11 @@ class CountingClient implements KubeClient {
   /** reports written at least twice: created, then counting (an agent's first two writes follow each other) */
   readonly countingReports = new Set<string>();
   readonly pending = new Map<string, { t: number; sum: bigint }[]>();
+  /** per report: applies answered, applies failed, the last failure, when the last apply was sent */
+  readonly #attempts = new Map<
+    string,
+    { ok: number; failed: number; lastError?: string; lastSentMs: number }
+  >();
 
   constructor(inner: KubeClient) {
     this.#inner = inner;
@@ -430,6 +435,30 @@ class CountingClient implements KubeClient {
   delete(path: string, options?: Parameters<KubeClient["delete"]>[1]) {
     return this.#inner.delete(path, options);
   }
+  /** What the reports not yet written twice did: never sent, answered once, failing (and how), and since when. */
+  whyNotCounting(names: readonly string[], nowMs: number): string {
+    const missing = names.filter((n) => !this.countingReports.has(n));
+    const never = missing.filter((n) => !this.#attempts.has(n)).length;
+    const seen = missing.flatMap((n) => {
+      const a = this.#attempts.get(n);
+      return a ? [a] : [];
+    });
+    const once = seen.filter((a) => a.ok > 0);
+    const idleS = once.map((a) => (nowMs - a.lastSentMs) / 1000).sort((x, y) => x - y);
+    const failing = seen.filter((a) => a.failed > 0);
+    const errors = new Map<string, number>();
+    for (const a of failing) {
+      const why = (a.lastError ?? "").replace(/\d+/g, "N").slice(0, 160);
+      errors.set(why, (errors.get(why) ?? 0) + 1);
+    }
+    const top = [...errors].sort((x, y) => y[1] - x[1]).slice(0, 3);
+    return (
+      `of the ${missing.length} missing: ${never} never sent, ${once.length} answered once ` +
+      `(last sent ${idleS.length > 0 ? `${round(idleS[Math.floor(idleS.length / 2)] ?? 0, 0)} s ago, median; ${round(idleS[idleS.length - 1] ?? 0, 0)} s at most` : "-"}), ` +
+      `${failing.length} with failed applies${top.length > 0 ? ` (${top.map(([w, c]) => `${c}× ${w}`).join("; ")})` : ""}`
+    );
+  }
+
   async patch(path: string, body: unknown, type: PatchType, query?: Query): Promise<KubeObject> {
     if (!path.startsWith(reportsPath()) || type !== "apply")
       return this.#inner.patch(path, body, type, query);
@@ -440,8 +469,12 @@ class CountingClient implements KubeClient {
     };
     const bytes = Buffer.byteLength(JSON.stringify(body));
     const sent = performance.now();
+    const attempt = this.#attempts.get(report.metadata.name) ?? { ok: 0, failed: 0, lastSentMs: 0 };
+    attempt.lastSentMs = Date.now();
+    this.#attempts.set(report.metadata.name, attempt);
     try {
       const out = await this.#inner.patch(path, body, type, query);
+      attempt.ok++;
       this.answerMs.push(performance.now() - sent);
       const name = report.metadata.name;
       const xdpc = report.xdpCounter.name;
@@ -461,6 +494,8 @@ class CountingClient implements KubeClient {
       return out;
     } catch (err) {
       this.failedAt.push(Date.now());
+      attempt.failed++;
+      attempt.lastError = String((err as Error).message).slice(0, 200);
       const why = String((err as Error).message)
         .replace(/\d+/g, "N")
         .slice(0, 400);
@@ -767,11 +802,12 @@ export async function runScaleOnce(
     await until(
       "the operator did not label every node",
       async () => {
+        // the nodes still without the label: a list that shrinks to nothing, not one of all 5,000 Nodes
         const list = await must(
           "GET",
-          `/api/v1/nodes?labelSelector=${encodeURIComponent(`${AGENT_NODE_LABEL}=true`)}`,
+          `/api/v1/nodes?labelSelector=${encodeURIComponent(`!${AGENT_NODE_LABEL}`)}`,
         );
-        const labelled = (list.items ?? []).length;
+        const labelled = nodes - (list.items ?? []).length;
         if (Date.now() - lastProgress >= 30_000) {
           lastProgress = Date.now();
           const rss = rssKiB(operator?.pid ?? 0);
@@ -782,8 +818,9 @@ export async function runScaleOnce(
         }
         return labelled === nodes ? true : undefined;
       },
-      // some 15 labels/s with every agent pod being made at once on this machine's 2 cores at 5,000 nodes
-      120_000 + nodes * 120,
+      // 5,000 nodes and three XdpCounters at a 10 s interval have taken 12 minutes and more on this machine's
+      // 2 cores, with every agent pod being made, bound and set Running meanwhile
+      120_000 + nodes * 240,
     );
     // The agent pods: made by the DaemonSet controller, bound by the scheduler, Running and Ready by kwok.
     await until(
@@ -842,6 +879,9 @@ export async function runScaleOnce(
     }, 1000);
     const loadAvgAtStart = loadavg()[0] ?? 0;
     const t0 = Date.now();
+    const agents: NodeAgent[] = [];
+    const agentErrors: string[] = [];
+    const reportNames = names.flatMap((node) => xdpcNames.map((x) => `${x}.${node}`));
     names.forEach((node, i) => {
       const agent = new NodeAgent({
         client,
@@ -861,10 +901,14 @@ export async function runScaleOnce(
         },
       });
       // Started evenly over one period, as agents of a DaemonSet rolled out over time would be.
+      agents.push(agent);
       runs.push(
         sleep(Math.floor((i * periodMs) / nodes), undefined, { signal: stop.signal })
           .then(() => agent.run(stop.signal))
-          .catch(() => undefined),
+          .catch((error: unknown) => {
+            if (!stop.signal.aborted)
+              agentErrors.push(`${node}: ${String((error as Error)?.message ?? error)}`);
+          }),
       );
     });
 
@@ -892,14 +936,26 @@ export async function runScaleOnce(
       if (o.signal?.aborted) throw new Error("interrupted");
     };
     // Changing window: after every agent started (spread over a period) and wrote its counters once. An agent's
-    // first write creates its report and the next follows at once (a full bucket lets each report go at once),
-    // so the window starts after both, also when a saturated API server answers them late.
+    // first write creates its report and the next follows at once (a create spends none of the node's budget,
+    // so a full bucket lets each report go at once), so the window starts after both, also when a saturated
+    // API server answers them late. What the reports still missing did is told if they never come.
     await wait(t0 + periodMs + 5000);
+    let lastCounting = Date.now();
     await until(
       () =>
-        `${client.countingReports.size} of ${reportsCount} reports written twice (created, then counting)`,
-      async () => (client.countingReports.size >= reportsCount ? true : undefined),
-      2 * periodMs,
+        `${client.countingReports.size} of ${reportsCount} reports written twice (created, then counting); ` +
+        client.whyNotCounting(reportNames, Date.now()) +
+        `; agents whose loop ended with an error: ${agentErrors.length}` +
+        (agentErrors.length > 0 ? ` (first: ${agentErrors[0]})` : "") +
+        `; agents whose loop has not turned for a minute: ${agents.filter((a) => !a.healthy()).length}`,
+      async () => {
+        if (Date.now() - lastCounting >= 30_000) {
+          lastCounting = Date.now();
+          o.log(`scale: ${client.countingReports.size} of ${reportsCount} reports written twice`);
+        }
+        return client.countingReports.size >= reportsCount ? true : undefined;
+      },
+      2 * (1 + INTERVAL_JITTER) * periodMs + 300_000,
     );
     const w1Start = Date.now() + 1000;
     const w1 = [w1Start, w1Start + changingMs] as const;
