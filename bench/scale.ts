@@ -66,6 +66,8 @@ import { round, roundSummary, type Summary, summarize } from "./stats.ts";
 const XDPC = `/apis/${API_VERSION}/${PLURAL}`;
 const REPORTS = `/apis/${API_VERSION}/${REPORT_PLURAL}`;
 const NAMESPACE = "xdp-counter";
+/** The agents start at most 20 a second (see where they start). */
+const AGENT_START_GAP_MS = 50;
 /** The operator's defaults (operator/config/settings.ts): the agent DaemonSet and the agents' ConfigMap. */
 const DAEMONSET = "xdp-counter-agent";
 const SPECS = "xdp-counter-agent-specs";
@@ -240,6 +242,8 @@ export interface ScaleRun {
     nodesReadySeconds: number;
     /** from the operator's DaemonSet to every agent pod Ready (DaemonSet controller, scheduler, kwok) */
     agentPodsReadySeconds: number;
+    /** the agents start evenly over this long: one period, or 20 a second when that is longer */
+    agentsStartSeconds?: number;
     kwokHeartbeatSeconds: number;
     kwokLeaseDurationSeconds: number;
     nodeMonitorGracePeriodSeconds: number;
@@ -843,7 +847,7 @@ export async function runScaleOnce(
       );
     o.log(
       `scale: ${nodes} nodes × ${plan.xdpCounters} XdpCounters, every node Ready in ${round(nodesReadySeconds, 1)} s, ` +
-        `every agent pod in ${round(agentPodsReadySeconds, 1)} s; starting the agents (a report every ${periodMs / 1000} s)`,
+        `every agent pod in ${round(agentPodsReadySeconds, 1)} s; starting the agents over ${Math.round(Math.max(periodMs, nodes * AGENT_START_GAP_MS) / 1000)} s (a report every ${periodMs / 1000} s)`,
     );
 
     // The agents: NodeAgent each, one client as each agent has one, synthetic counters.
@@ -879,6 +883,7 @@ export async function runScaleOnce(
     }, 1000);
     const loadAvgAtStart = loadavg()[0] ?? 0;
     const t0 = Date.now();
+    const startSpreadMs = Math.max(periodMs, nodes * AGENT_START_GAP_MS);
     const agents: NodeAgent[] = [];
     const agentErrors: string[] = [];
     const reportNames = names.flatMap((node) => xdpcNames.map((x) => `${x}.${node}`));
@@ -900,10 +905,13 @@ export async function runScaleOnce(
           return s;
         },
       });
-      // Started evenly over one period, as agents of a DaemonSet rolled out over time would be.
+      // Started evenly over one period, or 20 a second when that is longer, as agents of a DaemonSet rolled out
+      // over time would be: all in one process, 5,000 agents started in a minute opened some 10,000 TLS
+      // connections (each agent's two watches, its lists and writes) faster than the process could complete
+      // their handshakes, and most never got to count.
       agents.push(agent);
       runs.push(
-        sleep(Math.floor((i * periodMs) / nodes), undefined, { signal: stop.signal })
+        sleep(Math.floor((i * startSpreadMs) / nodes), undefined, { signal: stop.signal })
           .then(() => agent.run(stop.signal))
           .catch((error: unknown) => {
             if (!stop.signal.aborted)
@@ -939,7 +947,7 @@ export async function runScaleOnce(
     // first write creates its report and the next follows at once (a create spends none of the node's budget,
     // so a full bucket lets each report go at once), so the window starts after both, also when a saturated
     // API server answers them late. What the reports still missing did is told if they never come.
-    await wait(t0 + periodMs + 5000);
+    await wait(t0 + startSpreadMs + 5000);
     let lastCounting = Date.now();
     await until(
       () =>
@@ -1048,6 +1056,7 @@ export async function runScaleOnce(
         controlPlaneStartMs: Math.round(control.startMs),
         nodesReadySeconds: round(nodesReadySeconds, 1),
         agentPodsReadySeconds: round(agentPodsReadySeconds, 1),
+        agentsStartSeconds: round(startSpreadMs / 1000, 1),
         kwokHeartbeatSeconds: tuning.heartbeatSeconds,
         kwokLeaseDurationSeconds: tuning.leaseDurationSeconds,
         nodeMonitorGracePeriodSeconds: tuning.nodeMonitorGracePeriodSeconds,
